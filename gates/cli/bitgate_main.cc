@@ -1,0 +1,49 @@
+// bitgate: one command, many verbs (`bitgate <verb> --help`).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <span>
+
+#include "gates/cli/verbs.h"
+
+namespace bitgate::cli {
+
+int RunVersion(int argc, char** argv);
+int RunCpu(int argc, char** argv);
+
+namespace {
+
+// One line per verb; the implementations live beside the code they drive.
+const Verb kVerbs[] = {
+    {"version", "print the version and build commit", RunVersion},
+    {"cpu", "print the CPU features and the kernel path in use", RunCpu},
+};
+
+void PrintUsage(std::FILE* out) {
+  std::fprintf(out, "usage: bitgate <verb> [options]   (bitgate <verb> --help)\n\nverbs:\n");
+  for (const Verb& v : kVerbs) std::fprintf(out, "  %-12s %s\n", v.name, v.summary);
+}
+
+}  // namespace
+}  // namespace bitgate::cli
+
+int main(int argc, char** argv) {
+  using bitgate::cli::kVerbs;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    bitgate::cli::PrintUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& v : kVerbs) {
+    if (std::strcmp(v.name, argv[1]) == 0) {
+      try {
+        return v.run(argc - 1, argv + 1);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "bitgate %s: error: %s\n", v.name, e.what());
+        return 2;
+      }
+    }
+  }
+  std::fprintf(stderr, "bitgate: unknown verb '%s'\n\n", argv[1]);
+  bitgate::cli::PrintUsage(stderr);
+  return 2;
+}
