@@ -1,0 +1,245 @@
+#include "baselines/verdict.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "baselines/stats.h"
+
+namespace bitgate::baselines {
+namespace {
+
+std::vector<double> Logs(const std::vector<double>& v) {
+  std::vector<double> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = std::log(v[i]);
+  return out;
+}
+
+// Robust sigma of log values (1.4826 MAD); falls back to the standard
+// deviation when more than half the values coincide (quantized timers).
+double SigmaLog(const std::vector<double>& logs) {
+  if (logs.size() < 2) return 0.0;
+  const double mad = 1.4826 * Mad(logs);
+  return mad > 0.0 ? mad : StdDev(logs);
+}
+
+// The samples the test uses: far outliers (|modified z| > 3.5) dropped.
+std::vector<double> WithoutOutliers(const std::vector<double>& v) {
+  const auto z = ModifiedZScores(v);
+  std::vector<double> kept;
+  kept.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    if (std::fabs(z[i]) <= 3.5) kept.push_back(v[i]);
+  return kept.size() >= 2 ? kept : v;
+}
+
+// Bimodality coefficient of both sides' logs, each centred on its own
+// median and pooled (a shift between the sides is not a second mode), on
+// the samples the test uses (one spike would dominate the skewness).
+double PooledBimodality(const std::vector<double>& log_b, const std::vector<double>& log_c) {
+  std::vector<double> pooled;
+  for (const auto* side : {&log_b, &log_c}) {
+    const double med = Median(*side);
+    for (double v : *side) pooled.push_back(v - med);
+  }
+  // Below 10 points the coefficient is too noisy to act on.
+  return pooled.size() >= 10 ? BimodalityCoefficient(pooled) : 0.0;
+}
+
+// Bimodal when the pooled coefficient and at least one side's exceed 5/9.
+// Either alone flags about 1% of unimodal log-normal samples of 10+10
+// (simulated); requiring both halves that, while a side that really holds
+// two modes drives both.
+bool LooksBimodal(double pooled, const std::vector<double>& log_b, const std::vector<double>& log_c) {
+  return pooled > kBimodalityThreshold &&
+         std::max(BimodalityCoefficient(log_b), BimodalityCoefficient(log_c)) > kBimodalityThreshold;
+}
+
+// The INCONCLUSIVE rows of the first line of the rules table; kNone when
+// the row may be tested.
+Reason PreCheck(const ComparisonRow& row, const ComparisonInput& input, const VerdictConfig& config) {
+  if (input.environment_mismatch) return Reason::kEnvironmentMismatch;
+  if (row.n_baseline == 0) return Reason::kNoBaseline;
+  if (std::min(row.n_baseline, row.n_candidate) < std::max(2, config.min_samples))
+    return Reason::kTooFewSamples;
+  if (SmallestAchievableP(row.n_baseline, row.n_candidate) > row.alpha) return Reason::kUnreachableAlpha;
+  if (config.check_bimodality && row.bimodal) return Reason::kBimodal;
+  if (std::max(row.robust_cv_baseline, row.robust_cv_candidate) > config.cv_ceiling) return Reason::kNoisy;
+  return Reason::kNone;
+}
+
+}  // namespace
+
+const char* DirectionName(Direction d) {
+  return d == Direction::kLowerIsBetter ? "lower" : "higher";
+}
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "PASS";
+    case Verdict::kRegression: return "REGRESSION";
+    case Verdict::kImprovement: return "IMPROVEMENT";
+    case Verdict::kInconclusive: return "INCONCLUSIVE";
+  }
+  return "?";
+}
+
+const char* ReasonName(Reason r) {
+  switch (r) {
+    case Reason::kNone: return "";
+    case Reason::kEquivalent: return "equivalent";
+    case Reason::kWithinThreshold: return "within threshold";
+    case Reason::kTooFewSamples: return "too few samples";
+    case Reason::kEnvironmentMismatch: return "environment mismatch";
+    case Reason::kUnreachableAlpha: return "smallest achievable p above alpha";
+    case Reason::kBimodal: return "bimodal";
+    case Reason::kNoisy: return "noisy (CV above ceiling)";
+    case Reason::kUnderPowered: return "under-powered";
+    case Reason::kNoBaseline: return "no baseline";
+  }
+  return "?";
+}
+
+ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config) {
+  ComparisonRow row;
+  row.benchmark = input.benchmark;
+  row.measure = input.measure;
+  row.unit = input.unit;
+  row.direction = input.direction;
+  row.delta = input.delta.value_or(config.delta);
+  row.alpha = input.alpha.value_or(config.alpha);
+  row.n_baseline = static_cast<int>(input.baseline.size());
+  row.n_candidate = static_cast<int>(input.candidate.size());
+  const auto& b = input.baseline;
+  const auto& c = input.candidate;
+  if (!b.empty()) {
+    row.median_baseline = Median(b);
+    row.cv_baseline = Cv(b);
+    row.robust_cv_baseline = RobustCv(b);
+    const auto t = CountTukeyOutliers(b);
+    row.mild_baseline = t.mild;
+    row.severe_baseline = t.severe;
+  }
+  if (!c.empty()) {
+    row.median_candidate = Median(c);
+    row.cv_candidate = Cv(c);
+    row.robust_cv_candidate = RobustCv(c);
+    const auto t = CountTukeyOutliers(c);
+    row.mild_candidate = t.mild;
+    row.severe_candidate = t.severe;
+  }
+  if (b.empty() || c.empty()) return row;
+
+  const bool lower_better = input.direction == Direction::kLowerIsBetter;
+  row.ratio = lower_better ? row.median_candidate / row.median_baseline
+                           : row.median_baseline / row.median_candidate;
+  const auto tb = config.drop_outliers ? WithoutOutliers(b) : b;
+  const auto tc = config.drop_outliers ? WithoutOutliers(c) : c;
+  row.dropped_baseline = static_cast<int>(b.size() - tb.size());
+  row.dropped_candidate = static_cast<int>(c.size() - tc.size());
+  // "worse" is the side whose larger value means a regression.
+  const auto& better_ref = lower_better ? tb : tc;
+  const auto& worse_ref = lower_better ? tc : tb;
+  const auto log_b = Logs(tb), log_c = Logs(tc);
+  row.bimodality = PooledBimodality(log_b, log_c);
+  row.bimodal = LooksBimodal(row.bimodality, log_b, log_c);
+  const double sigma = std::sqrt(0.5 * (std::pow(SigmaLog(log_b), 2) + std::pow(SigmaLog(log_c), 2)));
+  row.mde = MinimumDetectableEffect(sigma, std::min(row.n_baseline, row.n_candidate), row.alpha,
+                                    config.power);
+  if (row.n_baseline < 2 || row.n_candidate < 2) return row;
+
+  row.has_test = true;
+  const auto mw = MannWhitney(tb, tc);
+  row.p = mw.p;
+  row.q = mw.p;
+  row.exact_p = mw.exact;
+  const auto hl = HodgesLehmannLogRatio(better_ref, worse_ref, 1.0 - row.alpha);
+  row.hl_ratio = hl.ratio;
+  row.ratio_lower = hl.lower;
+  row.ratio_upper = hl.upper;
+  if (config.bootstrap_resamples > 0) {
+    const auto boot = BootstrapMedianRatio(better_ref, worse_ref, 1.0 - row.alpha,
+                                           config.bootstrap_resamples, config.seed);
+    row.boot_lower = boot.lower;
+    row.boot_upper = boot.upper;
+  }
+  if (row.mde > row.delta) row.samples_needed = SamplesForEffect(sigma, row.delta, row.alpha, config.power);
+  return row;
+}
+
+void Decide(ComparisonRow& row, const VerdictConfig& /*config*/) {
+  const double hi = 1.0 + row.delta, lo = 1.0 - row.delta;
+  const bool significant = row.q < row.alpha;
+  row.confirmed = false;
+  if (significant && row.ratio > hi) {
+    row.verdict = Verdict::kRegression;
+    row.confirmed = row.ratio_lower > hi;
+    row.reason = Reason::kNone;
+  } else if (significant && row.ratio < lo) {
+    row.verdict = Verdict::kImprovement;
+    row.confirmed = row.ratio_upper < lo;
+    row.reason = Reason::kNone;
+  } else if (row.ratio_lower >= lo && row.ratio_upper <= hi) {
+    row.verdict = Verdict::kPass;
+    row.reason = Reason::kEquivalent;
+  } else if (significant) {
+    row.verdict = Verdict::kPass;
+    row.reason = Reason::kWithinThreshold;
+  } else {
+    row.verdict = Verdict::kInconclusive;
+    row.reason = Reason::kUnderPowered;
+  }
+  if (row.reason != Reason::kUnderPowered) row.samples_needed = 0;
+}
+
+std::vector<ComparisonRow> CompareAll(const std::vector<ComparisonInput>& inputs,
+                                      const VerdictConfig& config) {
+  std::vector<ComparisonRow> rows;
+  rows.reserve(inputs.size());
+  std::vector<double> family_p;
+  std::vector<size_t> family;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    rows.push_back(Measure(inputs[i], config));
+    ComparisonRow& row = rows.back();
+    const Reason pre = PreCheck(row, inputs[i], config);
+    if (pre != Reason::kNone || !row.has_test) {
+      row.verdict = Verdict::kInconclusive;
+      row.reason = pre == Reason::kNone ? Reason::kTooFewSamples : pre;
+      row.samples_needed = 0;
+      continue;
+    }
+    family.push_back(i);
+    family_p.push_back(row.p);
+  }
+  // The family is every (benchmark, measure) actually tested in this run.
+  const auto q = config.yekutieli ? BenjaminiYekutieli(family_p) : BenjaminiHochberg(family_p);
+  for (size_t k = 0; k < family.size(); ++k) {
+    rows[family[k]].q = q[k];
+    Decide(rows[family[k]], config);
+  }
+  return rows;
+}
+
+ComparisonSummary Summarize(const std::vector<ComparisonRow>& rows) {
+  ComparisonSummary s;
+  double log_sum = 0;
+  int log_count = 0;
+  for (const auto& r : rows) {
+    switch (r.verdict) {
+      case Verdict::kPass: ++s.pass; break;
+      case Verdict::kRegression:
+        ++s.regression;
+        s.confirmed_regressions += r.confirmed ? 1 : 0;
+        break;
+      case Verdict::kImprovement: ++s.improvement; break;
+      case Verdict::kInconclusive: ++s.inconclusive; break;
+    }
+    if (r.n_baseline > 0 && r.n_candidate > 0 && r.ratio > 0) {
+      log_sum += std::log(r.ratio);
+      ++log_count;
+    }
+  }
+  s.geomean_ratio = log_count ? std::exp(log_sum / log_count) : 1.0;
+  return s;
+}
+
+}  // namespace bitgate::baselines

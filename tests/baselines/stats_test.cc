@@ -1,0 +1,142 @@
+// Exact-value tests of baselines/stats.h. Reference numbers come from
+// tests/baselines/reference/stats_reference.py (pure Python: brute-force
+// enumeration of the Mann-Whitney null distribution in exact fractions,
+// textbook formulas for the rest) unless a line says otherwise.
+#include "baselines/stats.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace bitgate::baselines {
+namespace {
+
+const std::vector<double> kV = {12.0, 10.5, 11.2, 13.9, 10.1, 30.0, 11.7, 12.4};
+
+TEST(StatsTest, MedianQuantileMad) {
+  EXPECT_DOUBLE_EQ(Median(kV), 11.85);
+  EXPECT_DOUBLE_EQ(Median(std::vector<double>{3, 1, 2}), 2.0);
+  EXPECT_NEAR(Quantile(kV, 0.25), 11.025, 1e-12);  // type 7, as numpy/R default
+  EXPECT_NEAR(Quantile(kV, 0.90), 18.73, 1e-12);
+  EXPECT_DOUBLE_EQ(Quantile(kV, 0.0), 10.1);
+  EXPECT_DOUBLE_EQ(Quantile(kV, 1.0), 30.0);
+  EXPECT_NEAR(Mad(kV), 1.0, 1e-12);
+}
+
+TEST(StatsTest, CvAndRobustCv) {
+  EXPECT_NEAR(Cv(kV), 0.47090308021274879, 1e-14);
+  EXPECT_NEAR(RobustCv(kV), 1.4826 * 1.0 / 11.85, 1e-14);  // MAD 1.0, median 11.85
+  EXPECT_EQ(Cv(std::vector<double>{5.0}), 0.0);
+}
+
+TEST(StatsTest, TukeyAndModifiedZ) {
+  // Quartiles 11.025 and 12.775 (type 7): IQR 1.75; 30.0 is 17.2 above Q3
+  // (> 3 IQR: severe); nothing else lies beyond 1.5 IQR.
+  const auto t = CountTukeyOutliers(kV);
+  EXPECT_EQ(t.severe, 1);
+  EXPECT_EQ(t.mild, 0);
+  const std::vector<double> mild = {10, 11, 12, 13, 14, 19};  // Q1 11.25, Q3 13.75, IQR 2.5: 19 is 5.25 above
+  EXPECT_EQ(CountTukeyOutliers(mild).mild, 1);
+  EXPECT_EQ(CountTukeyOutliers(mild).severe, 0);
+  const auto z = ModifiedZScores(kV);
+  EXPECT_NEAR(z[5], 12.242175, 1e-12);  // 0.6745 (30 - 11.85) / 1.0
+  EXPECT_EQ(CountModifiedZOutliers(kV), 1);
+}
+
+TEST(StatsTest, BimodalityCoefficient) {
+  EXPECT_NEAR(BimodalityCoefficient(kV), 0.66221073627714633, 1e-12);
+  EXPECT_EQ(BimodalityCoefficient(std::vector<double>{1, 2, 3}), 0.0);  // n < 4
+  EXPECT_EQ(BimodalityCoefficient(std::vector<double>{2, 2, 2, 2, 2}), 0.0);
+}
+
+TEST(StatsTest, Normal) {
+  // Published values of the standard normal quantile.
+  EXPECT_NEAR(NormalQuantile(0.975), 1.959963984540054, 1e-13);
+  EXPECT_NEAR(NormalQuantile(0.8), 0.8416212335729143, 1e-13);
+  EXPECT_NEAR(NormalQuantile(1e-10), -6.361340902404056, 1e-9);
+  EXPECT_NEAR(NormalCdf(1.959963984540054), 0.975, 1e-15);
+}
+
+TEST(StatsTest, MannWhitneyExact) {
+  const std::vector<double> x = {1.10, 1.32, 0.98, 1.05, 1.21, 1.17};
+  const std::vector<double> y = {1.25, 1.40, 1.31, 1.52, 1.19, 1.44, 1.36};
+  const auto r = MannWhitney(x, y);
+  EXPECT_TRUE(r.exact);
+  EXPECT_FALSE(r.ties);
+  EXPECT_DOUBLE_EQ(r.u, 4.0);
+  EXPECT_NEAR(r.p, 2.0 / 143.0, 1e-15);  // enumeration: 2/143 exactly
+  const auto swapped = MannWhitney(y, x);  // two-sided: symmetric
+  EXPECT_DOUBLE_EQ(swapped.u, 38.0);
+  EXPECT_NEAR(swapped.p, 2.0 / 143.0, 1e-15);
+  EXPECT_NEAR(MannWhitneyExactCdf(4, 5, 3), 7.0 / 126.0, 1e-15);  // enumeration
+  // 10 per side, by enumeration of all C(20, 10) = 184756 assignments.
+  EXPECT_NEAR(MannWhitneyExactCdf(10, 10, 20), 2146.0 / 184756.0, 1e-15);
+  EXPECT_NEAR(MannWhitneyExactCdf(10, 10, 27), 8241.0 / 184756.0, 1e-15);
+  EXPECT_NEAR(MannWhitneyExactCdf(10, 10, 0), 1.0 / 184756.0, 1e-18);
+}
+
+TEST(StatsTest, MannWhitneyNormalWithTies) {
+  const std::vector<double> x = {3, 4, 4, 5, 6, 6, 6, 7, 8, 9, 10, 10};
+  const std::vector<double> y = {5, 6, 7, 7, 8, 9, 9, 10, 11, 12, 12, 13, 14};
+  const auto r = MannWhitney(x, y);
+  EXPECT_FALSE(r.exact);
+  EXPECT_TRUE(r.ties);
+  EXPECT_DOUBLE_EQ(r.u, 33.5);
+  EXPECT_NEAR(r.p, 0.01615736290786688, 1e-14);
+  const std::vector<double> same = {1, 1, 1};
+  EXPECT_EQ(MannWhitney(same, same).p, 1.0);
+}
+
+TEST(StatsTest, SmallestAchievableP) {
+  // verdicts.md's table; 2 / C(2n, n).
+  EXPECT_NEAR(SmallestAchievableP(3, 3), 0.1, 1e-12);
+  EXPECT_NEAR(SmallestAchievableP(4, 4), 0.028571428571428571, 1e-12);
+  EXPECT_NEAR(SmallestAchievableP(5, 5), 0.0079365079365079361, 1e-12);
+  EXPECT_NEAR(SmallestAchievableP(6, 6), 0.0021645021645021645, 1e-12);
+}
+
+TEST(StatsTest, HodgesLehmannMosesInterval) {
+  const std::vector<double> x = {1.10, 1.32, 0.98, 1.05, 1.21, 1.17};
+  const std::vector<double> y = {1.25, 1.40, 1.31, 1.52, 1.19, 1.44, 1.36};
+  const auto r = HodgesLehmannLogRatio(x, y, 0.95);
+  EXPECT_NEAR(r.ratio, 1.190692621018925, 1e-12);
+  EXPECT_NEAR(r.lower, 1.0330578512396695, 1e-12);
+  EXPECT_NEAR(r.upper, 1.3714285714285714, 1e-12);
+}
+
+TEST(StatsTest, BootstrapIsSeededAndBracketsTheEstimate) {
+  const std::vector<double> x = {100, 101, 99, 102, 100.5, 98.7, 100.2, 101.3, 99.9, 100.1};
+  std::vector<double> y;
+  for (double v : x) y.push_back(v * 1.05);
+  const auto a = BootstrapMedianRatio(x, y, 0.95, 2000, 42);
+  const auto b = BootstrapMedianRatio(x, y, 0.95, 2000, 42);
+  EXPECT_EQ(a.lower, b.lower);
+  EXPECT_EQ(a.upper, b.upper);
+  EXPECT_NEAR(a.ratio, 1.05, 1e-12);
+  EXPECT_LT(a.lower, 1.05);
+  EXPECT_GT(a.upper, 1.05);
+  const auto c = BootstrapMedianRatio(x, y, 0.95, 2000, 43);
+  EXPECT_NE(a.lower + a.upper, c.lower + c.upper);
+}
+
+TEST(StatsTest, BenjaminiHochbergAndYekutieli) {
+  const std::vector<double> p = {0.01, 0.04, 0.03, 0.20, 0.005};
+  const auto q = BenjaminiHochberg(p);
+  const double bh[] = {0.025, 0.05, 0.05, 0.2, 0.025};
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(q[i], bh[i], 1e-15) << i;
+  const auto qy = BenjaminiYekutieli(p);
+  const double by[] = {0.057083333333333333, 0.11416666666666667, 0.11416666666666667,
+                       0.45666666666666667, 0.057083333333333333};
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(qy[i], by[i], 1e-15) << i;
+  EXPECT_TRUE(BenjaminiHochberg(std::vector<double>{}).empty());
+}
+
+TEST(StatsTest, MinimumDetectableEffect) {
+  // exp((z_.975 + z_.8) sqrt(2) 0.02 / sqrt(10)) - 1, by hand in Python.
+  EXPECT_NEAR(MinimumDetectableEffect(0.02, 10, 0.05, 0.8), 0.025374734047556659, 1e-12);
+  EXPECT_EQ(SamplesForEffect(0.02, 0.03, 0.05, 0.8), 8);
+}
+
+}  // namespace
+}  // namespace bitgate::baselines
