@@ -7,10 +7,10 @@
 namespace bitgate::kernels {
 namespace {
 
-constexpr const char* kOpNames[internal::kKernelOpCount] = {"quantize", "dequantize", "gemv",
+constexpr const char* kOpNames[kKernelOpCount] = {"quantize", "dequantize", "gemv",
                                                             "gemm"};
 
-std::atomic<uint64_t> g_counts[internal::kKernelOpCount][kFormatCount][kIsaCount];
+std::atomic<uint64_t> g_counts[kKernelOpCount][kFormatCount][kIsaCount];
 
 }  // namespace
 
@@ -23,7 +23,7 @@ void CountKernel(KernelOp op, Format f, Isa isa) {
 
 std::map<std::string, uint64_t> KernelCounterSnapshot() {
   std::map<std::string, uint64_t> out;
-  for (int op = 0; op < internal::kKernelOpCount; ++op) {
+  for (int op = 0; op < kKernelOpCount; ++op) {
     for (int f = 0; f < kFormatCount; ++f) {
       for (int i = 0; i < kIsaCount; ++i) {
         uint64_t n = g_counts[op][f][i].load(std::memory_order_relaxed);

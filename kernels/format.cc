@@ -95,10 +95,10 @@ Result<int64_t> TensorBytes(Format f, int64_t rows, int64_t cols) {
     case Format::kTL1:
     case Format::kTL2: {
       const int64_t padded_rows = (rows + 15) / 16 * 16;  // cannot overflow: rows*cols fits
-      int64_t row_bytes = cols / 2;                       // TL1: 4 bits per 2 weights
+      int64_t row_bytes = cols / 4;                       // TL1: 4 bits per 2 weights
       if (f == Format::kTL2) {
-        const int64_t k3 = cols / 48 * 48;                // triples part (see tl2.h)
-        row_bytes = k3 / 24 * 5 + (cols - k3) / 2;
+        const int64_t k3 = cols / 48 * 48;                // triples (internal/tl_layout.h)
+        row_bytes = k3 / 24 * 5 + (cols - k3) / 4;        // 5 bytes per 24 weights
       }
       auto body = CheckedMul(padded_rows, row_bytes, "tensor byte size");
       if (!body.ok()) return body.status();

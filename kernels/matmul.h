@@ -22,39 +22,50 @@ namespace bitgate::kernels {
 
 // A batch of activation rows (tokens), quantized once and reused for every
 // weight matrix with the same input.
+//
+// Usage: x.Quantize(...) (or SetFloat for float formats), then x.Prepare(f)
+// for each weight format it will meet, then Matmul from any number of
+// threads (Prepare is not thread-safe; Matmul only reads).
 class Activations {
  public:
-  // Quantizes x[tokens][k] (row stride ldx floats) to int8, per row.
+  // Quantizes x[tokens][k] (row stride ldx floats) to int8, per token row.
   void Quantize(const float* x, int64_t tokens, int64_t k, int64_t ldx);
-  // Keeps the float rows too (for float-weight formats).
+  // Float activations, for F32/F16/BF16 weights.
   void SetFloat(const float* x, int64_t tokens, int64_t k, int64_t ldx);
+  // Builds what format f's kernels read besides q (a reordered copy of q,
+  // lookup tables). Idempotent until the next Quantize.
+  void Prepare(Format f);
+  bool prepared(Format f) const { return (prepared_ >> static_cast<int>(f)) & 1u; }
 
   int64_t tokens() const { return tokens_; }
   int64_t k() const { return k_; }
-  // Row stride of q, padded to 64 bytes; bytes past k are zero.
+  // Row stride of q in bytes, a multiple of 64; bytes past k are zero.
   int64_t stride() const { return stride_; }
   const int8_t* q(int64_t t) const { return q_.data() + t * stride_; }
-  float scale(int64_t t) const { return scale_[t]; }        // s = 127 / m
-  // Sum of q over each 32-element block of row t (k/32 rounded up entries).
-  const int32_t* block_sums(int64_t t) const { return bsum_.data() + t * n_bsum_; }
+  float scale(int64_t t) const { return scale_[t]; }  // s = 127 / m
+  // Sums of q over each 32- and 256-element block of row t (blocks past k
+  // are partial sums of what is there).
+  const int32_t* bsum32(int64_t t) const { return bsum32_.data() + t * n_bsum32_; }
+  const int32_t* bsum256(int64_t t) const { return bsum256_.data() + t * n_bsum256_; }
   int32_t row_sum(int64_t t) const { return row_sum_[t]; }
-  const float* f(int64_t t) const { return f_.data() + t * k_; }
-  bool has_float() const { return !f_.empty(); }
-
-  // Table-lookup formats (TL1, TL2) read per-row lookup tables of partial
-  // sums built from q; built on first use for that format.
-  const uint8_t* Lut(Format f, int64_t t) const;
-  void PrepareLut(Format f) const;
+  // q reordered per 256-element group as the 2-bit SIMD kernels consume it:
+  // group elements [32l, 32l+32) then [128+32l, 128+32l+32) for l = 0..3
+  // (a trailing 128-element group keeps its order). Built by Prepare.
+  const int8_t* q_interleaved(int64_t t) const { return qi_.data() + t * stride_; }
+  // Per-row lookup tables of table-lookup formats (TL1, TL2), built by Prepare.
+  const uint8_t* lut(Format f, int64_t t) const;
+  const float* f(int64_t t) const { return f_.data() + t * ldf_; }
+  int64_t float_stride() const { return ldf_; }
 
  private:
-  int64_t tokens_ = 0, k_ = 0, stride_ = 0, n_bsum_ = 0;
-  std::vector<int8_t> q_;
+  int64_t tokens_ = 0, k_ = 0, stride_ = 0, n_bsum32_ = 0, n_bsum256_ = 0, ldf_ = 0;
+  uint32_t prepared_ = 0;
+  std::vector<int8_t> q_, qi_;
   std::vector<float> scale_;
-  std::vector<int32_t> bsum_;
-  std::vector<int32_t> row_sum_;
+  std::vector<int32_t> bsum32_, bsum256_, row_sum_;
   std::vector<float> f_;
-  mutable std::vector<uint8_t> lut_[2];  // TL1, TL2
-  mutable int64_t lut_stride_[2] = {0, 0};
+  std::vector<uint8_t> lut_[2];  // TL1, TL2
+  int64_t lut_stride_[2] = {0, 0};
 };
 
 // Checks that a weight tensor of format f and shape [rows][cols] of

@@ -1,0 +1,5 @@
+#include "kernels/internal/kernel_table.h"
+
+namespace bitgate::kernels::internal {
+const KernelSet kAvx2Kernels[kFormatCount] = {};
+}  // namespace bitgate::kernels::internal

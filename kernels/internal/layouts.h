@@ -1,0 +1,52 @@
+// Internal: byte layouts of the ternary formats, shared by the scalar
+// reference and the SIMD kernels. docs/FORMATS.md describes them in prose.
+#pragma once
+
+#include <cstdint>
+
+namespace bitgate::kernels::internal {
+
+// ---- TQ2_0 (llama.cpp block_tq2_0), 256 elements ------------------------
+// qs[j + m] bits 2l..2l+1 hold element j*4 + l*32 + m  (j in {0, 32});
+// codes 0, 1, 2 mean -1, 0, +1; d is the block absmax as f16.
+struct BlockTQ2_0 {
+  uint8_t qs[64];
+  uint16_t d;
+};
+static_assert(sizeof(BlockTQ2_0) == 66, "block_tq2_0 is 66 bytes");
+
+// ---- TQ1_0 (llama.cpp block_tq1_0), 256 elements ------------------------
+// qs[0..31]: 5 trits per byte for elements m + 32n; qs[32..47]: elements
+// 160 + m + 16n; qh[0..3]: 4 trits for elements 240 + j + 4n. A byte holds
+// ceil(v * 256 / 243) for the base-3 number v (first trit most significant);
+// trit n decodes as ((uint8_t)(byte * 3^n) * 3) >> 8.
+struct BlockTQ1_0 {
+  uint8_t qs[48];
+  uint8_t qh[4];
+  uint16_t d;
+};
+static_assert(sizeof(BlockTQ1_0) == 54, "block_tq1_0 is 54 bytes");
+
+// ---- I2_S (bitnet.cpp x86, ACT_PARALLEL), 128-element blocks ------------
+// Flattened row-major; block b = bytes [32b, 32b + 32); element j of a block
+// is in byte j % 32 at shift 6 - 2 * (j / 32). Codes 0, 1, 2 = -1, 0, +1.
+// One f32 scale at byte ne / 4, then padding to ne / 4 + 32 bytes.
+inline constexpr int64_t kI2_SBlock = 128;
+
+// ---- I2S (ours), 32-element blocks, f16 scale per block -----------------
+// One row is [codes: cols/4 bytes][scales: cols/32 f16]. Codes come in
+// groups of 256 elements (64 bytes): byte i of a group at shift 2p holds
+// element 64p + i, so each 2-bit plane covers two whole 32-element blocks.
+// A final group of g < 256 elements (g a multiple of 32) uses the same rule
+// with g/4 bytes: byte i at shift 2p holds element p * g/4 + i.
+inline constexpr int64_t kI2SBlock = 32;
+inline constexpr int64_t kI2SGroup = 256;
+
+// Position of element e (0 <= e < g) of an I2S group of g elements.
+inline void I2SCodePosition(int64_t e, int64_t g, int64_t* byte, int* shift) {
+  const int64_t quarter = g / 4;
+  *byte = e % quarter;
+  *shift = static_cast<int>(2 * (e / quarter));
+}
+
+}  // namespace bitgate::kernels::internal

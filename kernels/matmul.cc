@@ -1,0 +1,139 @@
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "kernels/dispatch.h"
+#include "kernels/internal/counters_impl.h"
+#include "kernels/internal/kernel_table.h"
+#include "kernels/internal/tl_layout.h"
+
+namespace bitgate::kernels {
+
+void Activations::Quantize(const float* x, int64_t tokens, int64_t k, int64_t ldx) {
+  tokens_ = tokens;
+  k_ = k;
+  stride_ = (k + 63) / 64 * 64;
+  n_bsum32_ = (k + 31) / 32;
+  n_bsum256_ = (k + 255) / 256;
+  prepared_ = 0;
+  q_.assign(static_cast<size_t>(tokens * stride_), 0);
+  scale_.resize(static_cast<size_t>(tokens));
+  bsum32_.assign(static_cast<size_t>(tokens * n_bsum32_), 0);
+  bsum256_.assign(static_cast<size_t>(tokens * n_bsum256_), 0);
+  row_sum_.assign(static_cast<size_t>(tokens), 0);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* xr = x + t * ldx;
+    float m = 0.0f;
+    for (int64_t i = 0; i < k; ++i) m = std::max(m, std::fabs(xr[i]));
+    m = std::max(m, 1e-5f);
+    const float s = 127.0f / m;
+    scale_[t] = s;
+    int8_t* qr = q_.data() + t * stride_;
+    int32_t* b32 = bsum32_.data() + t * n_bsum32_;
+    int32_t* b256 = bsum256_.data() + t * n_bsum256_;
+    int32_t total = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      // round half to even (the SIMD cvtps2dq rounding), then clamp
+      const float v = std::clamp(std::nearbyint(xr[i] * s), -128.0f, 127.0f);
+      const auto qi = static_cast<int8_t>(v);
+      qr[i] = qi;
+      b32[i / 32] += qi;
+      b256[i / 256] += qi;
+      total += qi;
+    }
+    row_sum_[t] = total;
+  }
+}
+
+void Activations::SetFloat(const float* x, int64_t tokens, int64_t k, int64_t ldx) {
+  ldf_ = k;
+  f_.resize(static_cast<size_t>(tokens * k));
+  for (int64_t t = 0; t < tokens; ++t) std::memcpy(f_.data() + t * k, x + t * ldx, k * sizeof(float));
+  if (tokens_ != tokens || k_ != k) {
+    tokens_ = tokens;
+    k_ = k;
+    q_.clear();
+    prepared_ = 0;
+  }
+}
+
+void Activations::Prepare(Format f) {
+  if (prepared(f)) return;
+  switch (f) {
+    case Format::kTQ2_0:
+    case Format::kI2_S: {
+      if (prepared(Format::kTQ2_0) || prepared(Format::kI2_S)) break;  // shared buffer
+      qi_.assign(q_.size(), 0);
+      for (int64_t t = 0; t < tokens_; ++t) {
+        const int8_t* src = q(t);
+        int8_t* dst = qi_.data() + t * stride_;
+        int64_t g = 0;
+        for (; g + 256 <= k_; g += 256)
+          for (int l = 0; l < 4; ++l) {
+            std::memcpy(dst + g + 64 * l, src + g + 32 * l, 32);
+            std::memcpy(dst + g + 64 * l + 32, src + g + 128 + 32 * l, 32);
+          }
+        std::memcpy(dst + g, src + g, static_cast<size_t>(k_ - g));
+      }
+      break;
+    }
+    case Format::kTL1:
+    case Format::kTL2: {
+      const int i = f == Format::kTL1 ? 0 : 1;
+      lut_stride_[i] = internal::TlLutBytes(f, k_);
+      lut_[i].assign(static_cast<size_t>(tokens_ * lut_stride_[i]), 0);
+      for (int64_t t = 0; t < tokens_; ++t)
+        internal::BuildTlLut(f, q(t), k_, lut_[i].data() + t * lut_stride_[i]);
+      break;
+    }
+    default:
+      break;
+  }
+  prepared_ |= 1u << static_cast<int>(f);
+}
+
+const uint8_t* Activations::lut(Format f, int64_t t) const {
+  const int i = f == Format::kTL1 ? 0 : 1;
+  return lut_[i].data() + t * lut_stride_[i];
+}
+
+Status ValidateWeights(Format f, int64_t rows, int64_t cols, int64_t bytes) {
+  auto need = TensorBytes(f, rows, cols);
+  if (!need.ok()) return need.status();
+  if (bytes != *need) {
+    return Status::Error(std::string(FormatName(f)) + " [" + std::to_string(rows) + ", " +
+                         std::to_string(cols) + "] needs " + std::to_string(*need) +
+                         " bytes, got " + std::to_string(bytes));
+  }
+  auto isa = SelectedIsa();
+  if (!isa.ok()) return isa.status();
+  return Status::Ok();
+}
+
+void MatmulWith(Isa isa, Format f, const void* w, int64_t rows, int64_t cols,
+                const Activations& x, float* y, int64_t ldy, int64_t row_begin, int64_t row_end) {
+  const int64_t tile = Info(f).row_tile;
+  BITGATE_CHECK(x.k() == cols);
+  BITGATE_CHECK(x.prepared(f) || !internal::NeedsPrepare(f));
+  BITGATE_CHECK(!Info(f).integer_activations || x.stride() > 0);
+  BITGATE_CHECK(Info(f).integer_activations || x.float_stride() == cols);
+  BITGATE_DCHECK(0 <= row_begin && row_begin <= row_end && row_end <= rows);
+  BITGATE_DCHECK(row_begin % tile == 0 && (row_end % tile == 0 || row_end == rows));
+  (void)tile;
+  if (row_begin >= row_end) return;
+  Isa used;
+  auto fn = internal::FindMatmul(f, isa, &used);
+  internal::CountKernel(x.tokens() == 1 ? KernelOp::kGemv : KernelOp::kGemm, f, used);
+  fn(static_cast<const uint8_t*>(w), rows, cols, x, y, ldy, row_begin, row_end);
+}
+
+void Matmul(Format f, const void* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+            int64_t ldy, int64_t row_begin, int64_t row_end) {
+  auto isa = SelectedIsa();
+  MatmulWith(isa.ok() ? *isa : Isa::kScalar, f, w, rows, cols, x, y, ldy, row_begin, row_end);
+}
+
+}  // namespace bitgate::kernels

@@ -1,0 +1,117 @@
+#include "kernels/quant.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "kernels/dispatch.h"
+#include "kernels/internal/counters_impl.h"
+#include "kernels/internal/fp16.h"
+#include "kernels/internal/kernel_table.h"
+#include "kernels/ref/ref_common.h"
+
+namespace bitgate::kernels {
+namespace {
+
+constexpr float kHalfMax = 65504.0f;
+
+bool HasTensorScale(Format f) {
+  return f == Format::kI2_S || f == Format::kTL1 || f == Format::kTL2;
+}
+bool HasHalfScales(Format f) {
+  return f == Format::kI2S || f == Format::kTQ1_0 || f == Format::kTQ2_0;
+}
+
+std::string Where(int64_t i, int64_t cols) {
+  return "element " + std::to_string(i) + " (row " + std::to_string(i / cols) + ", col " +
+         std::to_string(i % cols) + ")";
+}
+
+// Rejects input no encoding of format f represents. One pass; the common
+// case (all finite and in range) costs one compare per element.
+Status ScreenInput(Format f, const float* src, int64_t rows, int64_t cols) {
+  const int64_t n = rows * cols;
+  const float limit = HasHalfScales(f) ? kHalfMax
+                      : Info(f).ternary ? std::numeric_limits<float>::max()
+                                        : std::numeric_limits<float>::infinity();
+  bool bad = false;
+  for (int64_t i = 0; i < n; ++i) bad |= !(std::fabs(src[i]) <= limit);
+  if (!bad) return Status::Ok();
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = src[i];
+    if (std::isnan(v)) return Status::Error(std::string(FormatName(f)) + ": input " + Where(i, cols) + " is NaN");
+    if (std::isinf(v)) {
+      return Status::Error(std::string(FormatName(f)) + ": input " + Where(i, cols) +
+                           " is infinite; a ternary scale cannot represent it");
+    }
+    if (!(std::fabs(v) <= limit)) {
+      return Status::Error(std::string(FormatName(f)) + ": input " + Where(i, cols) + " = " +
+                           std::to_string(v) + " exceeds the f16 scale range (65504)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckSpan(Format f, int64_t rows, int64_t cols, size_t have, const char* what) {
+  auto bytes = TensorBytes(f, rows, cols);
+  if (!bytes.ok()) return bytes.status();
+  if (have != static_cast<size_t>(*bytes)) {
+    return Status::Error(std::string(FormatName(f)) + " [" + std::to_string(rows) + ", " +
+                         std::to_string(cols) + "] needs " + std::to_string(*bytes) + " bytes, " +
+                         what + " holds " + std::to_string(have));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status QuantizeWith(Isa isa, Format f, const float* src, int64_t rows, int64_t cols,
+                    std::span<uint8_t> dst) {
+  BITGATE_RETURN_IF_ERROR(CheckSpan(f, rows, cols, dst.size(), "destination"));
+  if (src == nullptr) return Status::Error("quantize: null source");
+  BITGATE_RETURN_IF_ERROR(ScreenInput(f, src, rows, cols));
+  const float scale = HasTensorScale(f) ? internal::TernaryTensorScale(src, rows * cols) : 0.0f;
+  Isa used;
+  auto fn = internal::FindQuantize(f, isa, &used);
+  internal::CountKernel(KernelOp::kQuantize, f, used);
+  fn(src, rows, cols, scale, dst.data());
+  return Status::Ok();
+}
+
+Status DequantizeWith(Isa isa, Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols,
+                      float* dst) {
+  BITGATE_RETURN_IF_ERROR(CheckSpan(f, rows, cols, src.size(), "source"));
+  if (dst == nullptr) return Status::Error("dequantize: null destination");
+  Isa used;
+  auto fn = internal::FindDequantize(f, isa, &used);
+  internal::CountKernel(KernelOp::kDequantize, f, used);
+  fn(src.data(), rows, cols, dst);
+  return Status::Ok();
+}
+
+Status Quantize(Format f, const float* src, int64_t rows, int64_t cols, std::span<uint8_t> dst) {
+  auto isa = SelectedIsa();
+  if (!isa.ok()) return isa.status();
+  return QuantizeWith(*isa, f, src, rows, cols, dst);
+}
+
+Status Dequantize(Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols, float* dst) {
+  auto isa = SelectedIsa();
+  if (!isa.ok()) return isa.status();
+  return DequantizeWith(*isa, f, src, rows, cols, dst);
+}
+
+Result<float> TensorScale(Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols) {
+  if (!HasTensorScale(f)) {
+    return Status::Error(std::string(FormatName(f)) + " has no per-tensor scale");
+  }
+  BITGATE_RETURN_IF_ERROR(CheckSpan(f, rows, cols, src.size(), "source"));
+  return internal::LoadF32(src.data() + src.size() - 32);
+}
+
+uint16_t FloatToHalf(float f) { return internal::FloatToHalfScalar(f); }
+float HalfToFloat(uint16_t h) { return internal::HalfToFloatScalar(h); }
+uint16_t FloatToBf16(float f) { return internal::FloatToBf16Scalar(f); }
+float Bf16ToFloat(uint16_t h) { return internal::Bf16ToFloatScalar(h); }
+
+}  // namespace bitgate::kernels

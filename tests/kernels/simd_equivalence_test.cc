@@ -1,0 +1,207 @@
+// Every SIMD path against the scalar reference, on every path this machine
+// has: quantize bytes and dequantize floats bit-exact; matmul integer sums
+// bit-exact (checked with scales that make the float epilogue exact) and
+// float outputs within a stated tolerance otherwise.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "kernels/dispatch.h"
+#include "kernels/patterns.h"
+#include "kernels/quant.h"
+#include "test_util.h"
+
+namespace bitgate::kernels {
+namespace {
+
+constexpr Format kFormats[] = {Format::kF32,   Format::kF16,   Format::kBF16, Format::kI2S, Format::kTQ1_0,
+                               Format::kTQ2_0, Format::kI2_S, Format::kTL1,  Format::kTL2};
+
+// Column counts per format: the smallest legal, odd multiples, tails.
+std::vector<int64_t> ColsFor(Format f) {
+  switch (Info(f).col_multiple) {
+    case 1: return {1, 7, 33, 255, 1024, 2560};
+    case 16: return {16, 48, 64, 112, 2560, 6912};  // TL: all three TL2 tail cases
+    case 32: return {32, 96, 224, 256, 288, 2560};
+    case 128: return {128, 384, 2560};
+    default: return {256, 768, 2560};
+  }
+}
+
+std::vector<float> Weights(Format f, int64_t rows, int64_t cols, uint64_t seed) {
+  SplitMix64 rng(seed);
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (auto& v : w) {
+    const double u = rng.Uniform();
+    v = Info(f).ternary ? static_cast<float>(u < 0.3 ? -1 : u < 0.7 ? 0 : 1) * 0.75f
+                        : static_cast<float>(rng.Normal());
+  }
+  // A few extreme and all-zero stretches.
+  if (cols >= 64) {
+    for (int64_t k = 0; k < 32; ++k) w[static_cast<size_t>(k)] = 0.0f;  // all-zero block, row 0
+    if (rows > 1) w[static_cast<size_t>(cols + 5)] = Info(f).ternary ? 0.75f : 3e4f;
+  }
+  return w;
+}
+
+std::vector<float> Inputs(int64_t tokens, int64_t cols, uint64_t seed) {
+  SplitMix64 rng(seed);
+  std::vector<float> x(static_cast<size_t>(tokens * cols));
+  for (auto& v : x) v = static_cast<float>(rng.Normal());
+  if (cols > 8) x[3] = 40.0f;  // an outlier sets the row's activation scale
+  return x;
+}
+
+class SimdVsScalar : public ::testing::TestWithParam<Format> {};
+
+TEST_P(SimdVsScalar, QuantizeBytesEqual) {
+  const Format f = GetParam();
+  for (int64_t cols : ColsFor(f)) {
+    for (int64_t rows : {1, 3, 17}) {
+      auto w = Weights(f, rows, cols, 7);
+      if (!Info(f).ternary) {
+        // exercise the general float path with non-ternary data too
+      } else {
+        auto g = MakePattern(Pattern::kGaussian, rows * cols, 3);
+        for (size_t i = 0; i < g.size(); i += 3) w[i] = g[i];
+      }
+      const int64_t bytes = *TensorBytes(f, rows, cols);
+      std::vector<uint8_t> ref(bytes), got(bytes);
+      ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, ref).ok());
+      for (Isa isa : testing::SupportedSimdIsas()) {
+        ASSERT_TRUE(QuantizeWith(isa, f, w.data(), rows, cols, got).ok());
+        EXPECT_EQ(ref, got) << FormatName(f) << " [" << rows << "x" << cols << "] " << IsaName(isa);
+      }
+    }
+  }
+}
+
+TEST_P(SimdVsScalar, DequantizeFloatsEqual) {
+  const Format f = GetParam();
+  for (int64_t cols : ColsFor(f)) {
+    const int64_t rows = 5;
+    auto w = Weights(f, rows, cols, 11);
+    const int64_t bytes = *TensorBytes(f, rows, cols);
+    std::vector<uint8_t> packed(bytes);
+    ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
+    std::vector<float> ref(rows * cols), got(rows * cols);
+    ASSERT_TRUE(DequantizeWith(Isa::kScalar, f, packed, rows, cols, ref.data()).ok());
+    for (Isa isa : testing::SupportedSimdIsas()) {
+      ASSERT_TRUE(DequantizeWith(isa, f, packed, rows, cols, got.data()).ok());
+      EXPECT_EQ(0, std::memcmp(ref.data(), got.data(), ref.size() * 4))
+          << FormatName(f) << " cols " << cols << " " << IsaName(isa);
+    }
+  }
+}
+
+// Float outputs: both paths must be within 1e-5 of sum |w x| (plus 1e-6)
+// of the exact product of the dequantized weights and activations.
+TEST_P(SimdVsScalar, MatmulWithinTolerance) {
+  const Format f = GetParam();
+  for (int64_t cols : ColsFor(f)) {
+    for (int64_t tokens : {1, 3, 5}) {
+      const int64_t rows = Info(f).row_tile > 1 ? 37 : 19;
+      auto w = Weights(f, rows, cols, 21);
+      const int64_t bytes = *TensorBytes(f, rows, cols);
+      std::vector<uint8_t> packed(bytes);
+      ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
+      std::vector<float> wd(rows * cols);
+      ASSERT_TRUE(DequantizeWith(Isa::kScalar, f, packed, rows, cols, wd.data()).ok());
+      auto x = Inputs(tokens, cols, 5);
+      Activations acts;
+      if (Info(f).integer_activations) {
+        acts.Quantize(x.data(), tokens, cols, cols);
+      } else {
+        acts.SetFloat(x.data(), tokens, cols, cols);
+      }
+      acts.Prepare(f);
+      std::vector<float> ref(tokens * rows), got(tokens * rows);
+      MatmulWith(Isa::kScalar, f, packed.data(), rows, cols, acts, ref.data(), rows, 0, rows);
+      for (Isa isa : testing::SupportedSimdIsas()) {
+        std::fill(got.begin(), got.end(), -1.0f);
+        MatmulWith(isa, f, packed.data(), rows, cols, acts, got.data(), rows, 0, rows);
+        for (int64_t t = 0; t < tokens; ++t)
+          for (int64_t r = 0; r < rows; ++r) {
+            double exact = 0, mag = 0;
+            for (int64_t k = 0; k < cols; ++k) {
+              const double xv = Info(f).integer_activations ? acts.q(t)[k] / static_cast<double>(acts.scale(t))
+                                                            : x[t * cols + k];
+              exact += wd[r * cols + k] * xv;
+              mag += std::fabs(wd[r * cols + k] * xv);
+            }
+            const double tol = 1e-5 * mag + 1e-6;
+            ASSERT_NEAR(ref[t * rows + r], exact, tol) << "scalar " << FormatName(f) << " cols " << cols;
+            ASSERT_NEAR(got[t * rows + r], exact, tol)
+                << FormatName(f) << " " << IsaName(isa) << " cols " << cols << " t " << t << " r " << r;
+          }
+      }
+    }
+  }
+}
+
+// Integer results bit-exact: weights of magnitude 1 (scale 1.0, exact in
+// f16) and activations whose absmax is 127 (activation scale s = 1) make
+// every float operation after the integer dot product exact.
+TEST_P(SimdVsScalar, MatmulIntegerSumsBitExact) {
+  const Format f = GetParam();
+  if (!Info(f).ternary) GTEST_SKIP() << "float format";
+  for (int64_t cols : ColsFor(f)) {
+    const int64_t rows = 33, tokens = 2;
+    SplitMix64 rng(99);
+    std::vector<float> w(rows * cols);
+    for (auto& v : w) v = static_cast<float>(static_cast<int>(rng.Next() % 3) - 1);
+    for (int64_t r = 0; r < rows; ++r) w[r * cols] = 1.0f;  // no all-zero scale blocks
+    std::vector<float> x(tokens * cols);
+    for (auto& v : x) v = static_cast<float>(static_cast<int>(rng.Next() % 256) - 128);
+    for (int64_t t = 0; t < tokens; ++t) x[t * cols] = 127.0f;  // absmax 127 -> s = 1
+    for (auto& v : x) v = std::max(v, -127.0f);
+    std::vector<uint8_t> packed(*TensorBytes(f, rows, cols));
+    ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
+    Activations acts;
+    acts.Quantize(x.data(), tokens, cols, cols);
+    ASSERT_EQ(acts.scale(0), 1.0f);
+    acts.Prepare(f);
+    std::vector<float> ref(tokens * rows), got(tokens * rows);
+    MatmulWith(Isa::kScalar, f, packed.data(), rows, cols, acts, ref.data(), rows, 0, rows);
+    for (int64_t t = 0; t < tokens; ++t)
+      for (int64_t r = 0; r < rows; ++r) {
+        double exact = 0;
+        for (int64_t k = 0; k < cols; ++k) exact += w[r * cols + k] * x[t * cols + k];
+        ASSERT_EQ(ref[t * rows + r], static_cast<float>(exact)) << FormatName(f) << " cols " << cols;
+      }
+    for (Isa isa : testing::SupportedSimdIsas()) {
+      MatmulWith(isa, f, packed.data(), rows, cols, acts, got.data(), rows, 0, rows);
+      EXPECT_EQ(ref, got) << FormatName(f) << " " << IsaName(isa) << " cols " << cols;
+    }
+  }
+}
+
+// Row ranges (thread splits) compute exactly the rows asked for.
+TEST_P(SimdVsScalar, RowRangesMatchWholeMatrix) {
+  const Format f = GetParam();
+  const int64_t cols = ColsFor(f).back(), rows = 64, tile = Info(f).row_tile;
+  auto w = Weights(f, rows, cols, 3);
+  std::vector<uint8_t> packed(*TensorBytes(f, rows, cols));
+  ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
+  auto x = Inputs(1, cols, 8);
+  Activations acts;
+  if (Info(f).integer_activations) acts.Quantize(x.data(), 1, cols, cols);
+  else acts.SetFloat(x.data(), 1, cols, cols);
+  acts.Prepare(f);
+  for (Isa isa : {Isa::kScalar, BestIsa()}) {
+    std::vector<float> whole(rows), parts(rows, NAN);
+    MatmulWith(isa, f, packed.data(), rows, cols, acts, whole.data(), rows, 0, rows);
+    const int64_t split = 2 * tile;
+    MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, 0, split);
+    MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, split, rows);
+    EXPECT_EQ(whole, parts) << FormatName(f) << " " << IsaName(isa);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFormats, SimdVsScalar, ::testing::ValuesIn(kFormats),
+                         [](const ::testing::TestParamInfo<Format>& p) { return std::string(FormatName(p.param)); });
+
+}  // namespace
+}  // namespace bitgate::kernels
