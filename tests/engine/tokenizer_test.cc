@@ -1,0 +1,276 @@
+// Tokenizers: the golden SentencePiece vocabulary (known encodings taken
+// from the golden token sequence), byte-level BPE trained on the shipped
+// corpus, round trips on arbitrary and invalid UTF-8, streaming.
+#include "engine/tokenizer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/gguf.h"
+#include "engine/gguf_writer.h"
+#include "engine/sampling.h"
+#include "engine/tokenizer_train.h"
+#include "engine/tokenizer_unicode.h"
+
+namespace bitgate::engine {
+namespace {
+
+Tokenizer GoldenSpm() {
+  auto f = GgufFile::Open(std::string(BITGATE_TEST_DATA) + "/golden/models/tiny-bitnet-tq2_0.gguf");
+  EXPECT_TRUE(f.ok()) << f.status().message();
+  auto t = Tokenizer::FromMetadata(f->metadata());
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return std::move(*t);
+}
+
+const Tokenizer& TrainedBpe() {
+  static const Tokenizer kTok = [] {
+    auto v = TrainBpe(BpeTrainingCorpus(), 700);
+    EXPECT_TRUE(v.ok()) << v.status().message();
+    auto t = Tokenizer::Create(std::move(*v));
+    EXPECT_TRUE(t.ok()) << t.status().message();
+    return std::move(*t);
+  }();
+  return kTok;
+}
+
+// Random valid UTF-8 over all planes (excluding U+2581, which SentencePiece
+// normalization deliberately equates with a space).
+std::string RandomUtf8(Rng& rng, int n_chars) {
+  std::string s;
+  for (int i = 0; i < n_chars; ++i) {
+    uint32_t cp;
+    switch (rng.NextU64() % 4) {
+      case 0: cp = static_cast<uint32_t>(rng.NextU64() % 0x80); break;
+      case 1: cp = static_cast<uint32_t>(0x80 + rng.NextU64() % 0x780); break;
+      case 2: cp = static_cast<uint32_t>(0x800 + rng.NextU64() % 0xF800); break;
+      default: cp = static_cast<uint32_t>(0x10000 + rng.NextU64() % 0x100000); break;
+    }
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0x2581) cp = ' ';
+    AppendUtf8(cp, &s);
+  }
+  return s;
+}
+
+std::string RandomBytes(Rng& rng, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s.push_back(static_cast<char>(rng.NextU64() & 0xFF));
+  return s;
+}
+
+TEST(SpmTokenizer, GoldenVocabularyBasics) {
+  Tokenizer t = GoldenSpm();
+  EXPECT_EQ(t.kind(), TokenizerKind::kSpm);
+  EXPECT_EQ(t.vocab_size(), 327);
+  EXPECT_EQ(t.bos_id(), 1);
+  EXPECT_EQ(t.eos_id(), 2);
+  EXPECT_TRUE(t.vocab().add_bos);
+  EXPECT_EQ(t.TokenToPiece(312), " the");
+  EXPECT_EQ(t.TokenToPiece(3 + 'A'), "A");  // <0x41>
+  EXPECT_EQ(t.TokenToPiece(1), "");
+  EXPECT_EQ(t.TokenToPiece(1, /*render_special=*/true), "<s>");
+  EXPECT_EQ(t.TokenToPiece(9999), "");
+  EXPECT_EQ(t.EndOfGenerationIds(), std::vector<int32_t>{2});
+}
+
+// The golden token sequence (tests/data/golden/README, run.json) is
+// "<s> the cat is" followed by byte tokens and single pieces: decoding it
+// and encoding the text again must give the same ids, as llama.cpp's
+// tokenizer would (highest-score merges: ▁c, ▁i, ▁t, ▁is, he, ▁the, at).
+TEST(SpmTokenizer, KnownEncodings) {
+  Tokenizer t = GoldenSpm();
+  EXPECT_EQ(t.Encode("the cat is"), (std::vector<int32_t>{1, 312, 288, 325, 317}));
+  const std::vector<int32_t> golden = {1, 312, 288, 325, 317, 40, 50, 60, 70, 300, 301, 302, 303, 5, 6, 7};
+  const std::string text = t.Decode(golden);
+  EXPECT_EQ(text, "the cat is%/9C o p q r\x02\x03\x04");
+  EXPECT_EQ(t.Encode(text), golden);
+  EXPECT_EQ(t.Encode("the cat is", {.add_special = false}), (std::vector<int32_t>{312, 288, 325, 317}));
+  EXPECT_EQ(t.Encode(""), std::vector<int32_t>{1});
+  // Characters outside the vocabulary fall back to byte tokens.
+  EXPECT_EQ(t.Encode("\xc3\xa9", {.add_special = false}),
+            (std::vector<int32_t>{259, 3 + 0xC3, 3 + 0xA9}));
+}
+
+TEST(SpmTokenizer, SpecialTokensParsedOnlyWhenAsked) {
+  Tokenizer t = GoldenSpm();
+  const auto plain = t.Encode("<s>the</s>", {.add_special = false});
+  for (int32_t id : plain) EXPECT_FALSE(t.IsControl(id));
+  const auto parsed = t.Encode("<s>the</s>", {.add_special = false, .parse_special = true});
+  EXPECT_EQ(parsed, (std::vector<int32_t>{1, 312, 2}));
+  EXPECT_EQ(t.Decode(parsed), "the");
+  EXPECT_EQ(t.Decode(parsed, {.render_special = true}), "<s> the</s>");
+}
+
+TEST(SpmTokenizer, RoundTripsArbitraryAndInvalidUtf8) {
+  Tokenizer t = GoldenSpm();
+  Rng rng(7);
+  for (int i = 0; i < 300; ++i) {
+    const std::string s = (i % 2 == 0) ? RandomUtf8(rng, 1 + i % 40) : RandomBytes(rng, 1 + i % 40);
+    const std::vector<int32_t> ids = t.Encode(s);
+    ASSERT_EQ(t.Decode(ids), s) << "case " << i;
+    for (int32_t id : ids) ASSERT_TRUE(id >= 0 && id < t.vocab_size());
+  }
+  for (const std::string& s : std::vector<std::string>{" ", "  leading", "trailing  ", "\n\n", std::string("\0a\0", 3),
+                              std::string("\xff\xfe\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80")}) {
+    EXPECT_EQ(t.Decode(t.Encode(s)), s);
+  }
+}
+
+TEST(SpmTokenizer, StreamingDecodeHoldsSplitCharacters) {
+  Tokenizer t = GoldenSpm();
+  const std::string text = "the caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 is";
+  const auto ids = t.Encode(text);
+  DetokenizerStream stream(&t);
+  std::string streamed;
+  for (int32_t id : ids) {
+    const std::string piece = stream.Push(id);
+    // Every emitted chunk is complete UTF-8.
+    EXPECT_EQ(CompleteUtf8Prefix(piece), piece.size());
+    streamed += piece;
+  }
+  streamed += stream.Flush();
+  EXPECT_EQ(streamed, text);
+  // The first byte of 'é' alone is held back.
+  DetokenizerStream s2(&t);
+  EXPECT_EQ(s2.Push(3 + 0xC3), "");
+  EXPECT_EQ(s2.Push(3 + 0xA9), "\xc3\xa9");
+  EXPECT_EQ(s2.Push(3 + 0xE2), "");
+  EXPECT_EQ(s2.Flush(), "\xe2");
+}
+
+TEST(BpeTokenizer, TrainingIsDeterministicAndSized) {
+  auto a = TrainBpe(BpeTrainingCorpus(), 700);
+  auto b = TrainBpe(BpeTrainingCorpus(), 700);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->tokens, b->tokens);
+  EXPECT_EQ(a->merges, b->merges);
+  EXPECT_EQ(a->tokens.size(), 700u);
+  EXPECT_GT(a->merges.size(), 400u);
+  EXPECT_EQ(a->tokens[a->bos_id], "<|begin_of_text|>");
+  EXPECT_EQ(a->tokens[a->eos_id], "<|end_of_text|>");
+  EXPECT_EQ(a->tokens[a->eot_id], "<|eot_id|>");
+  // Byte tokens first, in GPT-2 byte-level form: ' ' is 'Ġ' (U+0120).
+  EXPECT_EQ(a->tokens[' '], "\xc4\xa0");
+  EXPECT_EQ(a->tokens['a'], "a");
+  // The first merge is the corpus's most frequent pair.
+  EXPECT_EQ(a->merges[0], "\xc4\xa0 t");  // " t"
+  // Padding to an exact size with reserved control tokens (2B-4T: 128256).
+  auto big = TrainBpe("tiny text tiny text", 128256);
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->tokens.size(), 128256u);
+  EXPECT_EQ(big->types.back(), TokenType::kControl);
+  EXPECT_FALSE(TrainBpe("x", 100).ok());
+}
+
+TEST(BpeTokenizer, EncodesCorpusCompactlyAndRoundTrips) {
+  const Tokenizer& t = TrainedBpe();
+  EXPECT_EQ(t.kind(), TokenizerKind::kBpe);
+  const std::string_view corpus = BpeTrainingCorpus();
+  const auto ids = t.Encode(corpus);
+  EXPECT_EQ(ids.front(), t.bos_id());
+  EXPECT_LT(ids.size(), corpus.size() / 3);  // merges make it compact
+  EXPECT_EQ(t.Decode(ids), corpus);
+  const auto the = t.Encode(" the", {.add_special = false});
+  EXPECT_EQ(the.size(), 1u);
+  EXPECT_EQ(t.Decode(the), " the");
+  Rng rng(11);
+  for (int i = 0; i < 300; ++i) {
+    const std::string s = (i % 2 == 0) ? RandomUtf8(rng, 1 + i % 50) : RandomBytes(rng, 1 + i % 50);
+    ASSERT_EQ(t.Decode(t.Encode(s)), s) << "case " << i;
+  }
+  const auto special = t.Encode("<|begin_of_text|>hi<|eot_id|>", {.add_special = false, .parse_special = true});
+  EXPECT_EQ(special.front(), t.bos_id());
+  EXPECT_EQ(special.back(), t.vocab().eot_id);
+  EXPECT_EQ(t.Decode(special), "hi");
+  EXPECT_EQ(t.EndOfGenerationIds(), (std::vector<int32_t>{t.eos_id(), t.vocab().eot_id}));
+}
+
+TEST(BpeTokenizer, VocabSurvivesGgufRoundTrip) {
+  const Tokenizer& t = TrainedBpe();
+  GgufWriter w;
+  w.metadata().Set("general.architecture", GgufValue::String("bitnet-b1.58"));
+  VocabToMetadata(t.vocab(), &w.metadata());
+  auto buf = w.WriteToBuffer();
+  ASSERT_TRUE(buf.ok());
+  auto f = GgufFile::FromBuffer(*buf);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(*f->metadata().GetString("tokenizer.ggml.model"), "gpt2");
+  auto t2 = Tokenizer::FromMetadata(f->metadata());
+  ASSERT_TRUE(t2.ok()) << t2.status().message();
+  EXPECT_EQ(t2->vocab().tokens, t.vocab().tokens);
+  EXPECT_EQ(t2->vocab().merges, t.vocab().merges);
+  EXPECT_EQ(t2->bos_id(), t.bos_id());
+  const std::string text = "Every evening at a quarter past six, 42 ships.";
+  EXPECT_EQ(t2->Encode(text), t.Encode(text));
+}
+
+TEST(Tokenizer, MetadataErrorsAreClear) {
+  GgufMetadata md;
+  EXPECT_EQ(Tokenizer::FromMetadata(md).status().message(), "missing key tokenizer.ggml.model");
+  md.Set("tokenizer.ggml.model", GgufValue::String("bert"));
+  EXPECT_EQ(Tokenizer::FromMetadata(md).status().message(), "missing key tokenizer.ggml.tokens");
+  md.Set("tokenizer.ggml.tokens", GgufValue::StringArray({"a", "b"}));
+  EXPECT_NE(Tokenizer::FromMetadata(md).status().message().find("unsupported tokenizer model 'bert'"),
+            std::string::npos);
+  md.Set("tokenizer.ggml.model", GgufValue::String("llama"));
+  const float scores[] = {0.0f};
+  md.Set("tokenizer.ggml.scores", GgufValue::F32Array(scores));
+  EXPECT_NE(Tokenizer::FromMetadata(md).status().message().find("scores has 1 entries for 2 tokens"),
+            std::string::npos);
+  md.Erase("tokenizer.ggml.scores");
+  // Default SPM ids (bos 1, eos 2) must exist in a 2-token vocabulary.
+  EXPECT_NE(Tokenizer::FromMetadata(md).status().message().find("eos token id 2 outside"),
+            std::string::npos);
+  md.Set("tokenizer.ggml.eos_token_id", GgufValue::U32(1));
+  EXPECT_TRUE(Tokenizer::FromMetadata(md).ok());
+  md.Set("tokenizer.ggml.model", GgufValue::String("gpt2"));
+  md.Set("tokenizer.ggml.merges", GgufValue::StringArray({"ab"}));
+  EXPECT_NE(Tokenizer::FromMetadata(md).status().message().find("is not 'left right'"),
+            std::string::npos);
+}
+
+TEST(PreTokenizer, Llama3Splits) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(PreTokenizeLlama3("Hello world"), (V{"Hello", " world"}));
+  EXPECT_EQ(PreTokenizeLlama3("I'm here, they'LL go"), (V{"I", "'m", " here", ",", " they", "'LL", " go"}));
+  EXPECT_EQ(PreTokenizeLlama3("12345 x"), (V{"123", "45", " x"}));
+  EXPECT_EQ(PreTokenizeLlama3("a  b"), (V{"a", " ", " b"}));
+  EXPECT_EQ(PreTokenizeLlama3("x\n\ny"), (V{"x", "\n\n", "y"}));
+  EXPECT_EQ(PreTokenizeLlama3("hi!!! "), (V{"hi", "!!!", " "}));
+  EXPECT_EQ(PreTokenizeLlama3("x  \n  y"), (V{"x", "  \n", " ", " y"}));
+  EXPECT_EQ(PreTokenizeLlama3(" (ok)\n"), (V{" (", "ok", ")\n"}));
+  EXPECT_EQ(PreTokenizeLlama3("caf\xc3\xa9 \xe2\x82\xac" "5"), (V{"caf\xc3\xa9", " \xe2\x82\xac", "5"}));
+  EXPECT_EQ(PreTokenizeLlama3(""), V{});
+  Rng rng(3);
+  for (int i = 0; i < 200; ++i) {
+    const std::string s = (i % 2) ? RandomBytes(rng, 64) : RandomUtf8(rng, 64);
+    std::string joined;
+    for (auto p : PreTokenizeLlama3(s)) {
+      ASSERT_FALSE(p.empty());
+      joined += p;
+    }
+    ASSERT_EQ(joined, s);
+  }
+}
+
+TEST(Unicode, Utf8DecodingRejectsMalformedInput) {
+  EXPECT_EQ(DecodeUtf8("\xc3\xa9", 0).cp, 0xE9u);
+  EXPECT_EQ(DecodeUtf8("\xf0\x9f\x98\x80", 0).cp, 0x1F600u);
+  for (std::string bad : std::vector<std::string>{"\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc3", "\x80", "\xff",
+                          "\xe2\x82"}) {
+    const Utf8Char c = DecodeUtf8(bad, 0);
+    EXPECT_EQ(c.cp, kInvalidCodepoint) << bad.size();
+    EXPECT_EQ(c.len, 1);
+  }
+  EXPECT_EQ(CompleteUtf8Prefix("ab\xe2\x82"), 2u);
+  EXPECT_EQ(CompleteUtf8Prefix("ab\xe2\x82\xac"), 5u);
+  EXPECT_EQ(CompleteUtf8Prefix("ab\xff"), 3u);
+  for (int b = 0; b < 256; ++b) EXPECT_EQ(CodepointToByte(ByteToCodepoint(static_cast<uint8_t>(b))), b);
+  EXPECT_EQ(ByteToCodepoint(' '), 0x120u);
+  EXPECT_EQ(CodepointToByte(0x2581), -1);
+}
+
+}  // namespace
+}  // namespace bitgate::engine
