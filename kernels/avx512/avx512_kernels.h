@@ -1,0 +1,49 @@
+// Internal: AVX-512 (F/BW/VL/VNNI) kernels; defined in avx512/*.cc.
+#pragma once
+
+#include "kernels/internal/kernel_table.h"
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+
+namespace bitgate::kernels::internal {
+// 128-bit lane i (0..3) of v; the intrinsic needs an immediate.
+inline __m128i Lane128(__m512i v, int i) {
+  switch (i) {
+    case 0: return _mm512_castsi512_si128(v);
+    case 1: return _mm512_extracti32x4_epi32(v, 1);
+    case 2: return _mm512_extracti32x4_epi32(v, 2);
+    default: return _mm512_extracti32x4_epi32(v, 3);
+  }
+}
+}  // namespace bitgate::kernels::internal
+#endif
+
+namespace bitgate::kernels::internal {
+
+void MatmulTQ2_0Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                       int64_t ldy, int64_t r0, int64_t r1);
+void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                      int64_t ldy, int64_t r0, int64_t r1);
+void MatmulI2SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1);
+void MatmulTQ1_0Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                       int64_t ldy, int64_t r0, int64_t r1);
+void MatmulF16Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1);
+void MatmulF32Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1);
+void MatmulBF16Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                      int64_t ldy, int64_t r0, int64_t r1);
+void MatmulTL1Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1);
+void MatmulTL2Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1);
+
+void DequantizeTQ2_0Avx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
+void DequantizeI2_SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
+void DequantizeI2SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
+void QuantizeTQ2_0Avx512(const float* src, int64_t rows, int64_t cols, float scale, uint8_t* dst);
+void QuantizeI2SAvx512(const float* src, int64_t rows, int64_t cols, float scale, uint8_t* dst);
+
+}  // namespace bitgate::kernels::internal

@@ -1,0 +1,227 @@
+// AVX-512 VNNI kernels of the 2-bit ternary formats TQ2_0 and I2_S.
+//
+// Both pack 128 weights in 32 bytes as four 2-bit planes with codes
+// {0, 1, 2} = {-1, 0, +1}; they differ in plane order (TQ2_0 low bits first,
+// I2_S high bits first) and scales (f16 per 256-block vs f32 per tensor).
+// Codes are unsigned, so vpdpbusd (u8 x s8, four products summed into each
+// int32 lane) applies directly; sum(code * q) - sum(q) restores the signs.
+// One 64-byte load yields 256 codes; the activations were reordered once per
+// token (Activations::q_interleaved) so each plane meets 64 contiguous bytes.
+//
+// Overflow: one vpdpbusd adds at most 4 * 2 * 128 = 1024 per lane; a lane
+// sees 4 per 256 weights, so int32 lanes hold rows up to 2^21 weights
+// (ValidateWeights caps rows at 2^22 columns and we use two accumulators).
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/avx512/avx512_kernels.h"
+#include "kernels/internal/fp16.h"
+#include "kernels/internal/layouts.h"
+
+namespace bitgate::kernels::internal {
+namespace {
+
+constexpr int kTokenTile = 4;  // activation rows sharing one weight decode (prefill)
+
+// The four code planes of 64 packed bytes, in element order.
+template <bool kHighBitsFirst>
+inline void DecodePlanes(const uint8_t* p, __m512i c[4]) {
+  const __m512i m3 = _mm512_set1_epi8(3);
+  const __m512i v = _mm512_loadu_si512(p);
+  const __m512i p0 = _mm512_and_si512(v, m3);
+  const __m512i p1 = _mm512_and_si512(_mm512_srli_epi16(v, 2), m3);
+  const __m512i p2 = _mm512_and_si512(_mm512_srli_epi16(v, 4), m3);
+  const __m512i p3 = _mm512_and_si512(_mm512_srli_epi16(v, 6), m3);
+  if (kHighBitsFirst) {
+    c[0] = p3, c[1] = p2, c[2] = p1, c[3] = p0;
+  } else {
+    c[0] = p0, c[1] = p1, c[2] = p2, c[3] = p3;
+  }
+}
+
+template <int T>
+void TQ2_0Tile(const uint8_t* w, int64_t cols, const Activations& x, int64_t t0, float* y,
+               int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t nb = cols / 256;
+  const int8_t* a[T];
+  const int32_t* bsum[T];
+  for (int t = 0; t < T; ++t) {
+    a[t] = x.q_interleaved(t0 + t);
+    bsum[t] = x.bsum256(t0 + t);
+  }
+  for (int64_t r = r0; r < r1; ++r) {
+    const auto* blk = reinterpret_cast<const BlockTQ2_0*>(w) + r * nb;
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      __m512i c[4];
+      DecodePlanes<false>(blk[b].qs, c);
+      const __m512 d = _mm512_set1_ps(_cvtsh_ss(blk[b].d));
+      for (int t = 0; t < T; ++t) {
+        const int8_t* ab = a[t] + b * 256;
+        // Start from -bsum in lane 0: the block's lanes then sum to sum(t * q).
+        __m512i s = _mm512_zextsi128_si512(_mm_cvtsi32_si128(-bsum[t][b]));
+        __m512i s2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c[1], _mm512_loadu_si512(ab + 64));
+        s = _mm512_dpbusd_epi32(s, c[0], _mm512_loadu_si512(ab));
+        s2 = _mm512_dpbusd_epi32(s2, c[3], _mm512_loadu_si512(ab + 192));
+        s = _mm512_dpbusd_epi32(s, c[2], _mm512_loadu_si512(ab + 128));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s, s2)), d, acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[t]) / x.scale(t0 + t);
+  }
+}
+
+template <int T>
+void I2_STile(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, int64_t t0,
+              float* y, int64_t ldy, int64_t r0, int64_t r1) {
+  const float wscale = LoadF32(w + rows * cols / 4);
+  const int64_t full = cols / 256 * 256;
+  const int8_t* a[T];
+  for (int t = 0; t < T; ++t) a[t] = x.q_interleaved(t0 + t);
+  const __m256i m3 = _mm256_set1_epi8(3);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * cols / 4;
+    __m512i acc0[T], acc1[T];
+    for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm512_setzero_si512();
+    for (int64_t g = 0; g < full; g += 256) {
+      __m512i c[4];
+      DecodePlanes<true>(row + g / 4, c);
+      for (int t = 0; t < T; ++t) {
+        const int8_t* ab = a[t] + g;
+        acc0[t] = _mm512_dpbusd_epi32(acc0[t], c[0], _mm512_loadu_si512(ab));
+        acc1[t] = _mm512_dpbusd_epi32(acc1[t], c[1], _mm512_loadu_si512(ab + 64));
+        acc0[t] = _mm512_dpbusd_epi32(acc0[t], c[2], _mm512_loadu_si512(ab + 128));
+        acc1[t] = _mm512_dpbusd_epi32(acc1[t], c[3], _mm512_loadu_si512(ab + 192));
+      }
+    }
+    __m256i tail[T];
+    for (int t = 0; t < T; ++t) tail[t] = _mm256_setzero_si256();
+    if (full < cols) {  // one 128-block left: 256-bit, activations in natural order
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4));
+      for (int g = 0; g < 4; ++g) {
+        const __m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 6 - 2 * g), m3);
+        for (int t = 0; t < T; ++t) {
+          const auto* ab = reinterpret_cast<const __m256i*>(a[t] + full + 32 * g);
+          tail[t] = _mm256_dpbusd_epi32(tail[t], c, _mm256_loadu_si256(ab));
+        }
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const int32_t isum = _mm512_reduce_add_epi32(_mm512_add_epi32(acc0[t], acc1[t])) +
+                           _mm512_reduce_add_epi32(_mm512_zextsi256_si512(tail[t]));
+      y[(t0 + t) * ldy + r] =
+          static_cast<float>(isum - x.row_sum(t0 + t)) / x.scale(t0 + t) * wscale;
+    }
+  }
+}
+
+template <typename Tile>
+void ForTokenTiles(int64_t tokens, Tile&& tile) {
+  int64_t t = 0;
+  for (; t + 4 <= tokens; t += 4) tile(std::integral_constant<int, 4>{}, t);
+  switch (tokens - t) {
+    case 3: tile(std::integral_constant<int, 3>{}, t); break;
+    case 2: tile(std::integral_constant<int, 2>{}, t); break;
+    case 1: tile(std::integral_constant<int, 1>{}, t); break;
+    default: break;
+  }
+}
+
+// Dequantizes 64 packed bytes (256 weights) whose plane l, byte half h holds
+// elements base_h + 32 l + m; `table` maps code -> float.
+template <bool kHighBitsFirst>
+inline void DequantizePlanes(const uint8_t* p, __m512 table, float* out) {
+  __m512i c[4];
+  DecodePlanes<kHighBitsFirst>(p, c);
+  for (int l = 0; l < 4; ++l) {
+    for (int qq = 0; qq < 4; ++qq) {
+      const __m512i idx = _mm512_cvtepu8_epi32(Lane128(c[l], qq));
+      float* dst = out + (qq < 2 ? 32 * l + 16 * qq : 128 + 32 * l + 16 * (qq - 2));
+      _mm512_storeu_ps(dst, _mm512_permutexvar_ps(idx, table));
+    }
+  }
+}
+
+// code -> (code - 1) * d, computed exactly as the reference does.
+inline __m512 CodeTable(float d) {
+  return _mm512_mul_ps(_mm512_set_ps(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, -1),
+                       _mm512_set1_ps(d));
+}
+
+}  // namespace
+
+void MatmulTQ2_0Avx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
+                       int64_t ldy, int64_t r0, int64_t r1) {
+  ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
+    TQ2_0Tile<decltype(tile)::value>(w, cols, x, t0, y, ldy, r0, r1);
+  });
+}
+
+void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                      int64_t ldy, int64_t r0, int64_t r1) {
+  ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
+    I2_STile<decltype(tile)::value>(w, rows, cols, x, t0, y, ldy, r0, r1);
+  });
+}
+
+void DequantizeTQ2_0Avx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst) {
+  const auto* blk = reinterpret_cast<const BlockTQ2_0*>(src);
+  const int64_t nb = rows * cols / 256;
+  for (int64_t b = 0; b < nb; ++b)
+    DequantizePlanes<false>(blk[b].qs, CodeTable(_cvtsh_ss(blk[b].d)), dst + 256 * b);
+}
+
+void DequantizeI2_SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst) {
+  const int64_t n = rows * cols;
+  const __m512 table = CodeTable(LoadF32(src + n / 4));
+  int64_t i = 0;
+  for (; i + 256 <= n; i += 256) DequantizePlanes<true>(src + i / 4, table, dst + i);
+  if (i < n) {  // one 128-block: planes of 32 elements
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i / 4));
+    for (int g = 0; g < 4; ++g) {
+      const __m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 6 - 2 * g), _mm256_set1_epi8(3));
+      for (int h = 0; h < 2; ++h) {
+        const __m512i idx = _mm512_cvtepu8_epi32(h ? _mm256_extracti128_si256(c, 1) : _mm256_castsi256_si128(c));
+        _mm512_storeu_ps(dst + i + 32 * g + 16 * h, _mm512_permutexvar_ps(idx, table));
+      }
+    }
+  }
+}
+
+void QuantizeTQ2_0Avx512(const float* src, int64_t rows, int64_t cols, float, uint8_t* dst) {
+  auto* out = reinterpret_cast<BlockTQ2_0*>(dst);
+  const int64_t nb = rows * cols / 256;
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512 half = _mm512_set1_ps(0.5f), neg_half = _mm512_set1_ps(-0.5f);
+  for (int64_t b = 0; b < nb; ++b) {
+    const float* x = src + b * 256;
+    __m512 m = _mm512_setzero_ps();
+    for (int i = 0; i < 16; ++i) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)));
+    const float d = _mm512_reduce_max_ps(m);
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[b].d = FloatToHalfScalar(d);
+    if (!std::isfinite(id)) {  // as the reference: non-finite x * id encodes 0
+      std::memset(out[b].qs, 0x55, 64);
+      continue;
+    }
+    const __m512 vid = _mm512_set1_ps(id);
+    for (int j = 0; j < 64; j += 32) {
+      for (int h = 0; h < 32; h += 16) {
+        __m128i bytes = _mm_setzero_si128();
+        for (int l = 0; l < 4; ++l) {
+          const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + j * 4 + l * 32 + h), vid);
+          // lroundf for |v| <= 1: +1 from 0.5 up, -1 from -0.5 down
+          __m512i code = _mm512_mask_add_epi32(one, _mm512_cmp_ps_mask(v, half, _CMP_GE_OQ), one, one);
+          code = _mm512_mask_sub_epi32(code, _mm512_cmp_ps_mask(v, neg_half, _CMP_LE_OQ), code, one);
+          bytes = _mm_or_si128(bytes, _mm_slli_epi16(_mm512_cvtepi32_epi8(code), 2 * l));
+        }
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs + j + h), bytes);
+      }
+    }
+  }
+}
+
+}  // namespace bitgate::kernels::internal
