@@ -1,5 +1,18 @@
-#include "kernels/internal/kernel_table.h"
+#include "kernels/avx2/avx2_kernels.h"
 
 namespace bitgate::kernels::internal {
-const KernelSet kAvx2Kernels[kFormatCount] = {};
+
+// Indexed by Format; a null entry falls back to the scalar reference.
+const KernelSet kAvx2Kernels[kFormatCount] = {
+    /* f32   */ {nullptr, nullptr, MatmulF32Avx2},
+    /* f16   */ {nullptr, nullptr, MatmulF16Avx2},
+    /* bf16  */ {nullptr, nullptr, nullptr},
+    /* i2s   */ {nullptr, nullptr, MatmulI2SAvx2},
+    /* tq1_0 */ {nullptr, nullptr, nullptr},
+    /* tq2_0 */ {nullptr, nullptr, MatmulTQ2_0Avx2},
+    /* i2_s  */ {nullptr, nullptr, MatmulI2_SAvx2},
+    /* tl1   */ {nullptr, nullptr, nullptr},
+    /* tl2   */ {nullptr, nullptr, nullptr},
+};
+
 }  // namespace bitgate::kernels::internal

@@ -205,3 +205,33 @@ INSTANTIATE_TEST_SUITE_P(AllFormats, SimdVsScalar, ::testing::ValuesIn(kFormats)
 
 }  // namespace
 }  // namespace bitgate::kernels
+
+namespace bitgate::kernels {
+namespace {
+
+// The fallback to a lower path must not hide a missing kernel: these
+// implementations exist and run on their own path.
+TEST(SimdCoverage, ClaimedKernelsRunOnTheirOwnPath) {
+  struct Claim {
+    KernelOp op;
+    Format f;
+    Isa isa;
+  };
+  const Claim claims[] = {
+      {KernelOp::kGemv, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kGemv, Format::kTQ2_0, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kI2_S, Isa::kAvx512},  {KernelOp::kGemv, Format::kI2_S, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kI2S, Isa::kAvx512},   {KernelOp::kGemv, Format::kI2S, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kF16, Isa::kAvx512},   {KernelOp::kGemv, Format::kF16, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kF32, Isa::kAvx512},   {KernelOp::kGemv, Format::kF32, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kBF16, Isa::kAvx512},
+      {KernelOp::kQuantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kQuantize, Format::kI2S, Isa::kAvx512},
+      {KernelOp::kDequantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kDequantize, Format::kI2_S, Isa::kAvx512},
+      {KernelOp::kDequantize, Format::kI2S, Isa::kAvx512},
+  };
+  for (const Claim& c : claims) {
+    EXPECT_EQ(ImplementedIsa(c.op, c.f, c.isa), c.isa) << FormatName(c.f) << " " << IsaName(c.isa);
+  }
+}
+
+}  // namespace
+}  // namespace bitgate::kernels

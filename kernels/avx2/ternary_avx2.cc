@@ -1,0 +1,188 @@
+// AVX2 kernels of the 2-bit ternary formats (TQ2_0, I2_S, I2S) and the
+// float-weight products (F32, F16).
+//
+// Without VNNI the byte products go through vpmaddubsw (u8 code x s8
+// activation, adjacent pairs summed to int16: at most 2 * 2 * 128 = 512, no
+// saturation), four planes are summed in int16 (<= 2048) and vpmaddwd with
+// ones widens to int32. Layout notes are in the AVX-512 twins and layouts.h.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/avx2/avx2_kernels.h"
+#include "kernels/internal/fp16.h"
+#include "kernels/internal/layouts.h"
+#include "kernels/ref/ref_kernels.h"
+
+namespace bitgate::kernels::internal {
+namespace {
+
+inline float HSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline int32_t HSumI32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// sum over 32 bytes x 4 planes of code * activation, as 8 int32 lanes.
+// Plane l of `v` (bits 2l or 6-2l) meets the 32 activations at a + stride*l.
+template <bool kHighBitsFirst>
+inline __m256i DotPlanes(__m256i v, const int8_t* a, int64_t stride) {
+  const __m256i m3 = _mm256_set1_epi8(3);
+  __m256i s16 = _mm256_setzero_si256();
+  for (int l = 0; l < 4; ++l) {
+    const int shift = kHighBitsFirst ? 6 - 2 * l : 2 * l;
+    const __m256i c = _mm256_and_si256(shift ? _mm256_srli_epi16(v, shift) : v, m3);
+    const __m256i act = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + stride * l));
+    s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(c, act));
+  }
+  return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+}
+
+}  // namespace
+
+void MatmulTQ2_0Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t nb = cols / 256;
+  for (int64_t t = 0; t < x.tokens(); ++t) {
+    const int8_t* a = x.q_interleaved(t);
+    const int32_t* bsum = x.bsum256(t);
+    for (int64_t r = r0; r < r1; ++r) {
+      const auto* blk = reinterpret_cast<const BlockTQ2_0*>(w) + r * nb;
+      __m256 acc = _mm256_setzero_ps();
+      for (int64_t b = 0; b < nb; ++b) {
+        const int8_t* ab = a + 256 * b;
+        const auto* qs = reinterpret_cast<const __m256i*>(blk[b].qs);
+        // half j = 0 meets interleaved positions 64l, half j = 32 meets 64l + 32
+        __m256i s = _mm256_add_epi32(DotPlanes<false>(_mm256_loadu_si256(qs), ab, 64),
+                                     DotPlanes<false>(_mm256_loadu_si256(qs + 1), ab + 32, 64));
+        s = _mm256_add_epi32(s, _mm256_zextsi128_si256(_mm_cvtsi32_si128(-bsum[b])));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(_cvtsh_ss(blk[b].d)), acc);
+      }
+      y[t * ldy + r] = HSum(acc) / x.scale(t);
+    }
+  }
+}
+
+void MatmulI2_SAvx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                    int64_t ldy, int64_t r0, int64_t r1) {
+  const float wscale = LoadF32(w + rows * cols / 4);
+  const int64_t full = cols / 256 * 256;
+  for (int64_t t = 0; t < x.tokens(); ++t) {
+    const int8_t* a = x.q_interleaved(t);
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* row = w + r * cols / 4;
+      __m256i acc = _mm256_setzero_si256();
+      for (int64_t g = 0; g < full; g += 256) {
+        const auto* v = reinterpret_cast<const __m256i*>(row + g / 4);
+        acc = _mm256_add_epi32(acc, DotPlanes<true>(_mm256_loadu_si256(v), a + g, 64));
+        acc = _mm256_add_epi32(acc, DotPlanes<true>(_mm256_loadu_si256(v + 1), a + g + 32, 64));
+      }
+      if (full < cols) {  // final 128-block, natural activation order
+        acc = _mm256_add_epi32(
+            acc, DotPlanes<true>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4)),
+                                 a + full, 32));
+      }
+      y[t * ldy + r] = static_cast<float>(HSumI32(acc) - x.row_sum(t)) / x.scale(t) * wscale;
+    }
+  }
+}
+
+void MatmulI2SAvx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
+                   int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t row_bytes = cols / 4 + cols / 16;
+  const int64_t full = cols / kI2SGroup * kI2SGroup;
+  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  for (int64_t t = 0; t < x.tokens(); ++t) {
+    const int8_t* q = x.q(t);
+    const int32_t* bsum = x.bsum32(t);
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* codes = w + r * row_bytes;
+      const uint8_t* scales = codes + cols / 4;
+      __m256 acc = _mm256_setzero_ps(), corr = _mm256_setzero_ps();
+      for (int64_t g = 0; g < full; g += kI2SGroup) {
+        const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
+        alignas(32) float d[8];
+        _mm256_store_ps(d, d8);
+        for (int h = 0; h < 2; ++h) {  // 32-byte halves: bytes 32h..32h+31 of each plane
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4 + 32 * h));
+          for (int p = 0; p < 4; ++p) {  // plane p, half h = block 2p + h
+            const __m256i c = _mm256_and_si256(p ? _mm256_srli_epi16(v, 2 * p) : v, m3);
+            const __m256i act = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + g + 64 * p + 32 * h));
+            const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(c, act), ones);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(d[2 * p + h]), acc);
+          }
+        }
+        corr = _mm256_fmadd_ps(
+            d8, _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum + g / 32))), corr);
+      }
+      float total = HSum(acc) - HSum(corr);
+      if (full < cols) {  // partial final group: the scalar rule
+        const int64_t gs = cols - full;
+        for (int64_t b = 0; b < gs / 32; ++b) {
+          int32_t isum = 0;
+          for (int64_t e = 32 * b; e < 32 * b + 32; ++e) {
+            int64_t byte;
+            int shift;
+            I2SCodePosition(e, gs, &byte, &shift);
+            isum += ((codes[full / 4 + byte] >> shift) & 3) * q[full + e];
+          }
+          total += HalfToFloatScalar(LoadU16(scales + 2 * (full / 32 + b))) *
+                   static_cast<float>(isum - bsum[full / 32 + b]);
+        }
+      }
+      y[t * ldy + r] = total / x.scale(t);
+    }
+  }
+}
+
+namespace {
+template <bool kHalf>
+void FloatMatmulAvx2(const uint8_t* w, int64_t cols, const Activations& x, float* y, int64_t ldy,
+                     int64_t r0, int64_t r1) {
+  const int64_t main = cols / 16 * 16;
+  for (int64_t t = 0; t < x.tokens(); ++t) {
+    const float* xf = x.f(t);
+    for (int64_t r = r0; r < r1; ++r) {
+      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+      float tail = 0.0f;
+      if (kHalf) {
+        const uint8_t* row = w + r * cols * 2;
+        for (int64_t k = 0; k < main; k += 16) {
+          const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k)));
+          const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k + 16)));
+          acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xf + k), acc0);
+          acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xf + k + 8), acc1);
+        }
+        for (int64_t k = main; k < cols; ++k) tail += HalfToFloatScalar(LoadU16(row + 2 * k)) * xf[k];
+      } else {
+        const float* row = reinterpret_cast<const float*>(w) + r * cols;
+        for (int64_t k = 0; k < main; k += 16) {
+          acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + k), _mm256_loadu_ps(xf + k), acc0);
+          acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + k + 8), _mm256_loadu_ps(xf + k + 8), acc1);
+        }
+        for (int64_t k = main; k < cols; ++k) tail += row[k] * xf[k];
+      }
+      y[t * ldy + r] = HSum(_mm256_add_ps(acc0, acc1)) + tail;
+    }
+  }
+}
+}  // namespace
+
+void MatmulF16Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
+                   int64_t r0, int64_t r1) {
+  FloatMatmulAvx2<true>(w, cols, x, y, ldy, r0, r1);
+}
+void MatmulF32Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
+                   int64_t r0, int64_t r1) {
+  FloatMatmulAvx2<false>(w, cols, x, y, ldy, r0, r1);
+}
+
+}  // namespace bitgate::kernels::internal
