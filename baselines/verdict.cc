@@ -57,7 +57,7 @@ bool LooksBimodal(double pooled, const std::vector<double>& log_b, const std::ve
 // The INCONCLUSIVE rows of the first line of the rules table; kNone when
 // the row may be tested.
 Reason PreCheck(const ComparisonRow& row, const ComparisonInput& input, const VerdictConfig& config) {
-  if (input.environment_mismatch) return Reason::kEnvironmentMismatch;
+  if (input.forced != Reason::kNone) return input.forced;
   if (row.n_baseline == 0) return Reason::kNoBaseline;
   if (std::min(row.n_baseline, row.n_candidate) < std::max(2, config.min_samples))
     return Reason::kTooFewSamples;
@@ -95,6 +95,8 @@ const char* ReasonName(Reason r) {
     case Reason::kNoisy: return "noisy (CV above ceiling)";
     case Reason::kUnderPowered: return "under-powered";
     case Reason::kNoBaseline: return "no baseline";
+    case Reason::kBenchmarkChanged: return "benchmark changed";
+    case Reason::kNotRun: return "errored or skipped";
   }
   return "?";
 }
@@ -229,6 +231,7 @@ ComparisonSummary Summarize(const std::vector<ComparisonRow>& rows) {
       case Verdict::kRegression:
         ++s.regression;
         s.confirmed_regressions += r.confirmed ? 1 : 0;
+        s.accepted_regressions += r.accepted ? 1 : 0;
         break;
       case Verdict::kImprovement: ++s.improvement; break;
       case Verdict::kInconclusive: ++s.inconclusive; break;

@@ -27,6 +27,8 @@ enum class Reason {
   kNoisy,               // INCONCLUSIVE: robust CV above the ceiling
   kUnderPowered,        // INCONCLUSIVE: not significant, interval past delta
   kNoBaseline,          // INCONCLUSIVE: the baseline has no such row
+  kBenchmarkChanged,    // INCONCLUSIVE: version hash differs from the baseline's
+  kNotRun,              // INCONCLUSIVE: errored or skipped on one side
 };
 const char* ReasonName(Reason r);  // "equivalent", "within threshold", ...
 
@@ -54,7 +56,10 @@ struct ComparisonInput {
   Direction direction = Direction::kLowerIsBetter;
   std::vector<double> baseline;
   std::vector<double> candidate;
-  bool environment_mismatch = false;
+  // A reason known before any statistics (environment mismatch, benchmark
+  // changed, not run): the row is INCONCLUSIVE with it, and left out of the
+  // multiple-comparison family.
+  Reason forced = Reason::kNone;
   std::optional<double> delta;  // per-benchmark overrides (threshold table)
   std::optional<double> alpha;
 };
@@ -85,11 +90,15 @@ struct ComparisonRow {
   Reason reason = Reason::kNone;
   bool confirmed = false;  // whole interval beyond 1 +/- delta
   int samples_needed = 0;  // per side, for kUnderPowered
+  // A REGRESSION accepted by an annotation on the candidate's commit: shown,
+  // but it does not fail the gate.
+  bool accepted = false;
 };
 
 struct ComparisonSummary {
   int pass = 0, regression = 0, improvement = 0, inconclusive = 0;
   int confirmed_regressions = 0;
+  int accepted_regressions = 0;  // included in `regression`
   double geomean_ratio = 1;  // over rows with both sides measured
 };
 

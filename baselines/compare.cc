@@ -1,0 +1,226 @@
+#include "baselines/compare.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace bitgate::baselines {
+namespace {
+
+using BenchmarkKey = std::tuple<std::string, std::string, std::string>;  // suite, name, params
+BenchmarkKey KeyOf(const BenchmarkResult& b) { return {b.suite, b.name, b.params}; }
+
+bool Matches(const std::string& glob, const std::string& text) {
+  return fnmatch(glob.c_str(), text.c_str(), 0) == 0;
+}
+
+bool BenchmarkMatches(const std::string& glob, const BenchmarkResult& b) {
+  return Matches(glob, b.suite + "/" + b.name) || Matches(glob, b.name) || Matches(glob, b.DisplayName());
+}
+
+}  // namespace
+
+const char* BaselineSourceName(BaselineSource s) {
+  switch (s) {
+    case BaselineSource::kMergeBase: return "merge-base";
+    case BaselineSource::kExplicitCommit: return "commit";
+    case BaselineSource::kExplicitRun: return "run";
+    case BaselineSource::kLatestFallback: return "latest-fallback";
+    case BaselineSource::kOtherMachine: return "other-machine";
+    case BaselineSource::kNone: return "none";
+  }
+  return "?";
+}
+
+Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, const BaselineRequest& request) {
+  BaselineChoice choice;
+  const std::string fingerprint = candidate.machine.Fingerprint();
+  if (request.run_id) {
+    auto run = store.LoadRun(*request.run_id);
+    if (!run.ok()) return run.status();
+    choice.source = BaselineSource::kExplicitRun;
+    choice.run_ids = {*request.run_id};
+    choice.commit = run->commit;
+    if (run->machine.Fingerprint() != fingerprint) {
+      choice.environment_mismatch = true;
+      choice.note = "baseline run " + std::to_string(*request.run_id) + " was measured on another machine (" +
+                    run->machine.Fingerprint() + " vs " + fingerprint + "): no verdicts";
+    }
+    return choice;
+  }
+  const std::string commit = request.commit.value_or(candidate.merge_base);
+  if (!commit.empty()) {
+    auto ids = store.RunsAt(request.branch, commit, candidate.suite, fingerprint);
+    if (!ids.ok()) return ids.status();
+    if (!ids->empty()) {
+      choice.source = request.commit ? BaselineSource::kExplicitCommit : BaselineSource::kMergeBase;
+      choice.run_ids = *ids;
+      choice.commit = commit;
+      return choice;
+    }
+  }
+  auto latest = store.LatestCommit(request.branch, candidate.suite, fingerprint);
+  if (!latest.ok()) return latest.status();
+  if (*latest) {
+    auto ids = store.RunsAt(request.branch, **latest, candidate.suite, fingerprint);
+    if (!ids.ok()) return ids.status();
+    choice.source = BaselineSource::kLatestFallback;
+    choice.run_ids = *ids;
+    choice.commit = **latest;
+    choice.note = commit.empty()
+                      ? "no merge base given: compared with the latest runs on " + request.branch
+                      : "no runs of " + request.branch + " at " + commit.substr(0, 12) +
+                            " on this machine: compared with the latest, " + (*latest)->substr(0, 12);
+    return choice;
+  }
+  // Never silently across machines: take the other machine's runs only to
+  // say what exists, and mark every row INCONCLUSIVE.
+  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt);
+  if (!other.ok()) return other.status();
+  if (*other) {
+    auto ids = store.RunsAt(request.branch, **other, candidate.suite, std::nullopt);
+    if (!ids.ok()) return ids.status();
+    choice.source = BaselineSource::kOtherMachine;
+    choice.run_ids = *ids;
+    choice.commit = **other;
+    choice.environment_mismatch = true;
+    choice.note = "runs of " + request.branch + " exist only for other machines (this one is " + fingerprint +
+                  "): environment mismatch, no verdicts";
+    return choice;
+  }
+  choice.note = "no baseline: no runs of suite '" + candidate.suite + "' on branch " + request.branch +
+                " (import one with `bitgate baseline import`)";
+  return choice;
+}
+
+void ApplyThresholds(const std::vector<Threshold>& thresholds, const std::string& /*suite*/,
+                     const BenchmarkResult& benchmark, const std::string& measure, ComparisonInput* input) {
+  for (const auto& t : thresholds) {
+    if (!BenchmarkMatches(t.benchmark_glob, benchmark) || !Matches(t.measure_glob, measure)) continue;
+    if (t.delta) input->delta = t.delta;
+    if (t.alpha) input->alpha = t.alpha;
+  }
+}
+
+std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::vector<RunRecord>& baselines,
+                                         const std::vector<Threshold>& thresholds, bool environment_mismatch,
+                                         std::vector<std::string>* notes) {
+  struct Pooled {
+    std::string version_hash;
+    bool version_changed = false;  // differs between baseline runs
+    bool failed = false;
+    std::map<std::string, const MeasureSamples*> first;  // measure name -> declaration
+    std::map<std::string, std::vector<double>> samples;
+  };
+  std::map<BenchmarkKey, Pooled> pooled;
+  for (const auto& run : baselines) {
+    for (const auto& b : run.benchmarks) {
+      auto [it, inserted] = pooled.try_emplace(KeyOf(b));
+      Pooled& p = it->second;
+      if (inserted) p.version_hash = b.version_hash;
+      if (p.version_hash != b.version_hash) p.version_changed = true;
+      if (b.status != BenchmarkStatus::kOk) p.failed = true;
+      for (const auto& m : b.measures) {
+        p.first.try_emplace(m.name, &m);
+        auto& dst = p.samples[m.name];
+        dst.insert(dst.end(), m.samples.begin(), m.samples.end());
+      }
+    }
+  }
+  std::vector<ComparisonInput> inputs;
+  std::set<BenchmarkKey> seen;
+  for (const auto& b : candidate.benchmarks) {
+    seen.insert(KeyOf(b));
+    auto it = pooled.find(KeyOf(b));
+    const Pooled* p = it == pooled.end() ? nullptr : &it->second;
+    // The candidate's measures, plus the baseline's when the candidate failed.
+    std::vector<const MeasureSamples*> measures;
+    for (const auto& m : b.measures) measures.push_back(&m);
+    if (b.measures.empty() && p)
+      for (const auto& [name, decl] : p->first) measures.push_back(decl);
+    for (const MeasureSamples* m : measures) {
+      ComparisonInput in;
+      in.benchmark = b.DisplayName();
+      in.measure = m->name;
+      in.unit = m->unit;
+      in.direction = m->direction;
+      if (b.status == BenchmarkStatus::kOk) in.candidate = m->samples;
+      if (p) {
+        auto s = p->samples.find(m->name);
+        if (s != p->samples.end()) in.baseline = s->second;
+        const MeasureSamples* decl = p->first.count(m->name) ? p->first.at(m->name) : nullptr;
+        if (decl && (decl->unit != m->unit || decl->direction != m->direction)) {
+          in.baseline.clear();  // a redeclared measure is a different measure
+          if (notes) notes->push_back(b.DisplayName() + " " + m->name + ": unit or direction changed");
+        }
+      }
+      if (environment_mismatch) {
+        in.forced = Reason::kEnvironmentMismatch;
+      } else if (b.status != BenchmarkStatus::kOk || (p && p->failed)) {
+        in.forced = Reason::kNotRun;
+      } else if (p && (p->version_changed || p->version_hash != b.version_hash)) {
+        in.forced = Reason::kBenchmarkChanged;
+      }
+      ApplyThresholds(thresholds, b.suite, b, m->name, &in);
+      inputs.push_back(std::move(in));
+    }
+  }
+  int missing = 0;
+  for (const auto& [key, p] : pooled) missing += seen.count(key) ? 0 : 1;
+  if (missing > 0 && notes)
+    notes->push_back(std::to_string(missing) + " baseline benchmark(s) not in the candidate run");
+  return inputs;
+}
+
+Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& candidate,
+                                             const BaselineRequest& request, const VerdictConfig& config) {
+  ComparisonReport report;
+  report.candidate = candidate;
+  report.config = config;
+  auto choice = SelectBaseline(store, candidate, request);
+  if (!choice.ok()) return choice.status();
+  report.baseline = *choice;
+  if (!choice->note.empty()) report.notes.push_back(choice->note);
+  std::vector<RunRecord> baselines;
+  for (int64_t id : choice->run_ids) {
+    auto run = store.LoadRun(id);
+    if (!run.ok()) return run.status();
+    report.baseline_commits.push_back(run->commit);
+    baselines.push_back(std::move(*run));
+  }
+  auto thresholds = store.Thresholds();
+  if (!thresholds.ok()) return thresholds.status();
+  const auto inputs = BuildInputs(candidate, baselines, *thresholds, choice->environment_mismatch, &report.notes);
+  report.rows = CompareAll(inputs, config);
+
+  auto annotations = store.Annotations(std::nullopt);
+  if (!annotations.ok()) return annotations.status();
+  for (auto& row : report.rows) {
+    if (row.verdict != Verdict::kRegression) continue;
+    for (const auto& a : *annotations) {
+      if (a.commit != candidate.commit || candidate.commit.empty()) continue;
+      const auto b = std::find_if(candidate.benchmarks.begin(), candidate.benchmarks.end(),
+                                  [&](const BenchmarkResult& x) { return x.DisplayName() == row.benchmark; });
+      if (b != candidate.benchmarks.end() && BenchmarkMatches(a.benchmark_glob, *b)) {
+        row.accepted = true;
+        report.notes.push_back(row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")");
+      }
+    }
+  }
+  report.summary = Summarize(report.rows);
+  return report;
+}
+
+int ComparisonExitCode(const ComparisonReport& report, bool strict) {
+  if (report.summary.regression - report.summary.accepted_regressions > 0) return 1;
+  if (strict && (report.baseline.source == BaselineSource::kNone || report.baseline.environment_mismatch ||
+                 report.summary.inconclusive > 0))
+    return 3;
+  return 0;
+}
+
+}  // namespace bitgate::baselines

@@ -1,0 +1,75 @@
+// A candidate run against its baseline: choose the baseline runs (merge
+// base on the baseline branch, same machine; else the latest, said so),
+// pair their pooled samples with the candidate's per (benchmark, measure),
+// apply threshold overrides and annotations, and judge every row.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "baselines/run_record.h"
+#include "baselines/store.h"
+#include "baselines/verdict.h"
+#include "kernels/base/status.h"
+
+namespace bitgate::baselines {
+
+struct BaselineRequest {
+  std::string branch = "main";
+  std::optional<std::string> commit;  // explicit baseline commit
+  std::optional<int64_t> run_id;      // explicit baseline run
+};
+
+enum class BaselineSource {
+  kMergeBase,       // runs at the candidate's merge base, same machine
+  kExplicitCommit,  // runs at --baseline-commit, same machine
+  kExplicitRun,     // --baseline-run
+  kLatestFallback,  // no run at the merge base: latest on the branch, same machine
+  kOtherMachine,    // only other machines have runs: every row INCONCLUSIVE
+  kNone,            // nothing to compare with
+};
+const char* BaselineSourceName(BaselineSource s);
+
+struct BaselineChoice {
+  BaselineSource source = BaselineSource::kNone;
+  std::vector<int64_t> run_ids;
+  std::string commit;
+  std::string note;  // one sentence for the report, e.g. the fallback taken
+  bool environment_mismatch = false;
+};
+
+Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate,
+                                      const BaselineRequest& request);
+
+// Threshold override for a benchmark/measure: the last matching glob wins.
+void ApplyThresholds(const std::vector<Threshold>& thresholds, const std::string& suite,
+                     const BenchmarkResult& benchmark, const std::string& measure,
+                     ComparisonInput* input);
+
+// One input per candidate (benchmark, measure); baseline samples pooled over
+// every baseline run.
+std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::vector<RunRecord>& baselines,
+                                         const std::vector<Threshold>& thresholds, bool environment_mismatch,
+                                         std::vector<std::string>* notes);
+
+struct ComparisonReport {
+  RunRecord candidate;  // samples included
+  BaselineChoice baseline;
+  std::vector<std::string> baseline_commits;
+  VerdictConfig config;
+  std::vector<ComparisonRow> rows;
+  ComparisonSummary summary;
+  std::vector<std::string> notes;
+};
+
+Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& candidate,
+                                             const BaselineRequest& request, const VerdictConfig& config);
+
+// Process exit code of a comparison (docs/EXIT_CODES.md): 1 on any
+// unaccepted REGRESSION; in strict mode 3 when no baseline, a machine
+// mismatch, or any INCONCLUSIVE row; else 0.
+int ComparisonExitCode(const ComparisonReport& report, bool strict);
+
+}  // namespace bitgate::baselines

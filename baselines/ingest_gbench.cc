@@ -1,0 +1,185 @@
+#include "baselines/ingest_gbench.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace bitgate::baselines {
+namespace {
+
+using nlohmann::json;
+
+// Fields of a Google Benchmark row that are not user counters.
+const std::set<std::string>& KnownFields() {
+  static const std::set<std::string> kFields = {
+      "name", "family_index", "per_family_instance_index", "run_name", "run_type",
+      "repetitions", "repetition_index", "threads", "iterations", "real_time", "cpu_time",
+      "time_unit", "aggregate_name", "aggregate_unit", "error_occurred", "error_message",
+      "skipped", "skip_message", "label", "big_o", "rms", "complexity_n"};
+  return kFields;
+}
+
+Result<double> NanosPerUnit(const std::string& unit) {
+  if (unit == "ns") return 1.0;
+  if (unit == "us") return 1e3;
+  if (unit == "ms") return 1e6;
+  if (unit == "s") return 1e9;
+  return Status::Error("unknown time_unit '" + unit + "' (expected ns, us, ms or s)");
+}
+
+// A measure value must be a finite positive number: statistics work on logs.
+Result<double> PositiveNumber(const json& row, const std::string& key, const std::string& where) {
+  auto it = row.find(key);
+  if (it == row.end()) return Status::Error(where + ": missing '" + key + "'");
+  if (!it->is_number()) return Status::Error(where + ": '" + key + "' is not a number");
+  const double v = it->get<double>();
+  if (!std::isfinite(v)) return Status::Error(where + ": '" + key + "' is not finite");
+  if (v < 0) return Status::Error(where + ": '" + key + "' is negative (" + std::to_string(v) + ")");
+  if (v == 0) return Status::Error(where + ": '" + key + "' is zero");
+  return v;
+}
+
+MeasureSamples& MeasureOf(BenchmarkResult& b, const std::string& name, const std::string& unit,
+                          Direction direction) {
+  for (auto& m : b.measures)
+    if (m.name == name) return m;
+  b.measures.push_back(MeasureSamples{name, unit, direction, {}});
+  return b.measures.back();
+}
+
+std::string Basename(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::string_view source,
+                                  const GbenchOptions& options, IngestReport* report) {
+  const std::string src(source);
+  IngestReport local;
+  IngestReport& rep = report ? *report : local;
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {  // e.byte locates a truncation or a syntax error
+    return Status::Error(src + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {  // out_of_range: a number such as 1e999
+    return Status::Error(src + ": malformed JSON: " + e.what() + " (not finite)");
+  }
+  if (!doc.is_object()) return Status::Error(src + ": expected a JSON object at the top level");
+  auto benchmarks = doc.find("benchmarks");
+  if (benchmarks == doc.end() || !benchmarks->is_array())
+    return Status::Error(src + ": no 'benchmarks' array (is this Google Benchmark JSON?)");
+
+  RunRecord run;
+  run.source_format = "gbench";
+  run.machine = options.live_machine;
+  const json context = doc.value("context", json::object());
+  if (!context.is_object()) return Status::Error(src + ": 'context' is not an object");
+  if (context.contains("num_cpus") && context["num_cpus"].is_number_integer())
+    run.machine.cores = context["num_cpus"].get<int>();
+  if (context.contains("mhz_per_cpu") && context["mhz_per_cpu"].is_number())
+    run.machine.mhz = static_cast<int>(context["mhz_per_cpu"].get<double>());
+  if (context.contains("cpu_scaling_enabled") && context["cpu_scaling_enabled"].is_boolean())
+    run.machine.frequency_scaling = context["cpu_scaling_enabled"].get<bool>();
+  if (context.contains("host_name") && context["host_name"].is_string())
+    run.machine.host_name = context["host_name"].get<std::string>();
+  if (context.contains("library_build_type") && context["library_build_type"].is_string())
+    run.machine.build_type = context["library_build_type"].get<std::string>();
+  run.started_at = context.contains("date") && context["date"].is_string()
+                       ? context["date"].get<std::string>()
+                       : NowUtc();
+  run.ended_at = run.started_at;
+  run.suite = options.suite;
+  if (run.suite.empty() && context.contains("executable") && context["executable"].is_string())
+    run.suite = Basename(context["executable"].get<std::string>());
+  if (run.suite.empty()) run.suite = "gbench";
+  run.gate = "gbench";
+  run.tool_version = context.contains("library_version") && context["library_version"].is_string()
+                         ? "google-benchmark " + context["library_version"].get<std::string>()
+                         : "google-benchmark";
+
+  std::set<std::string> undeclared;
+  std::map<std::string, size_t> index_of;  // run_name -> position in run.benchmarks
+  for (size_t i = 0; i < benchmarks->size(); ++i) {
+    const json& row = (*benchmarks)[i];
+    const std::string where_row = src + ": benchmarks[" + std::to_string(i) + "]";
+    if (!row.is_object()) return Status::Error(where_row + " is not an object");
+    if (!row.contains("name") || !row["name"].is_string())
+      return Status::Error(where_row + ": missing 'name'");
+    const std::string run_type = row.value("run_type", std::string("iteration"));
+    if (run_type == "aggregate") {
+      ++rep.aggregate_rows_skipped;
+      continue;
+    }
+    if (run_type != "iteration")
+      return Status::Error(where_row + ": unknown run_type '" + run_type + "'");
+    ++rep.iteration_rows;
+    const std::string name = row.contains("run_name") && row["run_name"].is_string()
+                                 ? row["run_name"].get<std::string>()
+                                 : row["name"].get<std::string>();
+    const std::string where = src + ": benchmark '" + name + "' (benchmarks[" + std::to_string(i) + "])";
+    auto [it, inserted] = index_of.emplace(name, run.benchmarks.size());
+    if (inserted) {
+      BenchmarkResult b;
+      b.suite = run.suite;
+      b.name = name;
+      run.benchmarks.push_back(std::move(b));
+    }
+    BenchmarkResult& b = run.benchmarks[it->second];
+
+    const bool error = row.value("error_occurred", false);
+    const bool skipped = row.contains("skipped") && row["skipped"].is_boolean() && row["skipped"].get<bool>();
+    if (error || skipped) {
+      // Recorded as such; its timings (if any) mean nothing.
+      b.status = error ? BenchmarkStatus::kError : BenchmarkStatus::kSkipped;
+      b.message = row.value(error ? "error_message" : "skip_message", std::string());
+      continue;
+    }
+    auto unit = NanosPerUnit(row.value("time_unit", std::string("ns")));
+    if (!unit.ok()) return unit.status().WithContext(where);
+    for (const char* key : {"real_time", "cpu_time"}) {
+      auto v = PositiveNumber(row, key, where);
+      if (!v.ok()) return v.status();
+      MeasureOf(b, key, "ns", Direction::kLowerIsBetter).samples.push_back(*v * *unit);
+    }
+    for (auto field = row.begin(); field != row.end(); ++field) {
+      if (KnownFields().count(field.key()) || !field->is_number()) continue;
+      const std::string& counter = field.key();
+      Direction direction;
+      std::string counter_unit = "1";
+      if (counter == "items_per_second" || counter == "bytes_per_second") {
+        direction = Direction::kHigherIsBetter;
+        counter_unit = counter == "items_per_second" ? "items/s" : "bytes/s";
+      } else if (auto d = options.counter_directions.find(counter); d != options.counter_directions.end()) {
+        direction = d->second;
+      } else {
+        undeclared.insert(counter);
+        continue;
+      }
+      auto v = PositiveNumber(row, counter, where);
+      if (!v.ok()) return v.status();
+      MeasureOf(b, counter, counter_unit, direction).samples.push_back(*v);
+    }
+  }
+  if (run.benchmarks.empty())
+    return Status::Error(src + ": no benchmark iteration rows (empty 'benchmarks' array or aggregates only)");
+  for (const auto& c : undeclared)
+    rep.warnings.push_back("counter '" + c + "' not imported: declare its direction with --counter " + c +
+                           "=lower|higher");
+  return run;
+}
+
+// nlohmann::json throws on a type mismatch deep inside (e.g. a string where
+// a number belongs); every such case becomes an error naming the file.
+Result<RunRecord> ParseGbenchJson(std::string_view text, std::string_view source,
+                                  const GbenchOptions& options, IngestReport* report) {
+  try {
+    return ParseGbenchJsonUnchecked(text, source, options, report);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Error(std::string(source) + ": unexpected JSON content: " + e.what());
+  }
+}
+
+}  // namespace bitgate::baselines

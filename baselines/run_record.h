@@ -1,0 +1,77 @@
+// The in-memory form of one benchmark run: what ingest produces, what the
+// store saves and loads, and what a comparison reads. Raw samples only;
+// every statistic is recomputed from them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "baselines/verdict.h"
+
+namespace bitgate::baselines {
+
+// The machine a run was measured on. Runs are compared only when their
+// fingerprints (a hash of the fields that change timings) are equal.
+struct MachineInfo {
+  std::string cpu_model;
+  std::string isa_flags;     // e.g. "avx2 fma f16c avx512f ..."
+  int cores = 0;             // logical
+  int mhz = 0;               // nominal, informational (not in the hash)
+  bool frequency_scaling = false;
+  std::string os;            // kernel name and release
+  std::string compiler;      // of the benchmarked binary, "" if unknown
+  std::string build_type;    // Release, Debug, ...
+  std::string host_name;     // informational (not in the hash)
+
+  // SHA-256 (first 16 hex digits) of cpu_model, isa_flags, cores,
+  // frequency_scaling, os, compiler and build_type.
+  std::string Fingerprint() const;
+};
+
+struct MeasureSamples {
+  std::string name;  // "real_time", "items_per_second", ...
+  std::string unit;  // "ns", "items/s", ...
+  Direction direction = Direction::kLowerIsBetter;
+  std::vector<double> samples;  // one per repetition, in order
+};
+
+enum class BenchmarkStatus { kOk, kError, kSkipped };
+const char* BenchmarkStatusName(BenchmarkStatus s);  // "ok", "error", "skipped"
+
+struct BenchmarkResult {
+  std::string suite;
+  std::string name;
+  std::string params;        // canonical text, "" when none
+  std::string version_hash;  // changes when the benchmark's code changes
+  BenchmarkStatus status = BenchmarkStatus::kOk;
+  std::string message;       // error or skip message
+  std::vector<MeasureSamples> measures;
+
+  // "name" or "name [params]": how users refer to it.
+  std::string DisplayName() const;
+};
+
+struct RunRecord {
+  int64_t id = 0;  // 0 until stored
+  std::string gate;
+  std::string suite;
+  std::string branch;
+  std::string commit;
+  std::string merge_base;
+  std::string started_at;  // ISO 8601 UTC
+  std::string ended_at;
+  std::string status = "ok";  // ok | partial | failed
+  std::string tool_version;
+  std::string config_hash;
+  std::string source_format;  // gbench | bitgate
+  MachineInfo machine;
+  std::vector<BenchmarkResult> benchmarks;
+
+  size_t SampleCount() const;
+};
+
+// Current time as ISO 8601 UTC, second precision ("2026-01-02T03:04:05Z").
+std::string NowUtc();
+
+}  // namespace bitgate::baselines

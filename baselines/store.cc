@@ -1,0 +1,700 @@
+#include "baselines/store.h"
+
+#include <fnmatch.h>
+
+#include <map>
+#include <tuple>
+#include <utility>
+
+namespace bitgate::baselines {
+namespace {
+
+// Migration i takes the schema from version i to i + 1. Append only; never
+// edit a released step (docs/SCHEMA.md documents the result).
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE machine (
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL UNIQUE,
+  cpu_model TEXT NOT NULL,
+  isa_flags TEXT NOT NULL,
+  cores INTEGER NOT NULL,
+  mhz INTEGER NOT NULL,
+  frequency_scaling INTEGER NOT NULL CHECK (frequency_scaling IN (0, 1)),
+  os TEXT NOT NULL,
+  compiler TEXT NOT NULL,
+  build_type TEXT NOT NULL,
+  host_name TEXT NOT NULL
+);
+CREATE TABLE branch (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE run (
+  id INTEGER PRIMARY KEY,
+  gate TEXT NOT NULL,
+  suite TEXT NOT NULL,
+  branch_id INTEGER NOT NULL REFERENCES branch(id),
+  commit_sha TEXT NOT NULL,
+  merge_base TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
+  tool_version TEXT NOT NULL,
+  config_hash TEXT NOT NULL,
+  machine_id INTEGER NOT NULL REFERENCES machine(id),
+  source_format TEXT NOT NULL,
+  imported_at TEXT NOT NULL
+);
+CREATE INDEX run_by_commit ON run(branch_id, commit_sha, suite, machine_id);
+CREATE TABLE benchmark (
+  id INTEGER PRIMARY KEY,
+  suite TEXT NOT NULL,
+  name TEXT NOT NULL,
+  params TEXT NOT NULL,
+  version_hash TEXT NOT NULL,
+  UNIQUE (suite, name, params, version_hash)
+);
+CREATE TABLE measure (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('lower', 'higher')),
+  UNIQUE (name, unit, direction)
+);
+CREATE TABLE result (
+  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+  benchmark_id INTEGER NOT NULL REFERENCES benchmark(id),
+  status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'skipped')),
+  message TEXT NOT NULL,
+  PRIMARY KEY (run_id, benchmark_id)
+) WITHOUT ROWID;
+CREATE TABLE sample (
+  run_id INTEGER NOT NULL,
+  benchmark_id INTEGER NOT NULL,
+  measure_id INTEGER NOT NULL REFERENCES measure(id),
+  repetition INTEGER NOT NULL,
+  value REAL NOT NULL CHECK (value > 0),
+  PRIMARY KEY (run_id, benchmark_id, measure_id, repetition),
+  FOREIGN KEY (run_id, benchmark_id) REFERENCES result(run_id, benchmark_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE verdict (
+  id INTEGER PRIMARY KEY,
+  candidate_run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+  baseline_run_ids TEXT NOT NULL,
+  benchmark_id INTEGER NOT NULL REFERENCES benchmark(id),
+  measure_id INTEGER NOT NULL REFERENCES measure(id),
+  n_baseline INTEGER NOT NULL,
+  n_candidate INTEGER NOT NULL,
+  ratio REAL,
+  ratio_lower REAL,
+  ratio_upper REAL,
+  p REAL,
+  q REAL,
+  delta REAL NOT NULL,
+  alpha REAL NOT NULL,
+  verdict TEXT NOT NULL CHECK (verdict IN ('PASS', 'REGRESSION', 'IMPROVEMENT', 'INCONCLUSIVE')),
+  reason TEXT NOT NULL,
+  confirmed INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX verdict_by_run ON verdict(candidate_run_id);
+CREATE TABLE threshold (
+  id INTEGER PRIMARY KEY,
+  benchmark_glob TEXT NOT NULL,
+  measure_glob TEXT NOT NULL,
+  delta REAL CHECK (delta IS NULL OR delta > 0),
+  alpha REAL CHECK (alpha IS NULL OR (alpha > 0 AND alpha < 1)),
+  UNIQUE (benchmark_glob, measure_glob)
+);
+CREATE TABLE annotation (
+  id INTEGER PRIMARY KEY,
+  branch_id INTEGER NOT NULL REFERENCES branch(id),
+  commit_sha TEXT NOT NULL,
+  benchmark_glob TEXT NOT NULL,
+  message TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
+
+Result<int64_t> QueryInt(Database& db, const std::string& sql) {
+  auto stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Error("no result for: " + sql);
+  return stmt->Int(0);
+}
+
+// Id of the row with `key`, inserting it first if absent.
+Result<int64_t> BranchId(Database& db, const std::string& name) {
+  auto ins = db.Prepare("INSERT OR IGNORE INTO branch(name) VALUES (?)");
+  if (!ins.ok()) return ins.status();
+  BITGATE_RETURN_IF_ERROR(ins->Bind(1, name).Run());
+  auto sel = db.Prepare("SELECT id FROM branch WHERE name = ?");
+  if (!sel.ok()) return sel.status();
+  sel->Bind(1, name);
+  auto row = sel->Step();
+  if (!row.ok()) return row.status();
+  return sel->Int(0);
+}
+
+Direction ParseDirection(const std::string& s) {
+  return s == "higher" ? Direction::kHigherIsBetter : Direction::kLowerIsBetter;
+}
+
+BenchmarkStatus ParseStatus(const std::string& s) {
+  if (s == "error") return BenchmarkStatus::kError;
+  if (s == "skipped") return BenchmarkStatus::kSkipped;
+  return BenchmarkStatus::kOk;
+}
+
+// Rows per multi-row sample INSERT: 5 parameters each stays far below
+// SQLite's 32766-parameter limit, and amortises the per-statement cost.
+constexpr int kSampleRowsPerInsert = 128;
+
+std::string SampleInsertSql(int rows) {
+  std::string sql = "INSERT INTO sample(run_id, benchmark_id, measure_id, repetition, value) VALUES ";
+  for (int i = 0; i < rows; ++i) {
+    if (i > 0) sql.push_back(',');
+    sql.append("(?,?,?,?,?)");
+  }
+  return sql;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Options options) {
+  auto db = Database::Open(path, options.create, options.busy_timeout_ms);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<Store> store(new Store(std::move(*db)));
+  BITGATE_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+Status Store::Migrate() {
+  auto version = QueryInt(*db_, "PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion) {
+    return Status::Error("database " + db_->path() + " has schema version " + std::to_string(*version) +
+                         ", newer than this bitgate supports (" + std::to_string(kSchemaVersion) +
+                         "); upgrade bitgate (the file was not modified)");
+  }
+  if (*version == kSchemaVersion) return Status::Ok();
+  if (*version == 0) {
+    // A version-0 file with tables of its own is someone else's database.
+    auto tables = QueryInt(*db_, "SELECT count(*) FROM sqlite_schema");
+    if (!tables.ok()) return tables.status();
+    if (*tables > 0)
+      return Status::Error("database " + db_->path() +
+                           " is an SQLite file with other tables and no bitgate schema version; "
+                           "refusing to modify it");
+  }
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status().WithContext("migrating " + db_->path());
+  for (int v = static_cast<int>(*version); v < kSchemaVersion; ++v) {
+    BITGATE_RETURN_IF_ERROR(db_->Exec(kMigrations[v]));
+    BITGATE_RETURN_IF_ERROR(db_->Exec("PRAGMA user_version = " + std::to_string(v + 1)));
+  }
+  return (*txn)->Commit();
+}
+
+Result<int64_t> Store::ImportRun(const RunRecord& run) {
+  if (run.branch.empty()) return Status::Error("importing a run: no branch given");
+  if (run.commit.empty()) return Status::Error("importing a run: no commit given");
+  if (run.benchmarks.empty()) return Status::Error("importing a run: it has no benchmarks");
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status().WithContext("importing into " + db_->path());
+
+  const MachineInfo& m = run.machine;
+  const std::string fingerprint = m.Fingerprint();
+  {
+    auto ins = db_->Prepare(
+        "INSERT OR IGNORE INTO machine(fingerprint, cpu_model, isa_flags, cores, mhz, frequency_scaling, "
+        "os, compiler, build_type, host_name) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    if (!ins.ok()) return ins.status();
+    ins->Bind(1, fingerprint).Bind(2, m.cpu_model).Bind(3, m.isa_flags).Bind(4, int64_t{m.cores});
+    ins->Bind(5, int64_t{m.mhz}).Bind(6, int64_t{m.frequency_scaling}).Bind(7, m.os).Bind(8, m.compiler);
+    ins->Bind(9, m.build_type).Bind(10, m.host_name);
+    BITGATE_RETURN_IF_ERROR(ins->Run());
+  }
+  auto machine_id = [&]() -> Result<int64_t> {
+    auto sel = db_->Prepare("SELECT id FROM machine WHERE fingerprint = ?");
+    if (!sel.ok()) return sel.status();
+    sel->Bind(1, fingerprint);
+    auto row = sel->Step();
+    if (!row.ok()) return row.status();
+    return sel->Int(0);
+  }();
+  if (!machine_id.ok()) return machine_id.status();
+  auto branch_id = BranchId(*db_, run.branch);
+  if (!branch_id.ok()) return branch_id.status();
+
+  auto ins_run = db_->Prepare(
+      "INSERT INTO run(gate, suite, branch_id, commit_sha, merge_base, started_at, ended_at, status, "
+      "tool_version, config_hash, machine_id, source_format, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!ins_run.ok()) return ins_run.status();
+  ins_run->Bind(1, run.gate).Bind(2, run.suite).Bind(3, *branch_id).Bind(4, run.commit);
+  ins_run->Bind(5, run.merge_base).Bind(6, run.started_at).Bind(7, run.ended_at).Bind(8, run.status);
+  ins_run->Bind(9, run.tool_version).Bind(10, run.config_hash).Bind(11, *machine_id);
+  ins_run->Bind(12, run.source_format).Bind(13, NowUtc());
+  BITGATE_RETURN_IF_ERROR(ins_run->Run());
+  const int64_t run_id = db_->LastInsertId();
+
+  auto ins_bench = db_->Prepare(
+      "INSERT OR IGNORE INTO benchmark(suite, name, params, version_hash) VALUES (?,?,?,?)");
+  auto sel_bench = db_->Prepare(
+      "SELECT id FROM benchmark WHERE suite = ? AND name = ? AND params = ? AND version_hash = ?");
+  auto ins_measure = db_->Prepare("INSERT OR IGNORE INTO measure(name, unit, direction) VALUES (?,?,?)");
+  auto sel_measure = db_->Prepare("SELECT id FROM measure WHERE name = ? AND unit = ? AND direction = ?");
+  auto ins_result = db_->Prepare("INSERT INTO result(run_id, benchmark_id, status, message) VALUES (?,?,?,?)");
+  auto ins_many = db_->Prepare(SampleInsertSql(kSampleRowsPerInsert));
+  auto ins_one = db_->Prepare(SampleInsertSql(1));
+  for (auto* s : {&ins_bench, &sel_bench, &ins_measure, &sel_measure, &ins_result, &ins_many, &ins_one})
+    if (!s->ok()) return s->status();
+
+  std::map<std::tuple<std::string, std::string, std::string>, int64_t> measure_ids;
+  struct Pending {
+    int64_t benchmark_id, measure_id, repetition;
+    double value;
+  };
+  std::vector<Pending> pending;
+  pending.reserve(kSampleRowsPerInsert);
+  auto flush = [&](bool all) -> Status {
+    size_t done = 0;
+    while (pending.size() - done >= static_cast<size_t>(kSampleRowsPerInsert)) {
+      for (int i = 0; i < kSampleRowsPerInsert; ++i) {
+        const Pending& p = pending[done + static_cast<size_t>(i)];
+        const int base = 5 * i;
+        ins_many->Bind(base + 1, run_id).Bind(base + 2, p.benchmark_id).Bind(base + 3, p.measure_id);
+        ins_many->Bind(base + 4, p.repetition).Bind(base + 5, p.value);
+      }
+      BITGATE_RETURN_IF_ERROR(ins_many->Run());
+      done += kSampleRowsPerInsert;
+    }
+    if (all) {
+      for (; done < pending.size(); ++done) {
+        const Pending& p = pending[done];
+        ins_one->Bind(1, run_id).Bind(2, p.benchmark_id).Bind(3, p.measure_id).Bind(4, p.repetition).Bind(5, p.value);
+        BITGATE_RETURN_IF_ERROR(ins_one->Run());
+      }
+    }
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
+    return Status::Ok();
+  };
+
+  for (const auto& b : run.benchmarks) {
+    ins_bench->Bind(1, b.suite).Bind(2, b.name).Bind(3, b.params).Bind(4, b.version_hash);
+    BITGATE_RETURN_IF_ERROR(ins_bench->Run());
+    sel_bench->Bind(1, b.suite).Bind(2, b.name).Bind(3, b.params).Bind(4, b.version_hash);
+    auto row = sel_bench->Step();
+    if (!row.ok()) return row.status();
+    const int64_t benchmark_id = sel_bench->Int(0);
+    sel_bench->Reset();
+    ins_result->Bind(1, run_id).Bind(2, benchmark_id).Bind(3, BenchmarkStatusName(b.status)).Bind(4, b.message);
+    if (Status s = ins_result->Run(); !s.ok())
+      return s.WithContext("benchmark '" + b.DisplayName() + "' (listed twice in the run?)");
+    for (const auto& ms : b.measures) {
+      const auto key = std::make_tuple(ms.name, ms.unit, std::string(DirectionName(ms.direction)));
+      auto it = measure_ids.find(key);
+      if (it == measure_ids.end()) {
+        ins_measure->Bind(1, ms.name).Bind(2, ms.unit).Bind(3, DirectionName(ms.direction));
+        BITGATE_RETURN_IF_ERROR(ins_measure->Run());
+        sel_measure->Bind(1, ms.name).Bind(2, ms.unit).Bind(3, DirectionName(ms.direction));
+        auto mrow = sel_measure->Step();
+        if (!mrow.ok()) return mrow.status();
+        it = measure_ids.emplace(key, sel_measure->Int(0)).first;
+        sel_measure->Reset();
+      }
+      for (size_t r = 0; r < ms.samples.size(); ++r) {
+        pending.push_back(Pending{benchmark_id, it->second, static_cast<int64_t>(r), ms.samples[r]});
+        if (pending.size() >= static_cast<size_t>(kSampleRowsPerInsert))
+          BITGATE_RETURN_IF_ERROR(flush(false).WithContext("benchmark '" + b.DisplayName() + "'"));
+      }
+    }
+  }
+  BITGATE_RETURN_IF_ERROR(flush(true));
+  BITGATE_RETURN_IF_ERROR((*txn)->Commit());
+  return run_id;
+}
+
+Result<RunRecord> Store::LoadRun(int64_t id) {
+  auto sel = db_->Prepare(
+      "SELECT r.gate, r.suite, b.name, r.commit_sha, r.merge_base, r.started_at, r.ended_at, r.status, "
+      "r.tool_version, r.config_hash, r.source_format, m.cpu_model, m.isa_flags, m.cores, m.mhz, "
+      "m.frequency_scaling, m.os, m.compiler, m.build_type, m.host_name "
+      "FROM run r JOIN branch b ON b.id = r.branch_id JOIN machine m ON m.id = r.machine_id WHERE r.id = ?");
+  if (!sel.ok()) return sel.status();
+  sel->Bind(1, id);
+  auto row = sel->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Error("no run with id " + std::to_string(id) + " in " + db_->path());
+  RunRecord run;
+  run.id = id;
+  run.gate = sel->Text(0);
+  run.suite = sel->Text(1);
+  run.branch = sel->Text(2);
+  run.commit = sel->Text(3);
+  run.merge_base = sel->Text(4);
+  run.started_at = sel->Text(5);
+  run.ended_at = sel->Text(6);
+  run.status = sel->Text(7);
+  run.tool_version = sel->Text(8);
+  run.config_hash = sel->Text(9);
+  run.source_format = sel->Text(10);
+  MachineInfo& m = run.machine;
+  m.cpu_model = sel->Text(11);
+  m.isa_flags = sel->Text(12);
+  m.cores = static_cast<int>(sel->Int(13));
+  m.mhz = static_cast<int>(sel->Int(14));
+  m.frequency_scaling = sel->Int(15) != 0;
+  m.os = sel->Text(16);
+  m.compiler = sel->Text(17);
+  m.build_type = sel->Text(18);
+  m.host_name = sel->Text(19);
+
+  auto results = db_->Prepare(
+      "SELECT b.id, b.suite, b.name, b.params, b.version_hash, r.status, r.message FROM result r "
+      "JOIN benchmark b ON b.id = r.benchmark_id WHERE r.run_id = ? ORDER BY b.id");
+  if (!results.ok()) return results.status();
+  results->Bind(1, id);
+  std::map<int64_t, size_t> index_of;
+  for (;;) {
+    auto r = results->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    BenchmarkResult b;
+    b.suite = results->Text(1);
+    b.name = results->Text(2);
+    b.params = results->Text(3);
+    b.version_hash = results->Text(4);
+    b.status = ParseStatus(results->Text(5));
+    b.message = results->Text(6);
+    index_of[results->Int(0)] = run.benchmarks.size();
+    run.benchmarks.push_back(std::move(b));
+  }
+  auto samples = db_->Prepare(
+      "SELECT s.benchmark_id, s.measure_id, m.name, m.unit, m.direction, s.value FROM sample s "
+      "JOIN measure m ON m.id = s.measure_id WHERE s.run_id = ? "
+      "ORDER BY s.benchmark_id, s.measure_id, s.repetition");
+  if (!samples.ok()) return samples.status();
+  samples->Bind(1, id);
+  int64_t last_benchmark = -1, last_measure = -1;
+  MeasureSamples* current = nullptr;
+  for (;;) {
+    auto r = samples->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    const int64_t benchmark_id = samples->Int(0), measure_id = samples->Int(1);
+    if (benchmark_id != last_benchmark || measure_id != last_measure) {
+      BenchmarkResult& b = run.benchmarks[index_of.at(benchmark_id)];
+      b.measures.push_back(MeasureSamples{samples->Text(2), samples->Text(3),
+                                          ParseDirection(samples->Text(4)), {}});
+      current = &b.measures.back();
+      last_benchmark = benchmark_id;
+      last_measure = measure_id;
+    }
+    current->samples.push_back(samples->Real(5));
+  }
+  return run;
+}
+
+Result<std::vector<RunSummary>> Store::ListRuns(const std::optional<std::string>& branch, int limit) {
+  auto sel = db_->Prepare(
+      "SELECT r.id, r.gate, r.suite, b.name, r.commit_sha, r.merge_base, r.started_at, r.status, "
+      "m.fingerprint, m.host_name, "
+      "(SELECT count(*) FROM result x WHERE x.run_id = r.id), "
+      "(SELECT count(*) FROM sample s WHERE s.run_id = r.id) "
+      "FROM run r JOIN branch b ON b.id = r.branch_id JOIN machine m ON m.id = r.machine_id "
+      "WHERE (?1 IS NULL OR b.name = ?1) ORDER BY r.id DESC LIMIT ?2");
+  if (!sel.ok()) return sel.status();
+  if (branch) {
+    sel->Bind(1, *branch);
+  } else {
+    sel->BindNull(1);
+  }
+  sel->Bind(2, int64_t{limit});
+  std::vector<RunSummary> out;
+  for (;;) {
+    auto r = sel->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    RunSummary s;
+    s.id = sel->Int(0);
+    s.gate = sel->Text(1);
+    s.suite = sel->Text(2);
+    s.branch = sel->Text(3);
+    s.commit = sel->Text(4);
+    s.merge_base = sel->Text(5);
+    s.started_at = sel->Text(6);
+    s.status = sel->Text(7);
+    s.fingerprint = sel->Text(8);
+    s.host_name = sel->Text(9);
+    s.benchmarks = sel->Int(10);
+    s.samples = sel->Int(11);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> Store::RunsAt(const std::string& branch, const std::string& commit,
+                                           const std::string& suite,
+                                           const std::optional<std::string>& fingerprint) {
+  auto sel = db_->Prepare(
+      "SELECT r.id FROM run r JOIN branch b ON b.id = r.branch_id JOIN machine m ON m.id = r.machine_id "
+      "WHERE b.name = ?1 AND r.commit_sha = ?2 AND r.suite = ?3 AND r.status != 'failed' "
+      "AND (?4 IS NULL OR m.fingerprint = ?4) ORDER BY r.id");
+  if (!sel.ok()) return sel.status();
+  sel->Bind(1, branch).Bind(2, commit).Bind(3, suite);
+  if (fingerprint) {
+    sel->Bind(4, *fingerprint);
+  } else {
+    sel->BindNull(4);
+  }
+  std::vector<int64_t> ids;
+  for (;;) {
+    auto r = sel->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    ids.push_back(sel->Int(0));
+  }
+  return ids;
+}
+
+Result<std::optional<std::string>> Store::LatestCommit(const std::string& branch, const std::string& suite,
+                                                       const std::optional<std::string>& fingerprint) {
+  // "Latest" is the most recently imported run: import order is reliable,
+  // while start times come from many clocks and formats.
+  auto sel = db_->Prepare(
+      "SELECT r.commit_sha FROM run r JOIN branch b ON b.id = r.branch_id JOIN machine m ON m.id = r.machine_id "
+      "WHERE b.name = ?1 AND r.suite = ?2 AND r.status != 'failed' AND (?3 IS NULL OR m.fingerprint = ?3) "
+      "ORDER BY r.id DESC LIMIT 1");
+  if (!sel.ok()) return sel.status();
+  sel->Bind(1, branch).Bind(2, suite);
+  if (fingerprint) {
+    sel->Bind(3, *fingerprint);
+  } else {
+    sel->BindNull(3);
+  }
+  auto r = sel->Step();
+  if (!r.ok()) return r.status();
+  if (!*r) return std::optional<std::string>();
+  return std::optional<std::string>(sel->Text(0));
+}
+
+Result<int> Store::Prune(const PruneOptions& options) {
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status().WithContext("pruning " + db_->path());
+  std::string where;
+  if (options.run_id) {
+    where = "id = " + std::to_string(*options.run_id);
+  } else if (options.keep_last) {
+    // Runs beyond the newest N of their branch (window function: SQLite >= 3.25).
+    where = "id IN (SELECT id FROM (SELECT r.id, row_number() OVER (PARTITION BY r.branch_id ORDER BY r.id DESC) AS k "
+            "FROM run r JOIN branch b ON b.id = r.branch_id WHERE (?1 IS NULL OR b.name = ?1)) WHERE k > " +
+            std::to_string(*options.keep_last) + ")";
+  } else {
+    return Status::Error("prune: give --run ID or --keep-last N");
+  }
+  auto count = db_->Prepare("SELECT count(*) FROM run WHERE " + where);
+  if (!count.ok()) return count.status();
+  if (options.keep_last && !options.run_id) {
+    if (options.branch) {
+      count->Bind(1, *options.branch);
+    } else {
+      count->BindNull(1);
+    }
+  }
+  auto row = count->Step();
+  if (!row.ok()) return row.status();
+  const int n = static_cast<int>(count->Int(0));
+  if (options.dry_run || n == 0) return n;
+  auto del = db_->Prepare("DELETE FROM run WHERE " + where);
+  if (!del.ok()) return del.status();
+  if (options.keep_last && !options.run_id) {
+    if (options.branch) {
+      del->Bind(1, *options.branch);
+    } else {
+      del->BindNull(1);
+    }
+  }
+  BITGATE_RETURN_IF_ERROR(del->Run());  // results, samples, verdicts cascade
+  BITGATE_RETURN_IF_ERROR((*txn)->Commit());
+  return n;
+}
+
+Result<int64_t> Store::AddAnnotation(const Annotation& a) {
+  if (a.commit.empty() || a.message.empty())
+    return Status::Error("annotate: a commit and a message are required");
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status();
+  auto branch_id = BranchId(*db_, a.branch);
+  if (!branch_id.ok()) return branch_id.status();
+  auto ins = db_->Prepare(
+      "INSERT INTO annotation(branch_id, commit_sha, benchmark_glob, message, created_at) VALUES (?,?,?,?,?)");
+  if (!ins.ok()) return ins.status();
+  ins->Bind(1, *branch_id).Bind(2, a.commit).Bind(3, a.benchmark_glob.empty() ? "*" : a.benchmark_glob);
+  ins->Bind(4, a.message).Bind(5, NowUtc());
+  BITGATE_RETURN_IF_ERROR(ins->Run());
+  const int64_t id = db_->LastInsertId();
+  BITGATE_RETURN_IF_ERROR((*txn)->Commit());
+  return id;
+}
+
+Result<std::vector<Annotation>> Store::Annotations(const std::optional<std::string>& branch) {
+  auto sel = db_->Prepare(
+      "SELECT a.id, b.name, a.commit_sha, a.benchmark_glob, a.message, a.created_at FROM annotation a "
+      "JOIN branch b ON b.id = a.branch_id WHERE (?1 IS NULL OR b.name = ?1) ORDER BY a.id");
+  if (!sel.ok()) return sel.status();
+  if (branch) {
+    sel->Bind(1, *branch);
+  } else {
+    sel->BindNull(1);
+  }
+  std::vector<Annotation> out;
+  for (;;) {
+    auto r = sel->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    out.push_back(Annotation{sel->Int(0), sel->Text(1), sel->Text(2), sel->Text(3), sel->Text(4), sel->Text(5)});
+  }
+  return out;
+}
+
+Status Store::SetThreshold(const Threshold& t) {
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status();
+  auto ins = db_->Prepare(
+      "INSERT INTO threshold(benchmark_glob, measure_glob, delta, alpha) VALUES (?,?,?,?) "
+      "ON CONFLICT(benchmark_glob, measure_glob) DO UPDATE SET delta = excluded.delta, alpha = excluded.alpha");
+  if (!ins.ok()) return ins.status();
+  ins->Bind(1, t.benchmark_glob).Bind(2, t.measure_glob.empty() ? "*" : t.measure_glob);
+  if (t.delta) {
+    ins->Bind(3, *t.delta);
+  } else {
+    ins->BindNull(3);
+  }
+  if (t.alpha) {
+    ins->Bind(4, *t.alpha);
+  } else {
+    ins->BindNull(4);
+  }
+  BITGATE_RETURN_IF_ERROR(ins->Run().WithContext("setting threshold for '" + t.benchmark_glob + "'"));
+  return (*txn)->Commit();
+}
+
+Result<std::vector<Threshold>> Store::Thresholds() {
+  auto sel = db_->Prepare("SELECT id, benchmark_glob, measure_glob, delta, alpha FROM threshold ORDER BY id");
+  if (!sel.ok()) return sel.status();
+  std::vector<Threshold> out;
+  for (;;) {
+    auto r = sel->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    Threshold t;
+    t.id = sel->Int(0);
+    t.benchmark_glob = sel->Text(1);
+    t.measure_glob = sel->Text(2);
+    if (!sel->IsNull(3)) t.delta = sel->Real(3);
+    if (!sel->IsNull(4)) t.alpha = sel->Real(4);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<int> Store::RemoveThreshold(const std::string& benchmark_glob, const std::string& measure_glob) {
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status();
+  auto del = db_->Prepare("DELETE FROM threshold WHERE benchmark_glob = ? AND measure_glob = ?");
+  if (!del.ok()) return del.status();
+  BITGATE_RETURN_IF_ERROR(del->Bind(1, benchmark_glob).Bind(2, measure_glob).Run());
+  const int n = db_->Changes();
+  BITGATE_RETURN_IF_ERROR((*txn)->Commit());
+  return n;
+}
+
+Status Store::SaveVerdicts(int64_t candidate_run_id, const std::vector<int64_t>& baseline_run_ids,
+                           const RunRecord& candidate, const std::vector<ComparisonRow>& rows) {
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status().WithContext("recording verdicts");
+  std::string baseline_ids;
+  for (int64_t id : baseline_run_ids) {
+    if (!baseline_ids.empty()) baseline_ids.push_back(',');
+    baseline_ids.append(std::to_string(id));
+  }
+  std::map<std::string, const BenchmarkResult*> by_name;
+  for (const auto& b : candidate.benchmarks) by_name[b.DisplayName()] = &b;
+  auto sel_bench = db_->Prepare(
+      "SELECT id FROM benchmark WHERE suite = ? AND name = ? AND params = ? AND version_hash = ?");
+  auto sel_measure = db_->Prepare("SELECT id FROM measure WHERE name = ? AND unit = ? AND direction = ?");
+  auto ins = db_->Prepare(
+      "INSERT INTO verdict(candidate_run_id, baseline_run_ids, benchmark_id, measure_id, n_baseline, "
+      "n_candidate, ratio, ratio_lower, ratio_upper, p, q, delta, alpha, verdict, reason, confirmed, created_at) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  for (auto* s : {&sel_bench, &sel_measure, &ins})
+    if (!s->ok()) return s->status();
+  const std::string now = NowUtc();
+  for (const auto& row : rows) {
+    auto it = by_name.find(row.benchmark);
+    if (it == by_name.end()) continue;  // a baseline-only row: nothing of the candidate to attach to
+    const BenchmarkResult& b = *it->second;
+    sel_bench->Bind(1, b.suite).Bind(2, b.name).Bind(3, b.params).Bind(4, b.version_hash);
+    auto br = sel_bench->Step();
+    if (!br.ok()) return br.status();
+    if (!*br) return Status::Error("recording verdicts: benchmark '" + row.benchmark + "' is not stored");
+    const int64_t benchmark_id = sel_bench->Int(0);
+    sel_bench->Reset();
+    sel_measure->Bind(1, row.measure).Bind(2, row.unit).Bind(3, DirectionName(row.direction));
+    auto mr = sel_measure->Step();
+    if (!mr.ok()) return mr.status();
+    if (!*mr) return Status::Error("recording verdicts: measure '" + row.measure + "' is not stored");
+    const int64_t measure_id = sel_measure->Int(0);
+    sel_measure->Reset();
+    ins->Bind(1, candidate_run_id).Bind(2, baseline_ids).Bind(3, benchmark_id).Bind(4, measure_id);
+    ins->Bind(5, int64_t{row.n_baseline}).Bind(6, int64_t{row.n_candidate});
+    const bool measured = row.n_baseline > 0 && row.n_candidate > 0;
+    if (measured) {
+      ins->Bind(7, row.ratio);
+    } else {
+      ins->BindNull(7);
+    }
+    if (row.has_test) {
+      ins->Bind(8, row.ratio_lower).Bind(9, row.ratio_upper).Bind(10, row.p).Bind(11, row.q);
+    } else {
+      ins->BindNull(8).BindNull(9).BindNull(10).BindNull(11);
+    }
+    ins->Bind(12, row.delta).Bind(13, row.alpha).Bind(14, VerdictName(row.verdict));
+    ins->Bind(15, ReasonName(row.reason)).Bind(16, int64_t{row.confirmed}).Bind(17, now);
+    BITGATE_RETURN_IF_ERROR(ins->Run());
+  }
+  return (*txn)->Commit();
+}
+
+Result<std::vector<HistoryPoint>> Store::History(const std::string& benchmark, const std::string& measure,
+                                                 const std::string& branch) {
+  auto sel = db_->Prepare(
+      "SELECT r.id, r.commit_sha, r.started_at, m.fingerprint, s.value FROM sample s "
+      "JOIN run r ON r.id = s.run_id JOIN branch br ON br.id = r.branch_id "
+      "JOIN machine m ON m.id = r.machine_id JOIN benchmark b ON b.id = s.benchmark_id "
+      "JOIN measure ms ON ms.id = s.measure_id "
+      "WHERE br.name = ?1 AND ms.name = ?2 AND r.status != 'failed' "
+      "AND (b.name = ?3 OR b.name || ' [' || b.params || ']' = ?3 OR b.suite || '/' || b.name = ?3) "
+      "ORDER BY r.id, s.repetition");
+  if (!sel.ok()) return sel.status();
+  sel->Bind(1, branch).Bind(2, measure).Bind(3, benchmark);
+  std::vector<HistoryPoint> out;
+  for (;;) {
+    auto r = sel->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    const int64_t run_id = sel->Int(0);
+    if (out.empty() || out.back().run_id != run_id)
+      out.push_back(HistoryPoint{run_id, sel->Text(1), sel->Text(2), sel->Text(3), {}});
+    out.back().samples.push_back(sel->Real(4));
+  }
+  return out;
+}
+
+}  // namespace bitgate::baselines

@@ -1,0 +1,299 @@
+// The SQLite store: schema and migrations, round trips, transactions that
+// leave nothing half-written, and the files it must refuse to touch.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "baselines/compare.h"
+#include "baselines/store.h"
+
+namespace bitgate::baselines {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("bitgate_store_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "baselines.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static RunRecord MakeRun(const std::string& branch, const std::string& commit, double scale,
+                           const std::string& cpu = "Test CPU") {
+    RunRecord run;
+    run.gate = "perf";
+    run.suite = "kernels";
+    run.branch = branch;
+    run.commit = commit;
+    run.started_at = "2026-11-24T01:00:00Z";
+    run.ended_at = run.started_at;
+    run.machine.cpu_model = cpu;
+    run.machine.cores = 2;
+    for (int i = 0; i < 3; ++i) {
+      BenchmarkResult b;
+      b.suite = "kernels";
+      b.name = "bench" + std::to_string(i);
+      MeasureSamples m{"time", "ns", Direction::kLowerIsBetter, {}};
+      for (int r = 0; r < 10; ++r) m.samples.push_back(scale * (100.0 + i + 0.1 * ((r * 7) % 10)));
+      b.measures.push_back(m);
+      run.benchmarks.push_back(b);
+    }
+    return run;
+  }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, CreatesVersionedSchemaInWalMode) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto version = (*store)->db().Prepare("PRAGMA user_version");
+  ASSERT_TRUE(version.ok());
+  ASSERT_TRUE(*version->Step());
+  EXPECT_EQ(version->Int(0), kSchemaVersion);
+  auto mode = (*store)->db().Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(*mode->Step());
+  EXPECT_EQ(mode->Text(0), "wal");
+  auto fk = (*store)->db().Prepare("PRAGMA foreign_keys");
+  ASSERT_TRUE(*fk->Step());
+  EXPECT_EQ(fk->Int(0), 1);
+  // Reopening an up-to-date store migrates nothing.
+  store->reset();
+  EXPECT_TRUE(Store::Open(path_).ok());
+}
+
+TEST_F(StoreTest, ImportAndLoadRoundTrip) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  RunRecord run = MakeRun("main", "c1", 1.0);
+  run.benchmarks[1].status = BenchmarkStatus::kSkipped;
+  run.benchmarks[1].message = "no AVX-512";
+  run.benchmarks[1].measures.clear();
+  auto id = (*store)->ImportRun(run);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto back = (*store)->LoadRun(*id);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->commit, "c1");
+  EXPECT_EQ(back->branch, "main");
+  EXPECT_EQ(back->machine.Fingerprint(), run.machine.Fingerprint());
+  ASSERT_EQ(back->benchmarks.size(), 3u);
+  EXPECT_EQ(back->benchmarks[0].measures[0].samples, run.benchmarks[0].measures[0].samples);
+  EXPECT_EQ(back->benchmarks[1].status, BenchmarkStatus::kSkipped);
+  EXPECT_EQ(back->benchmarks[1].message, "no AVX-512");
+  auto list = (*store)->ListRuns(std::nullopt, 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].samples, 20);
+  EXPECT_FALSE((*store)->LoadRun(999).ok());
+}
+
+TEST_F(StoreTest, FailedImportLeavesNothingBehind) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "c1", 1.0)).ok());
+  RunRecord dup = MakeRun("main", "c2", 1.0);
+  dup.benchmarks.push_back(dup.benchmarks[0]);  // the same benchmark twice: rejected mid-import
+  auto id = (*store)->ImportRun(dup);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("listed twice"), std::string::npos);
+  auto list = (*store)->ListRuns(std::nullopt, 10);
+  ASSERT_EQ(list->size(), 1u);  // c2's run row and first samples were rolled back
+  auto count = (*store)->db().Prepare("SELECT count(*) FROM sample");
+  ASSERT_TRUE(*count->Step());
+  EXPECT_EQ(count->Int(0), 30);
+}
+
+TEST_F(StoreTest, RefusesAFileThatIsNotSqlite) {
+  { std::ofstream(path_) << "this is not a database, just text that must survive\n"; }
+  const std::string before = ReadFile(path_);
+  auto store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("not a database"), std::string::npos) << store.status().message();
+  EXPECT_EQ(ReadFile(path_), before);
+}
+
+TEST_F(StoreTest, RefusesANewerSchema) {
+  ASSERT_TRUE(Store::Open(path_).ok());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("schema version 99, newer"), std::string::npos);
+}
+
+TEST_F(StoreTest, RefusesSomeoneElsesDatabase) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("other tables"), std::string::npos);
+}
+
+TEST_F(StoreTest, LockedDatabaseFailsCleanly) {
+  auto store = Store::Open(path_, Store::Options{true, 50});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "c1", 1.0)).ok());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto id = (*store)->ImportRun(MakeRun("main", "c2", 1.0));
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("locked"), std::string::npos) << id.status().message();
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ((*store)->ListRuns(std::nullopt, 10)->size(), 1u);
+  EXPECT_TRUE((*store)->ImportRun(MakeRun("main", "c2", 1.0)).ok());  // works once released
+}
+
+TEST_F(StoreTest, BaselineSelection) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "base1", 1.0)).ok());
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "base1", 1.0)).ok());  // two runs at one commit pool
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "base2", 1.0)).ok());
+  RunRecord candidate = MakeRun("feature", "f1", 1.10);
+  candidate.merge_base = "base1";
+
+  auto choice = SelectBaseline(s, candidate, BaselineRequest{});
+  ASSERT_TRUE(choice.ok());
+  EXPECT_EQ(choice->source, BaselineSource::kMergeBase);
+  EXPECT_EQ(choice->run_ids.size(), 2u);
+  EXPECT_TRUE(choice->note.empty());
+
+  candidate.merge_base = "unknown";
+  choice = SelectBaseline(s, candidate, BaselineRequest{});
+  EXPECT_EQ(choice->source, BaselineSource::kLatestFallback);
+  EXPECT_EQ(choice->commit, "base2");
+  EXPECT_NE(choice->note.find("latest"), std::string::npos);
+
+  RunRecord elsewhere = MakeRun("feature", "f1", 1.0, "Other CPU");
+  choice = SelectBaseline(s, elsewhere, BaselineRequest{});
+  EXPECT_EQ(choice->source, BaselineSource::kOtherMachine);
+  EXPECT_TRUE(choice->environment_mismatch);
+
+  BaselineRequest other_branch;
+  other_branch.branch = "release";
+  choice = SelectBaseline(s, candidate, other_branch);
+  EXPECT_EQ(choice->source, BaselineSource::kNone);
+}
+
+TEST_F(StoreTest, CompareFindsTheInjectedRegression) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "base1", 1.0)).ok());
+  RunRecord candidate = MakeRun("feature", "f1", 1.0);
+  candidate.merge_base = "base1";
+  for (auto& x : candidate.benchmarks[2].measures[0].samples) x *= 1.10;
+  auto report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->rows.size(), 3u);
+  EXPECT_EQ(report->rows[0].verdict, Verdict::kPass);
+  EXPECT_EQ(report->rows[2].verdict, Verdict::kRegression);
+  EXPECT_TRUE(report->rows[2].confirmed);
+  EXPECT_EQ(ComparisonExitCode(*report, false), 1);
+
+  // An annotation on the candidate's commit accepts it.
+  ASSERT_TRUE((*store)->AddAnnotation(Annotation{0, "feature", "f1", "bench2", "known cost of the fix", ""}).ok());
+  report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  EXPECT_TRUE(report->rows[2].accepted);
+  EXPECT_EQ(ComparisonExitCode(*report, false), 0);
+
+  // A per-benchmark threshold above the change turns it into a PASS.
+  ASSERT_TRUE((*store)->SetThreshold(Threshold{0, "kernels/bench2", "*", 0.15, std::nullopt}).ok());
+  report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  EXPECT_EQ(report->rows[2].verdict, Verdict::kPass);
+  EXPECT_DOUBLE_EQ(report->rows[2].delta, 0.15);
+}
+
+TEST_F(StoreTest, StrictModeAndMachineMismatch) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "base1", 1.0, "Other CPU")).ok());
+  RunRecord candidate = MakeRun("feature", "f1", 1.5);
+  candidate.merge_base = "base1";
+  auto report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  ASSERT_TRUE(report.ok());
+  for (const auto& row : report->rows) EXPECT_EQ(row.reason, Reason::kEnvironmentMismatch);
+  EXPECT_EQ(ComparisonExitCode(*report, false), 0);  // never a pass or fail across machines
+  EXPECT_EQ(ComparisonExitCode(*report, true), 3);
+}
+
+TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(s.ImportRun(MakeRun("main", "c" + std::to_string(i), i < 3 ? 1.0 : 1.2)).ok());
+  auto history = s.History("bench0", "time", "main");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 5u);
+  EXPECT_EQ((*history)[4].commit, "c4");
+  EXPECT_EQ((*history)[4].samples.size(), 10u);
+  EXPECT_EQ(s.History("kernels/bench0", "time", "main")->size(), 5u);
+
+  RunRecord candidate = *s.LoadRun(5);
+  auto report = CompareWithBaseline(s, candidate, BaselineRequest{"main", "c0", std::nullopt}, VerdictConfig{});
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(s.SaveVerdicts(5, report->baseline.run_ids, candidate, report->rows).ok());
+  auto n = s.db().Prepare("SELECT count(*), sum(verdict = 'REGRESSION') FROM verdict WHERE candidate_run_id = 5");
+  ASSERT_TRUE(*n->Step());
+  EXPECT_EQ(n->Int(0), 3);
+  EXPECT_EQ(n->Int(1), 3);
+
+  PruneOptions dry;
+  dry.keep_last = 2;
+  dry.dry_run = true;
+  EXPECT_EQ(*s.Prune(dry), 3);
+  EXPECT_EQ(s.ListRuns(std::nullopt, 10)->size(), 5u);
+  PruneOptions keep;
+  keep.keep_last = 2;
+  EXPECT_EQ(*s.Prune(keep), 3);
+  EXPECT_EQ(s.ListRuns(std::nullopt, 10)->size(), 2u);
+  auto samples = s.db().Prepare("SELECT count(*) FROM sample");
+  ASSERT_TRUE(*samples->Step());
+  EXPECT_EQ(samples->Int(0), 60);  // cascaded
+  PruneOptions one;
+  one.run_id = 5;
+  EXPECT_EQ(*s.Prune(one), 1);
+  EXPECT_EQ(s.ListRuns(std::nullopt, 10)->size(), 1u);
+
+  ASSERT_TRUE(s.AddAnnotation(Annotation{0, "main", "c3", "*", "new allocator", ""}).ok());
+  EXPECT_EQ(s.Annotations(std::string("main"))->size(), 1u);
+  EXPECT_FALSE(s.AddAnnotation(Annotation{0, "main", "", "*", "", ""}).ok());
+
+  ASSERT_TRUE(s.SetThreshold(Threshold{0, "gemv/*", "*", 0.05, 0.01}).ok());
+  ASSERT_TRUE(s.SetThreshold(Threshold{0, "gemv/*", "*", 0.07, std::nullopt}).ok());  // replaces
+  auto thresholds = s.Thresholds();
+  ASSERT_EQ(thresholds->size(), 1u);
+  EXPECT_DOUBLE_EQ(*(*thresholds)[0].delta, 0.07);
+  EXPECT_FALSE((*thresholds)[0].alpha.has_value());
+  EXPECT_FALSE(s.SetThreshold(Threshold{0, "x", "*", -1.0, std::nullopt}).ok());  // CHECK constraint
+  EXPECT_EQ(*s.RemoveThreshold("gemv/*", "*"), 1);
+}
+
+}  // namespace
+}  // namespace bitgate::baselines
