@@ -10,6 +10,7 @@ namespace bitgate::cli {
 
 int RunVersion(int argc, char** argv);
 int RunCpu(int argc, char** argv);
+int RunGguf(int argc, char** argv);
 
 namespace {
 
@@ -17,6 +18,7 @@ namespace {
 const Verb kVerbs[] = {
     {"version", "print the version and build commit", RunVersion},
     {"cpu", "print the CPU features and the kernel path in use", RunCpu},
+    {"gguf", "inspect a GGUF file: gguf dump|check FILE.gguf", RunGguf},
 };
 
 void PrintUsage(std::FILE* out) {
