@@ -11,6 +11,9 @@ namespace bitgate::cli {
 int RunVersion(int argc, char** argv);
 int RunCpu(int argc, char** argv);
 int RunGguf(int argc, char** argv);
+int RunBaseline(int argc, char** argv);
+int RunCompare(int argc, char** argv);
+int RunHistory(int argc, char** argv);
 
 namespace {
 
@@ -19,6 +22,9 @@ const Verb kVerbs[] = {
     {"version", "print the version and build commit", RunVersion},
     {"cpu", "print the CPU features and the kernel path in use", RunCpu},
     {"gguf", "inspect a GGUF file: gguf dump|check FILE.gguf", RunGguf},
+    {"baseline", "baseline store: import|list|show|prune|annotate|threshold", RunBaseline},
+    {"compare", "judge a run against its baseline (exit 1 on regression)", RunCompare},
+    {"history", "a benchmark's history on a branch, with change points", RunHistory},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -1,0 +1,70 @@
+#include "baselines/history.h"
+
+#include <fnmatch.h>
+
+#include <map>
+
+#include "baselines/stats.h"
+
+namespace bitgate::baselines {
+
+Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, const std::string& measure,
+                                   const std::string& branch, const std::optional<std::string>& fingerprint,
+                                   const ChangePointOptions& options) {
+  HistoryReport report;
+  report.benchmark = benchmark;
+  report.measure = measure;
+  report.branch = branch;
+  auto points = store.History(benchmark, measure, branch);
+  if (!points.ok()) return points.status();
+  if (points->empty())
+    return Status::Error("no samples of '" + benchmark + "' measure '" + measure + "' on branch " + branch);
+  std::map<std::string, int> per_machine;
+  for (const auto& p : *points) ++per_machine[p.fingerprint];
+  if (fingerprint) {
+    report.fingerprint = *fingerprint;
+    if (!per_machine.count(*fingerprint))
+      return Status::Error("no runs of '" + benchmark + "' on machine " + *fingerprint + " on branch " + branch);
+  } else {
+    int most = -1;
+    for (const auto& [fp, count] : per_machine)
+      if (count > most) {
+        most = count;
+        report.fingerprint = fp;
+      }
+    if (per_machine.size() > 1)
+      report.notes.push_back(std::to_string(per_machine.size()) + " machines ran this benchmark; showing " +
+                             report.fingerprint + " (" + std::to_string(most) + " runs; choose with --machine)");
+  }
+  auto annotations = store.Annotations(branch);
+  if (!annotations.ok()) return annotations.status();
+  std::vector<double> medians;
+  for (const auto& p : *points) {
+    if (p.fingerprint != report.fingerprint) continue;
+    HistoryEntry e;
+    e.run_id = p.run_id;
+    e.commit = p.commit;
+    e.started_at = p.started_at;
+    e.n = static_cast<int>(p.samples.size());
+    e.median = Median(p.samples);
+    e.cv = Cv(p.samples);
+    for (const auto& a : *annotations)
+      if (a.commit == p.commit && (fnmatch(a.benchmark_glob.c_str(), benchmark.c_str(), 0) == 0)) e.annotated = true;
+    medians.push_back(e.median);
+    report.entries.push_back(std::move(e));
+  }
+  for (const auto& cp : DetectChangePoints(medians, options)) {
+    HistoryStep step;
+    step.index = cp.index;
+    step.commit = report.entries[cp.index].commit;
+    step.previous_commit = report.entries[cp.index - 1].commit;
+    step.before = cp.before;
+    step.after = cp.after;
+    step.ratio = cp.ratio;
+    report.steps.push_back(std::move(step));
+  }
+  report.last_robust_z = LastPointRobustZ(medians, 20);
+  return report;
+}
+
+}  // namespace bitgate::baselines

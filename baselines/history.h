@@ -1,0 +1,46 @@
+// The history of one benchmark measure on a branch: one point per run (its
+// median), restricted to one machine fingerprint, with the change points
+// that name the commit where a step began.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "baselines/changepoint.h"
+#include "baselines/store.h"
+
+namespace bitgate::baselines {
+
+struct HistoryEntry {
+  int64_t run_id = 0;
+  std::string commit, started_at;
+  int n = 0;
+  double median = 0;
+  double cv = 0;
+  bool annotated = false;  // an annotation names this commit
+};
+
+struct HistoryStep {
+  size_t index = 0;   // into entries
+  std::string commit; // the first commit at the new level
+  std::string previous_commit;
+  double before = 0, after = 0, ratio = 1;
+};
+
+struct HistoryReport {
+  std::string benchmark, measure, branch, fingerprint;
+  std::vector<std::string> notes;
+  std::vector<HistoryEntry> entries;
+  std::vector<HistoryStep> steps;
+  double last_robust_z = 0;  // slow-creep alert when |z| > 3.5
+};
+
+// Loads the series and detects its steps. With several machines on the
+// branch, uses `fingerprint` if given, else the one with the most runs (and
+// says so in notes): a history never mixes machines.
+Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, const std::string& measure,
+                                   const std::string& branch, const std::optional<std::string>& fingerprint,
+                                   const ChangePointOptions& options);
+
+}  // namespace bitgate::baselines

@@ -1,0 +1,45 @@
+// Helpers shared by the baseline, compare and history verbs: opening the
+// store, reading input files, the running machine's fingerprint, and
+// parsing thresholds such as "3%".
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "baselines/run_record.h"
+#include "baselines/store.h"
+#include "kernels/base/status.h"
+
+namespace bitgate::cli {
+
+// Opens (creating the parent directory of) the store at `path`.
+Result<std::unique_ptr<baselines::Store>> OpenStore(const std::string& path, int busy_timeout_ms);
+
+Result<std::string> ReadTextFile(const std::string& path);
+
+// The running machine: CPU model and ISA flags (kernels/cpu.h), logical
+// cores, OS and architecture, frequency scaling (cpufreq governor other
+// than "performance"), host name.
+baselines::MachineInfo LiveMachine();
+
+// "3%" -> 0.03, "0.03" -> 0.03; must lie in (0, 1).
+Result<double> ParseFraction(const std::string& text, const char* what);
+
+// Reads a result file as "gbench" or "bitgate" into a RunRecord.
+struct LoadOptions {
+  std::string format = "bitgate";
+  std::string suite;
+  std::vector<std::string> counters;  // NAME=lower|higher
+};
+Result<baselines::RunRecord> LoadRunFile(const std::string& path, const LoadOptions& options);
+
+// Process exit codes (docs/EXIT_CODES.md).
+inline constexpr int kExitPass = 0;
+inline constexpr int kExitRegression = 1;
+inline constexpr int kExitError = 2;
+inline constexpr int kExitUndecided = 3;
+
+// Prints "bitgate <verb>: error: <message>" and returns kExitError.
+int Fail(const char* verb, const std::string& message);
+
+}  // namespace bitgate::cli

@@ -1,0 +1,150 @@
+// `bitgate compare`: judge a candidate run (stored, or a result file)
+// against its baseline and print the ledger; the exit code is the verdict.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "baselines/compare.h"
+#include "gates/cli/store_cli.h"
+#include "reports/comparison_report.h"
+
+namespace bitgate::cli {
+namespace {
+
+namespace po = boost::program_options;
+constexpr const char* kVerb = "compare";
+
+const char kUsage[] =
+    "usage: bitgate compare [--baseline-branch main] [--baseline-commit SHA | --baseline-run ID]\n"
+    "                       (--candidate-run ID | --candidate-file FILE [--candidate-format bitgate|gbench])\n"
+    "                       [--delta 3%] [--alpha 0.05] [--format markdown|json|junit] [--strict] [--db PATH]\n"
+    "  Baseline: the runs of the baseline branch at the candidate's merge base on the same machine;\n"
+    "  else the latest such runs (stated). Other machines are never compared (INCONCLUSIVE).\n"
+    "  Exit: 0 pass, 1 regression, 2 usage or I/O error, 3 undecidable with --strict.";
+
+int Run(int argc, char** argv) {
+  po::options_description desc("options");
+  desc.add_options()
+      ("baseline-branch", po::value<std::string>()->default_value("main"), "branch the baseline comes from")
+      ("baseline-commit", po::value<std::string>(), "compare with runs at this commit instead of the merge base")
+      ("baseline-run", po::value<long long>(), "compare with this stored run")
+      ("candidate-run", po::value<long long>(), "stored run to judge")
+      ("candidate-file", po::value<std::string>(), "result file to judge (not stored)")
+      ("candidate-format", po::value<std::string>()->default_value("bitgate"), "format of --candidate-file: bitgate or gbench")
+      ("suite", po::value<std::string>(), "suite of --candidate-file (gbench default: the executable's name)")
+      ("counter", po::value<std::vector<std::string>>()->composing(), "gbench counter NAME=lower|higher (repeatable)")
+      ("branch", po::value<std::string>(), "branch of --candidate-file")
+      ("commit", po::value<std::string>(), "commit of --candidate-file")
+      ("merge-base", po::value<std::string>(), "the candidate's merge base (overrides the file's)")
+      ("delta", po::value<std::string>()->default_value("3%"), "practical threshold")
+      ("alpha", po::value<double>()->default_value(0.05), "significance level on q-values")
+      ("by", "Benjamini-Yekutieli instead of Benjamini-Hochberg")
+      ("min-samples", po::value<int>()->default_value(5), "repetitions per side below which a row is INCONCLUSIVE")
+      ("cv-ceiling", po::value<std::string>()->default_value("10%"), "robust CV above which a row is INCONCLUSIVE")
+      ("bootstrap", po::value<int>()->default_value(1000), "bootstrap resamples (0: none)")
+      ("seed", po::value<unsigned long long>()->default_value(20240601ULL), "bootstrap seed")
+      ("keep-outliers", "test on every sample (default: drop |modified z| > 3.5)")
+      ("format", po::value<std::string>()->default_value("markdown"), "markdown, json or junit")
+      ("output", po::value<std::string>(), "write the report here instead of stdout")
+      ("github-summary", "also append the markdown to $GITHUB_STEP_SUMMARY")
+      ("strict", "exit 3 when no baseline, a machine mismatch or any INCONCLUSIVE row")
+      ("no-record", "do not store the verdicts of a stored candidate run")
+      ("db", po::value<std::string>()->default_value(baselines::kDefaultDbPath), "baseline store")
+      ("busy-timeout", po::value<int>()->default_value(5000), "milliseconds to wait for a locked store")
+      ("help,h", "show this help");
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, desc), vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n\n" << desc << "\n";
+    return kExitPass;
+  }
+  po::notify(vm);
+  if (vm.count("candidate-run") == vm.count("candidate-file"))
+    return Fail(kVerb, "give exactly one of --candidate-run ID and --candidate-file FILE");
+  if (vm.count("baseline-commit") && vm.count("baseline-run"))
+    return Fail(kVerb, "give at most one of --baseline-commit and --baseline-run");
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "markdown" && format != "json" && format != "junit")
+    return Fail(kVerb, "unknown --format '" + format + "' (markdown, json or junit)");
+
+  baselines::VerdictConfig config;
+  auto delta = ParseFraction(vm["delta"].as<std::string>(), "--delta");
+  if (!delta.ok()) return Fail(kVerb, delta.status().message());
+  config.delta = *delta;
+  config.alpha = vm["alpha"].as<double>();
+  if (!(config.alpha > 0 && config.alpha < 1)) return Fail(kVerb, "--alpha must lie between 0 and 1");
+  auto ceiling = ParseFraction(vm["cv-ceiling"].as<std::string>(), "--cv-ceiling");
+  if (!ceiling.ok()) return Fail(kVerb, ceiling.status().message());
+  config.cv_ceiling = *ceiling;
+  config.yekutieli = vm.count("by") > 0;
+  config.min_samples = vm["min-samples"].as<int>();
+  config.bootstrap_resamples = vm["bootstrap"].as<int>();
+  if (config.bootstrap_resamples < 0) return Fail(kVerb, "--bootstrap must be >= 0");
+  config.seed = vm["seed"].as<unsigned long long>();
+  config.drop_outliers = vm.count("keep-outliers") == 0;
+
+  auto store = OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>());
+  if (!store.ok()) return Fail(kVerb, store.status().message());
+  baselines::RunRecord candidate;
+  if (vm.count("candidate-run")) {
+    auto run = (*store)->LoadRun(vm["candidate-run"].as<long long>());
+    if (!run.ok()) return Fail(kVerb, run.status().message());
+    candidate = std::move(*run);
+  } else {
+    LoadOptions load;
+    load.format = vm["candidate-format"].as<std::string>();
+    if (vm.count("suite")) load.suite = vm["suite"].as<std::string>();
+    if (vm.count("counter")) load.counters = vm["counter"].as<std::vector<std::string>>();
+    auto run = LoadRunFile(vm["candidate-file"].as<std::string>(), load);
+    if (!run.ok()) return Fail(kVerb, run.status().message());
+    candidate = std::move(*run);
+    if (vm.count("branch")) candidate.branch = vm["branch"].as<std::string>();
+    if (vm.count("commit")) candidate.commit = vm["commit"].as<std::string>();
+  }
+  if (vm.count("merge-base")) candidate.merge_base = vm["merge-base"].as<std::string>();
+
+  baselines::BaselineRequest request;
+  request.branch = vm["baseline-branch"].as<std::string>();
+  if (vm.count("baseline-commit")) request.commit = vm["baseline-commit"].as<std::string>();
+  if (vm.count("baseline-run")) request.run_id = vm["baseline-run"].as<long long>();
+  auto report = baselines::CompareWithBaseline(**store, candidate, request, config);
+  if (!report.ok()) return Fail(kVerb, report.status().message());
+  if (candidate.id && !vm.count("no-record")) {
+    Status s = (*store)->SaveVerdicts(candidate.id, report->baseline.run_ids, candidate, report->rows);
+    if (!s.ok()) return Fail(kVerb, s.message());
+  }
+
+  std::string text = format == "json"    ? reports::ComparisonJson(*report)
+                     : format == "junit" ? reports::ComparisonJunit(*report)
+                                         : reports::ComparisonMarkdown(*report);
+  if (vm.count("output")) {
+    std::ofstream out(vm["output"].as<std::string>(), std::ios::binary);
+    out << text;
+    if (!out) return Fail(kVerb, "cannot write " + vm["output"].as<std::string>());
+  } else {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  if (vm.count("github-summary")) {
+    if (const char* path = std::getenv("GITHUB_STEP_SUMMARY")) {
+      std::ofstream summary(path, std::ios::app);
+      summary << reports::ComparisonMarkdown(*report);
+      if (!summary) return Fail(kVerb, std::string("cannot append to ") + path);
+    }
+  }
+  return baselines::ComparisonExitCode(*report, vm.count("strict") > 0);
+}
+
+}  // namespace
+
+int RunCompare(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const po::error& e) {
+    return Fail(kVerb, std::string(e.what()) + " (see bitgate compare --help)");
+  }
+}
+
+}  // namespace bitgate::cli

@@ -1,0 +1,233 @@
+#include "reports/comparison_report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "reports/format.h"
+
+namespace bitgate::reports {
+namespace {
+
+using baselines::ComparisonReport;
+using baselines::ComparisonRow;
+using baselines::Reason;
+using baselines::Verdict;
+
+// Markdown table cells must not contain a bare '|'.
+std::string Cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+std::string Short(const std::string& commit) { return commit.substr(0, 12); }
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string VerdictText(const ComparisonRow& row) {
+  std::string text = baselines::VerdictName(row.verdict);
+  std::string detail;
+  if (row.verdict == Verdict::kRegression || row.verdict == Verdict::kImprovement) {
+    if (row.confirmed) detail = "confirmed";
+    if (row.accepted) detail += std::string(detail.empty() ? "" : ", ") + "accepted";
+  } else {
+    detail = baselines::ReasonName(row.reason);
+    if (row.reason == Reason::kUnderPowered && row.samples_needed > 0)
+      detail += ": ~" + std::to_string(row.samples_needed) + " samples/side would decide";
+  }
+  return detail.empty() ? text : text + " (" + detail + ")";
+}
+
+std::string LedgerRow(const ComparisonRow& row) {
+  const bool both = row.n_baseline > 0 && row.n_candidate > 0;
+  std::ostringstream out;
+  out << "| " << Cell(row.benchmark) << " | " << Cell(row.measure) << " " << Cell(row.unit) << " ("
+      << baselines::DirectionName(row.direction) << " better) | ";
+  out << (row.n_baseline ? FormatValue(row.median_baseline, row.unit) : "-") << " -> "
+      << (row.n_candidate ? FormatValue(row.median_candidate, row.unit) : "-") << " | ";
+  if (both) {
+    out << FormatRatio(row.ratio);
+    if (row.has_test) {
+      char interval[64];
+      std::snprintf(interval, sizeof interval, " [%.3f, %.3f]", row.ratio_lower, row.ratio_upper);
+      out << interval;
+    }
+  } else {
+    out << "-";
+  }
+  out << " | ";
+  out << (row.has_test ? "p=" + FormatP(row.p) + " q=" + FormatP(row.q) : std::string("-")) << " | ";
+  out << "n=" << row.n_baseline << "/" << row.n_candidate << " | ";
+  out << "delta " << FormatPercent(row.delta) << " MDE " << (both ? FormatPercent(row.mde) : "-") << " | ";
+  out << "CV " << FormatPercent(row.cv_baseline) << "/" << FormatPercent(row.cv_candidate) << ", outliers "
+      << row.mild_baseline + row.severe_baseline << "/" << row.mild_candidate + row.severe_candidate << " | ";
+  out << VerdictText(row) << " |";
+  return out.str();
+}
+
+std::string SummaryLine(const ComparisonReport& report) {
+  const auto& s = report.summary;
+  std::ostringstream out;
+  out << "**" << report.rows.size() << " comparisons: " << s.regression << " REGRESSION";
+  if (s.regression) {
+    out << " (" << s.confirmed_regressions << " confirmed";
+    if (s.accepted_regressions) out << ", " << s.accepted_regressions << " accepted";
+    out << ")";
+  }
+  out << ", " << s.improvement << " IMPROVEMENT, " << s.pass << " PASS, " << s.inconclusive
+      << " INCONCLUSIVE; geometric mean of ratios " << FormatRatio(s.geomean_ratio) << "**";
+  return out.str();
+}
+
+std::string ComparisonMarkdown(const ComparisonReport& report) {
+  std::ostringstream out;
+  const auto& c = report.candidate;
+  out << "<!-- bitgate:compare v1 -->\n";
+  out << "### bitgate compare: " << (c.suite.empty() ? "run" : c.suite) << "\n\n";
+  out << "candidate: " << (c.id ? "run " + std::to_string(c.id) + ", " : std::string()) << (c.branch.empty() ? "?" : c.branch)
+      << " @ " << (c.commit.empty() ? "?" : Short(c.commit)) << " on machine " << c.machine.Fingerprint() << "  \n";
+  out << "baseline: ";
+  if (report.baseline.run_ids.empty()) {
+    out << "none";
+  } else {
+    out << Short(report.baseline.commit) << " (" << baselines::BaselineSourceName(report.baseline.source) << ", run";
+    out << (report.baseline.run_ids.size() > 1 ? "s " : " ");
+    for (size_t i = 0; i < report.baseline.run_ids.size(); ++i) out << (i ? "," : "") << report.baseline.run_ids[i];
+    out << ")";
+  }
+  out << "  \n";
+  out << "rule: REGRESSION when q < alpha (" << (report.config.yekutieli ? "Benjamini-Yekutieli" : "Benjamini-Hochberg")
+      << ") and the ratio of medians exceeds 1 + delta; intervals: Hodges-Lehmann/Moses " << FormatPercent(1 - report.config.alpha)
+      << "\n\n";
+  for (const auto& note : report.notes) out << "> " << note << "\n";
+  if (!report.notes.empty()) out << "\n";
+  out << "| benchmark | measure | baseline -> candidate | ratio [interval] | p, q | n | threshold | noise | verdict |\n";
+  out << "|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& row : report.rows) out << LedgerRow(row) << "\n";
+  out << "\n" << SummaryLine(report) << "\n";
+  return out.str();
+}
+
+std::string ComparisonJson(const ComparisonReport& report) {
+  using nlohmann::json;
+  auto finite_or_null = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  json doc;
+  doc["format"] = "bitgate-comparison";
+  doc["version"] = 1;
+  const auto& c = report.candidate;
+  doc["candidate"] = {{"run_id", c.id ? json(c.id) : json(nullptr)}, {"suite", c.suite}, {"branch", c.branch},
+                      {"commit", c.commit}, {"merge_base", c.merge_base}, {"machine", c.machine.Fingerprint()}};
+  doc["baseline"] = {{"source", baselines::BaselineSourceName(report.baseline.source)},
+                     {"commit", report.baseline.commit},
+                     {"run_ids", report.baseline.run_ids},
+                     {"environment_mismatch", report.baseline.environment_mismatch},
+                     {"note", report.baseline.note}};
+  doc["config"] = {{"delta", report.config.delta}, {"alpha", report.config.alpha},
+                   {"correction", report.config.yekutieli ? "BY" : "BH"}, {"min_samples", report.config.min_samples},
+                   {"cv_ceiling", report.config.cv_ceiling}, {"bootstrap_resamples", report.config.bootstrap_resamples},
+                   {"seed", report.config.seed}};
+  json rows = json::array();
+  for (const auto& r : report.rows) {
+    json row = {{"benchmark", r.benchmark},
+                {"measure", r.measure},
+                {"unit", r.unit},
+                {"direction", baselines::DirectionName(r.direction)},
+                {"n_baseline", r.n_baseline},
+                {"n_candidate", r.n_candidate},
+                {"median_baseline", r.n_baseline ? json(r.median_baseline) : json(nullptr)},
+                {"median_candidate", r.n_candidate ? json(r.median_candidate) : json(nullptr)},
+                {"cv_baseline", r.cv_baseline},
+                {"cv_candidate", r.cv_candidate},
+                {"robust_cv_baseline", r.robust_cv_baseline},
+                {"robust_cv_candidate", r.robust_cv_candidate},
+                {"outliers_baseline", {{"mild", r.mild_baseline}, {"severe", r.severe_baseline}, {"dropped", r.dropped_baseline}}},
+                {"outliers_candidate", {{"mild", r.mild_candidate}, {"severe", r.severe_candidate}, {"dropped", r.dropped_candidate}}},
+                {"bimodality_coefficient", r.bimodality},
+                {"delta", r.delta},
+                {"alpha", r.alpha},
+                {"verdict", baselines::VerdictName(r.verdict)},
+                {"reason", baselines::ReasonName(r.reason)},
+                {"confirmed", r.confirmed},
+                {"accepted", r.accepted},
+                {"samples_needed", r.samples_needed}};
+    const bool both = r.n_baseline > 0 && r.n_candidate > 0;
+    row["ratio"] = both ? finite_or_null(r.ratio) : json(nullptr);
+    row["mde"] = both ? finite_or_null(r.mde) : json(nullptr);
+    if (r.has_test) {
+      row["interval"] = {{"method", "hodges-lehmann-moses"}, {"lower", r.ratio_lower}, {"upper", r.ratio_upper},
+                         {"hl_ratio", r.hl_ratio}};
+      row["bootstrap_interval"] = report.config.bootstrap_resamples > 0
+                                      ? json({{"lower", r.boot_lower}, {"upper", r.boot_upper}})
+                                      : json(nullptr);
+      row["p"] = r.p;
+      row["p_exact"] = r.exact_p;
+      row["q"] = r.q;
+    } else {
+      row["interval"] = nullptr;
+      row["bootstrap_interval"] = nullptr;
+      row["p"] = nullptr;
+      row["p_exact"] = nullptr;
+      row["q"] = nullptr;
+    }
+    rows.push_back(std::move(row));
+  }
+  doc["rows"] = rows;
+  const auto& s = report.summary;
+  doc["summary"] = {{"rows", report.rows.size()},      {"pass", s.pass},
+                    {"regression", s.regression},      {"confirmed_regressions", s.confirmed_regressions},
+                    {"accepted_regressions", s.accepted_regressions}, {"improvement", s.improvement},
+                    {"inconclusive", s.inconclusive},  {"geomean_ratio", s.geomean_ratio}};
+  doc["notes"] = report.notes;
+  return doc.dump(2) + "\n";
+}
+
+std::string ComparisonJunit(const ComparisonReport& report) {
+  int failures = 0, errors = 0, skipped = 0;
+  std::ostringstream cases;
+  for (const auto& r : report.rows) {
+    cases << "    <testcase name=\"" << XmlEscape(r.benchmark + " " + r.measure) << "\" classname=\"bitgate."
+          << XmlEscape(report.candidate.suite) << "\" time=\"0\">";
+    const std::string message = XmlEscape(VerdictText(r) + ": " + LedgerRow(r));
+    if (r.verdict == Verdict::kRegression && !r.accepted) {
+      ++failures;
+      cases << "<failure message=\"" << message << "\" type=\"regression\"/>";
+    } else if (r.reason == Reason::kNotRun) {
+      ++errors;
+      cases << "<error message=\"" << message << "\" type=\"not-run\"/>";
+    } else if (r.verdict == Verdict::kInconclusive) {
+      ++skipped;
+      cases << "<skipped message=\"" << message << "\"/>";
+    }
+    cases << "</testcase>\n";
+  }
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
+  out << "  <testsuite name=\"bitgate." << XmlEscape(report.candidate.suite) << "\" tests=\"" << report.rows.size()
+      << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" skipped=\"" << skipped
+      << "\" time=\"0\" timestamp=\"" << XmlEscape(report.candidate.started_at) << "\">\n";
+  out << "    <properties><property name=\"baseline\" value=\"" << XmlEscape(report.baseline.commit) << "\"/>"
+      << "<property name=\"candidate\" value=\"" << XmlEscape(report.candidate.commit) << "\"/></properties>\n";
+  out << cases.str() << "  </testsuite>\n</testsuites>\n";
+  return out.str();
+}
+
+}  // namespace bitgate::reports

@@ -1,0 +1,64 @@
+#include "reports/history_report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "reports/format.h"
+
+namespace bitgate::reports {
+
+std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string& unit) {
+  std::ostringstream out;
+  out << "### history: " << h.benchmark << " " << h.measure << " on " << h.branch << " (machine " << h.fingerprint
+      << ")\n\n";
+  for (const auto& note : h.notes) out << "> " << note << "\n";
+  if (!h.notes.empty()) out << "\n";
+  if (h.steps.empty()) {
+    out << "No change point (" << h.entries.size() << " runs).\n\n";
+  } else {
+    out << "| step at commit | previous commit | before -> after | ratio |\n|---|---|---|---|\n";
+    for (const auto& s : h.steps)
+      out << "| " << s.commit.substr(0, 12) << " | " << s.previous_commit.substr(0, 12) << " | "
+          << FormatValue(s.before, unit) << " -> " << FormatValue(s.after, unit) << " | " << FormatRatio(s.ratio)
+          << " |\n";
+    out << "\n";
+  }
+  if (std::fabs(h.last_robust_z) > 3.5) {
+    char z[32];
+    std::snprintf(z, sizeof z, "%.1f", h.last_robust_z);
+    out << "> latest run is " << z << " robust z-scores from the previous 20 runs (slow creep?)\n\n";
+  }
+  out << "| run | commit | started | n | median | CV | |\n|---|---|---|---|---|---|---|\n";
+  size_t next_step = 0;
+  for (size_t i = 0; i < h.entries.size(); ++i) {
+    const auto& e = h.entries[i];
+    std::string mark;
+    if (next_step < h.steps.size() && h.steps[next_step].index == i) {
+      mark = "step " + FormatRatio(h.steps[next_step].ratio);
+      ++next_step;
+    }
+    if (e.annotated) mark += mark.empty() ? "annotated" : ", annotated";
+    out << "| " << e.run_id << " | " << e.commit.substr(0, 12) << " | " << e.started_at << " | " << e.n << " | "
+        << FormatValue(e.median, unit) << " | " << FormatPercent(e.cv) << " | " << mark << " |\n";
+  }
+  return out.str();
+}
+
+std::string HistoryJson(const baselines::HistoryReport& h) {
+  using nlohmann::json;
+  json entries = json::array(), steps = json::array();
+  for (const auto& e : h.entries)
+    entries.push_back({{"run_id", e.run_id}, {"commit", e.commit}, {"started_at", e.started_at}, {"n", e.n},
+                       {"median", e.median}, {"cv", e.cv}, {"annotated", e.annotated}});
+  for (const auto& s : h.steps)
+    steps.push_back({{"index", s.index}, {"commit", s.commit}, {"previous_commit", s.previous_commit},
+                     {"before", s.before}, {"after", s.after}, {"ratio", s.ratio}});
+  json doc = {{"format", "bitgate-history"}, {"version", 1}, {"benchmark", h.benchmark}, {"measure", h.measure},
+              {"branch", h.branch}, {"machine", h.fingerprint}, {"notes", h.notes}, {"change_points", steps},
+              {"last_robust_z", h.last_robust_z}, {"runs", entries}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace bitgate::reports
