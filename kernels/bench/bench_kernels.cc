@@ -1,0 +1,348 @@
+// Kernel benchmarks: bitgate-bench-kernels (issue 2, section 5).
+//
+//   quantize/<format>/<n>, dequantize/<format>/<n>
+//       float -> format -> float on the dispatched path (SelectedIsa; set
+//       BITGATE_FORCE_ISA=scalar|avx2 to measure a lower path), n = 256 ..
+//       262144 elements (1 KiB .. 1 MiB of floats). items = elements,
+//       bytes = float bytes.
+//   dot/<format>/<isa>/<n>
+//       one weight row of n weights (TL formats: one 16-row tile of n/16
+//       columns, their smallest unit) against one token, data in cache.
+//       items = weights, bytes = weight bytes.
+//   gemv/<format>/<isa>/<rows>x<cols>[x<count>]
+//       the 2B model's decode shapes, one token. With x<count>, iterations
+//       cycle through `count` distinct matrices so the weights stream from
+//       DRAM as in a real decode step. items = weights, bytes = weight bytes.
+//   gemm/<format>/<isa>/<rows>x<cols>/t<tokens>
+//       prefill of 8 or 32 tokens. items = weights x tokens (MACs),
+//       bytes = weight bytes (read once per call).
+//   membw/read
+//       single-core streaming read bandwidth over 256 MiB, the yardstick
+//       for the DRAM-bound GEMV rows (ci/bench-summary prints the ratio).
+//
+// <isa> is the path requested from MatmulWith; the label "ran=<isa>" names
+// the path that actually ran, which is lower where a format has no SIMD
+// kernel yet ("fallback").
+//
+// The whole suite is several hundred benchmarks; typical runs:
+//   bitgate-bench-kernels --benchmark_min_time=0.1            # everything, a few minutes
+//   bitgate-bench-kernels --benchmark_filter='tq2_0|membw'   # one format + yardstick
+//   bitgate-bench-kernels --benchmark_filter='^(membw|gemv/.*x16$)'  # decode vs. DRAM
+//   bitgate-bench-kernels --benchmark_filter=gemv --benchmark_repetitions=5
+//       --benchmark_out=k.json --benchmark_out_format=json && ci/bench-summary k.json
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "kernels/cpu.h"
+#include "kernels/dispatch.h"
+#include "kernels/format.h"
+#include "kernels/matmul.h"
+#include "kernels/patterns.h"
+#include "kernels/quant.h"
+
+namespace bitgate::kernels {
+namespace {
+
+// 1 KiB .. 1 MiB of float input.
+constexpr int64_t kSizes[] = {256, 1024, 4096, 16384, 65536, 262144};
+
+struct Shape {
+  int64_t rows, cols, count;
+};
+// BitNet b1.58 2B-4T projections (hidden 2560, FFN 6912, 640 = K/V with
+// GQA). count > 1 is the DRAM-streaming variant: 16 x 6912x2560 is ~73 MB
+// of TQ2_0, twice a 32 MiB L3.
+constexpr Shape kGemvShapes[] = {{2560, 2560, 1}, {640, 2560, 1},   {6912, 2560, 1},
+                                 {2560, 6912, 1}, {6912, 2560, 16}, {2560, 6912, 16}};
+constexpr int64_t kGemmTokens[] = {8, 32};
+
+// The membw buffer: far beyond any L3, so every pass streams from DRAM.
+constexpr int64_t kMembwBytes = int64_t{256} << 20;
+
+// 64-byte aligned, so weight matrices start on cache lines like a model's
+// tensors (GGUF aligns them to 32) and AVX-512 loads never split lines.
+struct FreeDeleter {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<uint8_t[], FreeDeleter>;
+
+int64_t RoundUp64(int64_t n) { return (n + 63) / 64 * 64; }
+
+AlignedBuffer AllocAligned(int64_t bytes) {
+  auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, static_cast<size_t>(RoundUp64(bytes))));
+  BITGATE_CHECK(p != nullptr);
+  return AlignedBuffer(p);
+}
+
+Isa DispatchedIsa() {
+  auto isa = SelectedIsa();
+  return isa.ok() ? *isa : Isa::kScalar;
+}
+
+// "ran=avx2", with " fallback" when that is not the requested path.
+std::string RanLabel(KernelOp op, Format f, Isa requested) {
+  const Isa used = ImplementedIsa(op, f, requested);
+  std::string label = std::string("ran=") + IsaName(used);
+  if (used != requested) label += " fallback";
+  return label;
+}
+
+// The smallest legal shape holding n elements: one row, or for the tiled
+// TL formats one 16-row tile.
+Shape RowShape(Format f, int64_t n) {
+  const int64_t rows = Info(f).row_tile;
+  return {rows, n / rows, 1};
+}
+
+bool ShapeOk(Format f, const Shape& s) { return ValidateShape(f, s.rows, s.cols).ok(); }
+
+// `count` quantized copies of a [rows][cols] matrix, each from different
+// gaussian data, `stride` bytes apart.
+struct WeightSet {
+  int64_t bytes = 0;   // of one matrix
+  int64_t stride = 0;  // bytes between matrices (bytes rounded to 64)
+  int64_t count = 0;
+  AlignedBuffer data;
+  std::string error;  // set when quantization failed
+  const uint8_t* matrix(int64_t i) const { return data.get() + i * stride; }
+};
+
+// Gaussian data for the weight sets. Box-Muller costs ~30 ns an element,
+// so 16 x 17.7M fresh draws per set would add minutes to the suite; one
+// draw per size is cached and each matrix takes a different rotation of it.
+const std::vector<float>& GaussianBase(int64_t n) {
+  static std::vector<float> base;
+  if (static_cast<int64_t>(base.size()) != n) base = MakePattern(Pattern::kGaussian, n, 1000);
+  return base;
+}
+
+// Matrix i gets base rotated by i x a large prime, so the blocks of one
+// matrix do not line up with (and quantize like) those of another.
+void RotatedCopy(const std::vector<float>& base, int64_t i, float* dst) {
+  const auto n = static_cast<int64_t>(base.size());
+  const int64_t off = (i * 1000003) % n;
+  std::memcpy(dst, base.data() + off, static_cast<size_t>(n - off) * sizeof(float));
+  std::memcpy(dst + (n - off), base.data(), static_cast<size_t>(off) * sizeof(float));
+}
+
+// Quantizing 16 large matrices takes seconds, and Google Benchmark calls a
+// benchmark function several times (iteration estimation, repetitions), so
+// weights are cached across calls and across the ISA variants, which are
+// registered next to each other. Only the most recent shape is kept, so
+// the suite never holds more than one set (the f16 x16 sets are 566 MB).
+const WeightSet& GetWeights(Format f, const Shape& s) {
+  using Key = std::tuple<Format, int64_t, int64_t, int64_t>;
+  static std::map<Key, std::unique_ptr<WeightSet>> cache;
+  const Key key{f, s.rows, s.cols, s.count};
+  if (auto it = cache.find(key); it != cache.end()) return *it->second;
+  cache.clear();
+  auto set = std::make_unique<WeightSet>();
+  auto bytes = TensorBytes(f, s.rows, s.cols);
+  if (!bytes.ok()) {
+    set->error = bytes.status().message();
+  } else {
+    set->bytes = *bytes;
+    set->stride = RoundUp64(*bytes);
+    set->count = s.count;
+    set->data = AllocAligned(set->stride * s.count);
+    const std::vector<float>& base = GaussianBase(s.rows * s.cols);
+    std::vector<float> src(base.size());
+    for (int64_t i = 0; i < s.count && set->error.empty(); ++i) {
+      RotatedCopy(base, i, src.data());
+      std::span<uint8_t> dst(set->data.get() + i * set->stride, static_cast<size_t>(*bytes));
+      if (Status st = Quantize(f, src.data(), s.rows, s.cols, dst); !st.ok())
+        set->error = st.message();
+    }
+  }
+  return *cache.emplace(key, std::move(set)).first->second;
+}
+
+// Activations for `tokens` rows of length k, prepared for format f.
+void MakeActivations(Format f, int64_t tokens, int64_t k, Activations* x) {
+  const std::vector<float> v = MakePattern(Pattern::kGaussian, tokens * k, 7);
+  if (Info(f).integer_activations) {
+    x->Quantize(v.data(), tokens, k, k);
+  } else {
+    x->SetFloat(v.data(), tokens, k, k);
+  }
+  x->Prepare(f);
+}
+
+void BM_Quantize(benchmark::State& state, Format f, Shape s) {
+  const int64_t n = s.rows * s.cols;
+  const std::vector<float> src = MakePattern(Pattern::kGaussian, n, 1);
+  auto bytes = TensorBytes(f, s.rows, s.cols);
+  if (!bytes.ok()) return state.SkipWithError(bytes.status().message().c_str());
+  std::vector<uint8_t> dst(static_cast<size_t>(*bytes));
+  if (Status st = Quantize(f, src.data(), s.rows, s.cols, dst); !st.ok())
+    return state.SkipWithError(st.message().c_str());
+  for (auto _ : state) {
+    Status st = Quantize(f, src.data(), s.rows, s.cols, dst);
+    benchmark::DoNotOptimize(st);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.SetBytesProcessed(state.iterations() * n * static_cast<int64_t>(sizeof(float)));
+  state.SetLabel(RanLabel(KernelOp::kQuantize, f, DispatchedIsa()));
+}
+
+void BM_Dequantize(benchmark::State& state, Format f, Shape s) {
+  const int64_t n = s.rows * s.cols;
+  const std::vector<float> src = MakePattern(Pattern::kGaussian, n, 1);
+  auto bytes = TensorBytes(f, s.rows, s.cols);
+  if (!bytes.ok()) return state.SkipWithError(bytes.status().message().c_str());
+  std::vector<uint8_t> q(static_cast<size_t>(*bytes));
+  if (Status st = Quantize(f, src.data(), s.rows, s.cols, q); !st.ok())
+    return state.SkipWithError(st.message().c_str());
+  std::vector<float> out(static_cast<size_t>(n));
+  for (auto _ : state) {
+    Status st = Dequantize(f, q, s.rows, s.cols, out.data());
+    benchmark::DoNotOptimize(st);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.SetBytesProcessed(state.iterations() * n * static_cast<int64_t>(sizeof(float)));
+  state.SetLabel(RanLabel(KernelOp::kDequantize, f, DispatchedIsa()));
+}
+
+// One product of the weights in `w` with `tokens` activation rows per
+// iteration, cycling through w's matrices. Serves dot, gemv and gemm.
+void BM_Matmul(benchmark::State& state, Format f, Isa isa, Shape s, int64_t tokens) {
+  const WeightSet& w = GetWeights(f, s);
+  if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
+  Activations x;
+  MakeActivations(f, tokens, s.cols, &x);
+  std::vector<float> y(static_cast<size_t>(tokens * s.rows));
+  int64_t i = 0;
+  for (auto _ : state) {
+    MatmulWith(isa, f, w.matrix(i), s.rows, s.cols, x, y.data(), s.rows, 0, s.rows);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+    if (++i == w.count) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations() * s.rows * s.cols * tokens);
+  state.SetBytesProcessed(state.iterations() * w.bytes);
+  state.SetLabel(RanLabel(tokens == 1 ? KernelOp::kGemv : KernelOp::kGemm, f, isa));
+}
+
+// Eight independent accumulators keep eight cache-line loads in flight per
+// loop trip, enough for the hardware prefetchers to run ahead; xor is the
+// cheapest way to make every byte observable.
+__attribute__((target("avx2"))) uint64_t XorReduceAvx2(const uint8_t* p, int64_t bytes) {
+  __m256i acc[8];
+  for (auto& a : acc) a = _mm256_setzero_si256();
+  for (int64_t off = 0; off + 256 <= bytes; off += 256) {
+    for (int j = 0; j < 8; ++j) {
+      const auto* v = reinterpret_cast<const __m256i*>(p + off + 32 * j);
+      acc[j] = _mm256_xor_si256(acc[j], _mm256_load_si256(v));
+    }
+  }
+  for (int j = 1; j < 8; ++j) acc[0] = _mm256_xor_si256(acc[0], acc[j]);
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[0]);
+  return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
+}
+
+void BM_MembwRead(benchmark::State& state) {
+  // Filled once: untouched pages would all map the shared zero page and
+  // measure nothing but the TLB.
+  static const AlignedBuffer buf = [] {
+    AlignedBuffer b = AllocAligned(kMembwBytes);
+    std::memset(b.get(), 0x5a, static_cast<size_t>(kMembwBytes));
+    return b;
+  }();
+  for (auto _ : state) benchmark::DoNotOptimize(XorReduceAvx2(buf.get(), kMembwBytes));
+  state.SetBytesProcessed(state.iterations() * kMembwBytes);
+}
+
+// snprintf rather than string concatenation: GCC 12 raises a false
+// -Wrestrict on `"x" + std::to_string(...)` at -O3.
+std::string ShapeName(const Shape& s) {
+  char buf[64];
+  if (s.count > 1) {
+    std::snprintf(buf, sizeof(buf), "%lldx%lldx%lld", static_cast<long long>(s.rows),
+                  static_cast<long long>(s.cols), static_cast<long long>(s.count));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%lldx%lld", static_cast<long long>(s.rows),
+                  static_cast<long long>(s.cols));
+  }
+  return buf;
+}
+
+void RegisterAll() {
+  std::vector<Isa> isas;
+  for (int i = 0; i < kIsaCount; ++i)
+    if (IsaSupported(static_cast<Isa>(i))) isas.push_back(static_cast<Isa>(i));
+
+  if (IsaSupported(Isa::kAvx2)) {
+    benchmark::RegisterBenchmark("membw/read", BM_MembwRead)->Unit(benchmark::kMillisecond);
+  }
+
+  for (int fi = 0; fi < kFormatCount; ++fi) {
+    const auto f = static_cast<Format>(fi);
+    const std::string fname = FormatName(f);
+    for (int64_t n : kSizes) {
+      const Shape s = RowShape(f, n);
+      if (!ShapeOk(f, s)) continue;
+      const std::string tail = fname + "/" + std::to_string(n);
+      benchmark::RegisterBenchmark(("quantize/" + tail).c_str(), BM_Quantize, f, s);
+      benchmark::RegisterBenchmark(("dequantize/" + tail).c_str(), BM_Dequantize, f, s);
+    }
+    for (int64_t n : kSizes) {
+      const Shape s = RowShape(f, n);
+      if (!ShapeOk(f, s)) continue;
+      for (Isa isa : isas) {
+        const std::string name = "dot/" + fname + "/" + IsaName(isa) + "/" + std::to_string(n);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, f, isa, s, int64_t{1});
+      }
+    }
+    // GEMV/GEMM: the formats a BitNet model ships in, and F16 as the
+    // dense baseline.
+    if (!Info(f).ternary && f != Format::kF16) continue;
+    // Shape outermost, ISA inner: GetWeights keeps only the latest set.
+    for (const Shape& s : kGemvShapes) {
+      if (!ShapeOk(f, s)) continue;
+      for (Isa isa : isas) {
+        const std::string name = "gemv/" + fname + "/" + IsaName(isa) + "/" + ShapeName(s);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, f, isa, s, int64_t{1})
+            ->Unit(benchmark::kMicrosecond);
+      }
+      if (s.count != 1) continue;
+      for (Isa isa : isas) {
+        for (int64_t t : kGemmTokens) {
+          const std::string name =
+              "gemm/" + fname + "/" + IsaName(isa) + "/" + ShapeName(s) + "/t" + std::to_string(t);
+          benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, f, isa, s, t)
+              ->Unit(benchmark::kMillisecond);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bitgate::kernels
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  bitgate::kernels::RegisterAll();
+  benchmark::AddCustomContext("cpu_flags", bitgate::kernels::CpuFlagsString());
+  benchmark::AddCustomContext("dispatched_isa",
+                              bitgate::kernels::IsaName(bitgate::kernels::DispatchedIsa()));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
