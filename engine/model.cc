@@ -1,0 +1,175 @@
+#include "engine/model.h"
+
+#include <cstring>
+#include <string>
+
+#include "kernels/quant.h"
+
+namespace bitgate::engine {
+namespace {
+
+std::string LayerName(int64_t l, const char* what) {
+  return "blk." + std::to_string(l) + "." + what + ".weight";
+}
+
+// A 1-D float vector of exactly n elements (norm weights).
+Result<std::vector<float>> LoadVector(const GgufFile& f, const std::string& name, int64_t n) {
+  auto t = f.GetTensor(name);
+  if (!t.ok()) return t.status();
+  const GgufTensorInfo& info = **t;
+  if (info.n_elements != n) {
+    return Status::Error("tensor '" + name + "' has shape " + info.ShapeString() + ", expected [" +
+                         std::to_string(n) + "]");
+  }
+  std::vector<float> v(static_cast<size_t>(n));
+  BITGATE_RETURN_IF_ERROR(
+      kernels::Dequantize(info.format, info.data, info.rows, info.cols, v.data()).WithContext("tensor '" + name + "'"));
+  return v;
+}
+
+Status Repack(Matrix* m, kernels::Format to, const std::string& name) {
+  if (m->format == to) return Status::Ok();
+  std::vector<float> tmp(static_cast<size_t>(m->rows * m->cols));
+  BITGATE_RETURN_IF_ERROR(kernels::Dequantize(m->format, {m->data, static_cast<size_t>(m->bytes)}, m->rows,
+                                              m->cols, tmp.data())
+                              .WithContext("tensor '" + name + "'"));
+  auto bytes = kernels::TensorBytes(to, m->rows, m->cols);
+  if (!bytes.ok()) return bytes.status().WithContext("repacking '" + name + "' to " + kernels::FormatName(to));
+  m->owned.assign(static_cast<size_t>(*bytes), 0);
+  BITGATE_RETURN_IF_ERROR(kernels::Quantize(to, tmp.data(), m->rows, m->cols, m->owned)
+                              .WithContext("repacking '" + name + "'"));
+  m->format = to;
+  m->data = m->owned.data();
+  m->bytes = *bytes;
+  return Status::Ok();
+}
+
+// A projection [rows][cols] as stored (ne = {cols, rows}), plus its
+// optional `.scale` tensor.
+Result<Matrix> LoadMatrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols) {
+  auto t = f.GetTensor(name);
+  if (!t.ok()) return t.status();
+  const GgufTensorInfo& info = **t;
+  if (info.ne.size() != 2 || info.cols != cols || info.rows != rows) {
+    return Status::Error("tensor '" + name + "' has shape " + info.ShapeString() + ", expected [" +
+                         std::to_string(cols) + ", " + std::to_string(rows) + "]");
+  }
+  Matrix m;
+  m.format = info.format;
+  m.rows = rows;
+  m.cols = cols;
+  m.data = info.data.data();
+  m.bytes = info.n_bytes;
+  const std::string scale_name = name.substr(0, name.size() - std::string(".weight").size()) + ".scale";
+  if (const GgufTensorInfo* s = f.FindTensor(scale_name)) {
+    if (s->n_elements != 1) return Status::Error("tensor '" + scale_name + "' must hold one value");
+    BITGATE_RETURN_IF_ERROR(kernels::Dequantize(s->format, s->data, 1, 1, &m.scale));
+  }
+  return m;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const LoadOptions& opts) {
+  auto file = GgufFile::Open(path);
+  if (!file.ok()) return file.status();
+  std::unique_ptr<Model> m(new Model());
+  m->path_ = path;
+  m->file_ = std::make_unique<GgufFile>(std::move(file).value());
+  Status s = m->Init(opts);
+  if (!s.ok()) return s.WithContext(path);
+  return m;
+}
+
+Status Model::Init(const LoadOptions& opts) {
+  auto cfg = ReadModelConfig(file_->metadata());
+  if (!cfg.ok()) return cfg.status();
+  config_ = *cfg;
+  const ModelConfig& c = config_;
+  auto embd = file_->GetTensor("token_embd.weight");
+  if (!embd.ok()) return embd.status();
+  embd_ = *embd;
+  if (embd_->ne.size() != 2 || embd_->cols != c.n_embd) {
+    return Status::Error("tensor 'token_embd.weight' has shape " + embd_->ShapeString() +
+                         ", expected [" + std::to_string(c.n_embd) + ", n_vocab]");
+  }
+  if (c.n_vocab == 0) config_.n_vocab = embd_->rows;
+  if (embd_->rows != config_.n_vocab) {
+    return Status::Error("token_embd.weight has " + std::to_string(embd_->rows) + " rows but vocab_size is " +
+                         std::to_string(config_.n_vocab));
+  }
+  if (kernels::Info(embd_->format).row_tile != 1 || embd_->format == kernels::Format::kI2_S) {
+    return Status::Error("token_embd.weight: format " + std::string(kernels::FormatName(embd_->format)) +
+                         " cannot be indexed by row");
+  }
+  auto norm = LoadVector(*file_, "output_norm.weight", c.n_embd);
+  if (!norm.ok()) return norm.status();
+  output_norm_ = std::move(norm).value();
+
+  layers_.resize(static_cast<size_t>(c.n_layer));
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    LayerWeights& L = layers_[static_cast<size_t>(l)];
+    struct VecSpec {
+      std::vector<float>* out;
+      const char* name;
+      int64_t n;
+    } vecs[] = {{&L.attn_norm, "attn_norm", c.n_embd},
+                {&L.attn_sub_norm, "attn_sub_norm", c.n_embd},
+                {&L.ffn_norm, "ffn_norm", c.n_embd},
+                {&L.ffn_sub_norm, "ffn_sub_norm", c.n_ff}};
+    for (auto& v : vecs) {
+      auto r = LoadVector(*file_, LayerName(l, v.name), v.n);
+      if (!r.ok()) return r.status();
+      *v.out = std::move(r).value();
+    }
+    struct MatSpec {
+      Matrix* out;
+      const char* name;
+      int64_t rows, cols;
+    } mats[] = {{&L.wq, "attn_q", c.n_embd, c.n_embd},     {&L.wk, "attn_k", c.kv_dim(), c.n_embd},
+                {&L.wv, "attn_v", c.kv_dim(), c.n_embd},    {&L.wo, "attn_output", c.n_embd, c.n_embd},
+                {&L.gate, "ffn_gate", c.n_ff, c.n_embd},    {&L.up, "ffn_up", c.n_ff, c.n_embd},
+                {&L.down, "ffn_down", c.n_embd, c.n_ff}};
+    for (auto& ms : mats) {
+      const std::string name = LayerName(l, ms.name);
+      auto r = LoadMatrix(*file_, name, ms.rows, ms.cols);
+      if (!r.ok()) return r.status();
+      *ms.out = std::move(r).value();
+      if (opts.weights_format) BITGATE_RETURN_IF_ERROR(Repack(ms.out, *opts.weights_format, name));
+    }
+  }
+  if (const GgufTensorInfo* out = file_->FindTensor("output.weight")) {
+    auto r = LoadMatrix(*file_, "output.weight", config_.n_vocab, c.n_embd);
+    if (!r.ok()) return r.status();
+    head_ = std::move(r).value();
+    (void)out;
+  } else {
+    head_tied_ = true;
+    head_.format = embd_->format;
+    head_.rows = embd_->rows;
+    head_.cols = embd_->cols;
+    head_.data = embd_->data.data();
+    head_.bytes = embd_->n_bytes;
+  }
+  if (opts.head_format) BITGATE_RETURN_IF_ERROR(Repack(&head_, *opts.head_format, "output head"));
+  return Status::Ok();
+}
+
+Status Model::Embed(int32_t token, float* out) const {
+  if (token < 0 || token >= config_.n_vocab) {
+    return Status::Error("token id " + std::to_string(token) + " is outside the vocabulary [0, " +
+                         std::to_string(config_.n_vocab) + ")");
+  }
+  const int64_t row_bytes = *kernels::TensorBytes(embd_->format, 1, embd_->cols);
+  return kernels::Dequantize(embd_->format, embd_->data.subspan(static_cast<size_t>(token * row_bytes), row_bytes), 1,
+                             embd_->cols, out);
+}
+
+int64_t Model::DecodeWeightBytes() const {
+  int64_t total = head_.bytes;
+  for (const auto& L : layers_)
+    for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) total += m->bytes;
+  return total;
+}
+
+}  // namespace bitgate::engine

@@ -1,0 +1,48 @@
+// A small persistent thread pool for the forward pass.
+//
+// Decode runs ~200 matrix products per token, so hand-off latency matters:
+// workers spin briefly on a generation counter before sleeping. Every task
+// writes disjoint outputs, so results do not depend on the thread count.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace bitgate::engine {
+
+class ThreadPool {
+ public:
+  // `threads` includes the calling thread (1 = run everything inline).
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(begin, end) over [0, total) in chunks of `grain` (the last may
+  // be shorter); returns when all chunks are done.
+  void ParallelFor(int64_t total, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void WorkerLoop();
+  void RunChunks();
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> active_{0};
+  std::atomic<int64_t> next_{0};
+  bool stop_ = false;
+  // The current job (valid while active_ > 0).
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t total_ = 0, grain_ = 1;
+};
+
+}  // namespace bitgate::engine
