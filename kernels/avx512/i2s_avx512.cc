@@ -96,11 +96,14 @@ void DequantizeI2SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* 
     float* out = dst + r * cols;
     for (int64_t g = 0; g < full; g += kI2SGroup) {
       const __m512i v = _mm512_loadu_si512(codes + g / 4);
+      alignas(32) float d[8];  // the group's 8 block scales
+      _mm256_store_ps(d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16))));
       for (int p = 0; p < 4; ++p) {
         const __m512i c = _mm512_and_si512(p ? _mm512_srli_epi16(v, 2 * p) : v, m3);
+        const __m512 tables[2] = {_mm512_mul_ps(signs, _mm512_set1_ps(d[2 * p])),
+                                  _mm512_mul_ps(signs, _mm512_set1_ps(d[2 * p + 1]))};
         for (int qq = 0; qq < 4; ++qq) {
-          const int64_t block = g / 32 + 2 * p + qq / 2;
-          const __m512 table = _mm512_mul_ps(signs, _mm512_set1_ps(HalfToFloatScalar(LoadU16(scales + 2 * block))));
+          const __m512 table = tables[qq / 2];
           const __m512i idx = _mm512_cvtepu8_epi32(Lane128(c, qq));
           _mm512_storeu_ps(out + g + 64 * p + 16 * qq, _mm512_permutexvar_ps(idx, table));
         }
