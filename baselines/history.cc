@@ -63,7 +63,12 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
     step.ratio = cp.ratio;
     report.steps.push_back(std::move(step));
   }
-  report.last_robust_z = LastPointRobustZ(medians, 20);
+  // Creep is judged within the current level: after the last step, or after
+  // the last accepted (annotated) change, which resets the baseline.
+  size_t start = report.steps.empty() ? 0 : report.steps.back().index;
+  for (size_t i = 0; i < report.entries.size(); ++i)
+    if (report.entries[i].annotated && i > start) start = i;
+  report.last_robust_z = LastPointRobustZ(std::span<const double>(medians).subspan(start), 20);
   return report;
 }
 

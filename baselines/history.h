@@ -33,7 +33,9 @@ struct HistoryReport {
   std::vector<std::string> notes;
   std::vector<HistoryEntry> entries;
   std::vector<HistoryStep> steps;
-  double last_robust_z = 0;  // slow-creep alert when |z| > 3.5
+  // Robust z of the latest run against up to 20 before it, within the
+  // current level (since the last step or annotation): slow creep when |z| > 3.5.
+  double last_robust_z = 0;
 };
 
 // Loads the series and detects its steps. With several machines on the

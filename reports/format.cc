@@ -23,7 +23,14 @@ std::string FormatValue(double value, const std::string& unit) {
     if (a >= 1e3) return Printf("%.4g us", value / 1e3);
     return Printf("%.4g ns", value);
   }
-  return Printf("%.4g", value) + (unit.empty() || unit == "1" ? "" : " " + unit);
+  // SI prefixes keep rates readable: 6.657e+05 items/s -> 665.7k items/s.
+  const std::string suffix = unit.empty() || unit == "1" ? "" : " " + unit;
+  const double a = std::fabs(value);
+  if (a >= 1e12) return Printf("%.4g", value) + suffix;
+  if (a >= 1e9) return Printf("%.4gG", value / 1e9) + suffix;
+  if (a >= 1e6) return Printf("%.4gM", value / 1e6) + suffix;
+  if (a >= 1e4) return Printf("%.4gk", value / 1e3) + suffix;
+  return Printf("%.4g", value) + suffix;
 }
 
 std::string FormatP(double p) {
@@ -39,7 +46,10 @@ std::string FormatP(double p) {
 
 std::string FormatPercent(double fraction) {
   if (!std::isfinite(fraction)) return "inf";
-  return Printf("%.1f%%", 100.0 * fraction);
+  // One decimal, without a trailing ".0": "3%", "1.6%".
+  std::string s = Printf("%.1f", 100.0 * fraction);
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return s + "%";
 }
 
 std::string FormatRatio(double ratio) { return Printf("x%.3f", ratio); }
