@@ -116,69 +116,93 @@ void ApplyRepetitionPenalty(std::span<float> logits, std::span<const int32_t> hi
   }
 }
 
-std::vector<TokenProb> Sampler::Distribution(std::span<const float> logits_in,
-                                             std::span<const int32_t> history) const {
+std::vector<TokenProb> Sampler::Filter(std::span<const float> logits_in,
+                                       std::span<const int32_t> history, bool sorted) const {
   if (logits_in.empty()) return {};
   std::vector<float> logits(logits_in.begin(), logits_in.end());
   ApplyRepetitionPenalty(logits, history, cfg_.repeat_penalty, cfg_.repeat_last_n);
-  if (cfg_.temperature <= 0.0f) {
-    const int32_t best = ArgMax(logits);
-    if (best < 0) return {};
-    return {{best, 1.0}};
-  }
+  const int32_t best = ArgMax(logits);
+  if (best < 0) return {};
+  // Greedy, or a degenerate distribution (an infinite logit, or all -inf).
+  if (cfg_.temperature <= 0.0f || !std::isfinite(logits[best])) return {{best, 1.0}};
+
   std::vector<Candidate> cand;
   cand.reserve(logits.size());
   for (size_t i = 0; i < logits.size(); ++i) {
     if (!std::isnan(logits[i])) cand.push_back({static_cast<int32_t>(i), logits[i]});
   }
-  if (cand.empty()) return {};
-  // Top-k: partial sort is enough; the tie order makes it deterministic.
-  size_t keep = cand.size();
-  if (cfg_.top_k > 0 && static_cast<size_t>(cfg_.top_k) < keep) keep = cfg_.top_k;
-  std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(keep), cand.end(),
-                    ByLogitThenId);
-  cand.resize(keep);
+  // Top-k: a partial sort is enough; the tie order makes it deterministic.
+  bool in_order = false;
+  if (cfg_.top_k > 0 && static_cast<size_t>(cfg_.top_k) < cand.size()) {
+    std::partial_sort(cand.begin(), cand.begin() + cfg_.top_k, cand.end(), ByLogitThenId);
+    cand.resize(cfg_.top_k);
+    in_order = true;
+  }
 
-  // Softmax at the temperature, in double, in sorted order.
+  // Softmax at the temperature, in double, summed in candidate order.
   std::vector<TokenProb> probs(cand.size());
-  const double max_logit = cand[0].logit;
+  const double max_logit = logits[best];
   const double inv_t = 1.0 / static_cast<double>(cfg_.temperature);
   double sum = 0.0;
   for (size_t i = 0; i < cand.size(); ++i) {
-    const double x = (static_cast<double>(cand[i].logit) - max_logit) * inv_t;
-    probs[i] = {cand[i].id, std::isinf(cand[i].logit) && cand[i].logit < 0 ? 0.0 : DeterministicExp(x)};
+    probs[i] = {cand[i].id, DeterministicExp((static_cast<double>(cand[i].logit) - max_logit) * inv_t)};
     sum += probs[i].p;
   }
   for (auto& p : probs) p.p /= sum;
+  const double p_max = 1.0 / sum;  // the best token has exp(0) = 1
 
-  // Top-p: the smallest prefix whose mass reaches top_p (at least one).
-  if (cfg_.top_p < 1.0f) {
-    double cum = 0.0;
-    size_t n = 0;
-    while (n < probs.size()) {
-      cum += probs[n].p;
-      ++n;
-      if (cum >= static_cast<double>(cfg_.top_p)) break;
-    }
-    probs.resize(n);
-  }
-  // Min-p: relative to the most likely token.
+  // Min-p (relative to the most likely token) is a threshold, so it needs
+  // no order; applying it first keeps the sort below small.
   if (cfg_.min_p > 0.0f) {
-    const double threshold = static_cast<double>(cfg_.min_p) * probs[0].p;
-    size_t n = 1;
-    while (n < probs.size() && probs[n].p >= threshold) ++n;
-    probs.resize(n);
+    const double threshold = static_cast<double>(cfg_.min_p) * p_max;
+    std::erase_if(probs, [&](const TokenProb& p) { return p.p < threshold; });
   }
-  // Zero-probability tails (exp underflow) are never drawn.
-  while (probs.size() > 1 && probs.back().p == 0.0) probs.pop_back();
+  // Zero probabilities (exp underflow) are never drawn.
+  std::erase_if(probs, [](const TokenProb& p) { return p.p == 0.0; });
+
+  auto more_likely = [](const TokenProb& a, const TokenProb& b) {
+    return a.p != b.p ? a.p > b.p : a.id < b.id;
+  };
+  // Top-p: the smallest most-likely-first prefix whose mass reaches top_p.
+  // A heap pops candidates in order without sorting the whole vocabulary.
+  if (cfg_.top_p < 1.0f) {
+    if (!in_order) {
+      auto heap_less = [&](const TokenProb& a, const TokenProb& b) { return more_likely(b, a); };
+      std::make_heap(probs.begin(), probs.end(), heap_less);
+      std::vector<TokenProb> kept;
+      double cum = 0.0;
+      for (auto end = probs.end(); end != probs.begin() && cum < static_cast<double>(cfg_.top_p);) {
+        std::pop_heap(probs.begin(), end, heap_less);
+        --end;
+        kept.push_back(*end);
+        cum += end->p;
+      }
+      probs = std::move(kept);
+      in_order = true;
+    } else {
+      double cum = 0.0;
+      size_t n = 0;
+      while (n < probs.size() && cum < static_cast<double>(cfg_.top_p)) cum += probs[n++].p;
+      probs.resize(n);
+    }
+  }
+  if (sorted && !in_order) std::sort(probs.begin(), probs.end(), more_likely);
+
   double total = 0.0;
   for (const auto& p : probs) total += p.p;
   for (auto& p : probs) p.p /= total;
   return probs;
 }
 
+std::vector<TokenProb> Sampler::Distribution(std::span<const float> logits,
+                                             std::span<const int32_t> history) const {
+  return Filter(logits, history, /*sorted=*/true);
+}
+
 int32_t Sampler::Sample(std::span<const float> logits, std::span<const int32_t> history) {
-  const std::vector<TokenProb> probs = Distribution(logits, history);
+  // Any fixed order gives a deterministic draw; skipping the final sort
+  // saves ~10 ms per token on a 128k vocabulary without top-k.
+  const std::vector<TokenProb> probs = Filter(logits, history, /*sorted=*/false);
   if (probs.empty()) return -1;
   if (probs.size() == 1) return probs[0].id;
   const double u = rng_.NextDouble();

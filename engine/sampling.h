@@ -74,6 +74,11 @@ class Sampler {
   const SamplerConfig& config() const { return cfg_; }
 
  private:
+  // Penalty, top-k, softmax, min-p, top-p, renormalization. With `sorted`
+  // the result is most likely first; otherwise in a fixed but cheaper order.
+  std::vector<TokenProb> Filter(std::span<const float> logits, std::span<const int32_t> history,
+                                bool sorted) const;
+
   SamplerConfig cfg_;
   Rng rng_;
 };

@@ -176,13 +176,17 @@ Result<Tokenizer> Tokenizer::Create(Vocab vocab) {
   }
   for (size_t i = 0; i < n; ++i) {
     const TokenType ty = t.type(static_cast<int32_t>(i));
-    if ((ty == TokenType::kControl || ty == TokenType::kUserDefined) && !v.tokens[i].empty()) {
-      t.specials_.push_back(static_cast<int32_t>(i));
+    const std::string& text = v.tokens[i];
+    if ((ty == TokenType::kControl || ty == TokenType::kUserDefined) && !text.empty()) {
+      if (!t.special_to_id_.emplace(text, static_cast<int32_t>(i)).second) continue;
+      if (std::find(t.special_lengths_.begin(), t.special_lengths_.end(), text.size()) ==
+          t.special_lengths_.end()) {
+        t.special_lengths_.push_back(text.size());
+      }
+      t.special_first_byte_[static_cast<uint8_t>(text[0])] = true;
     }
   }
-  std::stable_sort(t.specials_.begin(), t.specials_.end(), [&](int32_t a, int32_t b) {
-    return v.tokens[a].size() > v.tokens[b].size();
-  });
+  std::sort(t.special_lengths_.rbegin(), t.special_lengths_.rend());
   return t;
 }
 
@@ -243,7 +247,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, const EncodeOption
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
   if (opts.add_special && vocab_.add_bos && vocab_.bos_id >= 0) out.push_back(vocab_.bos_id);
-  if (!opts.parse_special || specials_.empty()) {
+  if (!opts.parse_special || special_to_id_.empty()) {
     EncodeText(text, true, &out);
   } else {
     // Every text fragment starts the input or follows a special token, so
@@ -252,11 +256,16 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, const EncodeOption
     size_t pos = 0;
     while (pos < text.size()) {
       int32_t match = -1;
-      for (int32_t id : specials_) {
-        const std::string& s = vocab_.tokens[id];
-        if (text.compare(pos, s.size(), s) == 0) {
-          match = id;
-          break;  // longest first
+      size_t match_len = 0;
+      if (special_first_byte_[static_cast<uint8_t>(text[pos])]) {
+        for (size_t len : special_lengths_) {  // longest first
+          if (len > text.size() - pos) continue;
+          auto it = special_to_id_.find(std::string(text.substr(pos, len)));
+          if (it != special_to_id_.end()) {
+            match = it->second;
+            match_len = len;
+            break;
+          }
         }
       }
       if (match < 0) {
@@ -265,7 +274,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, const EncodeOption
       }
       EncodeText(text.substr(start, pos - start), true, &out);
       out.push_back(match);
-      pos += vocab_.tokens[match].size();
+      pos += match_len;
       start = pos;
     }
     EncodeText(text.substr(start), true, &out);

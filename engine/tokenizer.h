@@ -104,7 +104,12 @@ class Tokenizer {
   std::unordered_map<std::string, int32_t> token_to_id_;
   std::unordered_map<std::string, int32_t> merge_rank_;  // "left right" -> rank
   std::array<int32_t, 256> byte_to_id_{};                // byte token or byte-level token, -1 if none
-  std::vector<int32_t> specials_;                         // parsed when parse_special, longest first
+  // Special tokens parsed when parse_special: text -> id, the distinct
+  // text lengths (longest first) and which bytes can start one, so a scan
+  // costs a few hash lookups per position even with 128k reserved tokens.
+  std::unordered_map<std::string, int32_t> special_to_id_;
+  std::vector<size_t> special_lengths_;
+  std::array<bool, 256> special_first_byte_{};
 };
 
 // Streaming detokenizer for generation: returns only whole UTF-8

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,17 @@ TEST(BpeTokenizer, TrainingIsDeterministicAndSized) {
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->tokens.size(), 128256u);
   EXPECT_EQ(big->types.back(), TokenType::kControl);
+  // 128k control tokens must not make special-token parsing slow or wrong.
+  auto big_tok = Tokenizer::Create(std::move(*big));
+  ASSERT_TRUE(big_tok.ok());
+  const auto reserved = big_tok->TokenId("<|reserved_special_token_100|>");
+  ASSERT_TRUE(reserved.has_value());
+  const auto ids = big_tok->Encode("tiny<|reserved_special_token_100|>text<|end_of_text|>",
+                                   {.add_special = true, .parse_special = true});
+  EXPECT_EQ(ids.front(), big_tok->bos_id());
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), *reserved), 1);
+  EXPECT_EQ(ids.back(), big_tok->eos_id());
+  EXPECT_EQ(big_tok->Decode(ids), "tinytext");
   EXPECT_FALSE(TrainBpe("x", 100).ok());
 }
 
