@@ -1,0 +1,173 @@
+// End-to-end tests of `bitgate baseline|compare|history`: the commands a
+// CI job runs, their output and their exit codes (docs/EXIT_CODES.md).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "baselines/result_json.h"
+
+#ifndef BITGATE_BINARY
+#error "BITGATE_BINARY must name the bitgate executable"
+#endif
+
+namespace bitgate::baselines {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Output {
+  int code = -1;
+  std::string text;  // stdout and stderr
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bitgate_cli_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "store" / "baselines.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Output Run(const std::string& args) {
+    const std::string cmd = std::string(BITGATE_BINARY) + " " + args + " 2>&1";
+    Output out;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (!pipe) return out;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.text.append(buf.data(), n);
+    const int status = pclose(pipe);
+    out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return out;
+  }
+
+  // A bitgate result with 4 benchmarks x 10 repetitions; `slow` scales
+  // benchmark 3. Deterministic wiggle of +/-0.5%.
+  std::string WriteResult(const std::string& name, const std::string& commit, double slow,
+                          const std::string& cpu = "Test CPU") {
+    RunRecord run;
+    run.gate = "perf";
+    run.suite = "kernels";
+    run.branch = "main";
+    run.commit = commit;
+    run.machine.cpu_model = cpu;
+    run.machine.cores = 2;
+    for (int b = 0; b < 4; ++b) {
+      BenchmarkResult br;
+      br.name = "bench" + std::to_string(b);
+      br.suite = "kernels";
+      MeasureSamples m{"time", "ns", Direction::kLowerIsBetter, {}};
+      for (int r = 0; r < 10; ++r)
+        m.samples.push_back((b == 3 ? slow : 1.0) * 1000.0 * (b + 1) * (1.0 + 0.005 * std::sin(r * 1.7 + b)));
+      br.measures.push_back(m);
+      run.benchmarks.push_back(br);
+    }
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path) << WriteResultJson(run);
+    return path;
+  }
+
+  fs::path dir_;
+  std::string db_;
+};
+
+TEST_F(CliTest, ImportCompareHistoryAndExitCodes) {
+  auto r = Run("baseline import --format bitgate " + WriteResult("base.json", "base1", 1.0) +
+               " --branch main --commit base1 --db " + db_);
+  ASSERT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("imported run 1: 4 benchmarks, 40 samples"), std::string::npos) << r.text;
+
+  // An unchanged candidate passes; a 10% slower benchmark fails with 1.
+  r = Run("compare --candidate-file " + WriteResult("same.json", "f1", 1.0) + " --merge-base base1 --db " + db_);
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("4 PASS"), std::string::npos) << r.text;
+  r = Run("compare --candidate-file " + WriteResult("slow.json", "f2", 1.10) + " --merge-base base1 --db " + db_);
+  EXPECT_EQ(r.code, 1) << r.text;
+  EXPECT_NE(r.text.find("| bench3 | time ns (lower better) |"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("REGRESSION (confirmed)"), std::string::npos) << r.text;
+
+  // JSON output carries the raw p-values.
+  r = Run("compare --format json --candidate-file " + (dir_ / "slow.json").string() + " --merge-base base1 --db " + db_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.text.find("\"p\": "), std::string::npos);
+
+  // A stored candidate gets its verdicts recorded; an annotation accepts it.
+  r = Run("baseline import --format bitgate " + (dir_ / "slow.json").string() +
+          " --branch feature --commit f2 --merge-base base1 --db " + db_);
+  ASSERT_EQ(r.code, 0) << r.text;
+  r = Run("compare --candidate-run 2 --db " + db_);
+  EXPECT_EQ(r.code, 1) << r.text;
+  r = Run("baseline annotate --branch feature --commit f2 --benchmark 'bench3' --message 'accepted' --db " + db_);
+  ASSERT_EQ(r.code, 0) << r.text;
+  r = Run("compare --candidate-run 2 --db " + db_);
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("REGRESSION (confirmed, accepted)"), std::string::npos) << r.text;
+
+  // A machine with no baseline: 0 normally, 3 in strict mode.
+  const std::string other = WriteResult("other.json", "f3", 1.0, "Other CPU");
+  r = Run("compare --candidate-file " + other + " --merge-base base1 --db " + db_);
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("environment mismatch"), std::string::npos) << r.text;
+  r = Run("compare --strict --candidate-file " + other + " --merge-base base1 --db " + db_);
+  EXPECT_EQ(r.code, 3) << r.text;
+
+  r = Run("baseline list --db " + db_);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.text.find("feature"), std::string::npos);
+  r = Run("baseline show 1 --db " + db_);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.text.find("bench3"), std::string::npos);
+  r = Run("history bench3 --measure time --db " + db_);
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("No change point"), std::string::npos) << r.text;
+}
+
+TEST_F(CliTest, ErrorsExitWithTwoAndKeepTheStore) {
+  ASSERT_EQ(Run("baseline import --format bitgate " + WriteResult("base.json", "base1", 1.0) +
+                " --branch main --commit base1 --db " + db_).code,
+            0);
+  const std::string truncated = (dir_ / "truncated.json").string();
+  {
+    std::ifstream in(dir_ / "base.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(truncated) << text.substr(0, text.size() / 2);
+  }
+  auto r = Run("baseline import --format bitgate " + truncated + " --branch main --commit x --db " + db_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("malformed JSON at byte"), std::string::npos) << r.text;
+  r = Run("baseline import --format gbench " + truncated + " --branch main --commit x --db " + db_);
+  EXPECT_EQ(r.code, 2);
+  const std::string not_db = (dir_ / "not.db").string();
+  std::ofstream(not_db) << "plain text";
+  r = Run("baseline list --db " + not_db);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("not a database"), std::string::npos) << r.text;
+  EXPECT_EQ(Run("compare --db " + db_).code, 2);  // neither candidate option
+  EXPECT_EQ(Run("compare --candidate-run 1 --delta abc --db " + db_).code, 2);
+  EXPECT_EQ(Run("baseline frobnicate").code, 2);
+  EXPECT_EQ(Run("baseline").code, 2);
+  r = Run("baseline list --db " + db_);
+  EXPECT_NE(r.text.find("base1"), std::string::npos);  // still there
+}
+
+TEST_F(CliTest, EveryVerbHasHelp) {
+  for (const char* verb : {"baseline", "baseline import", "baseline list", "baseline show", "baseline prune",
+                           "baseline annotate", "baseline threshold", "compare", "history"}) {
+    auto r = Run(std::string(verb) + " --help");
+    EXPECT_EQ(r.code, 0) << verb << ": " << r.text;
+    EXPECT_NE(r.text.find("usage: bitgate"), std::string::npos) << verb;
+  }
+}
+
+}  // namespace
+}  // namespace bitgate::baselines
