@@ -360,4 +360,22 @@ Result<const GgufTensorInfo*> GgufFile::GetTensor(std::string_view name) const {
   return t;
 }
 
+Result<const GgufTensorInfo*> GgufFile::GetTensor(std::string_view name,
+                                                  std::initializer_list<int64_t> ne) const {
+  auto t = GetTensor(name);
+  if (!t.ok()) return t;
+  auto trimmed = [](std::vector<int64_t> v) {
+    while (v.size() > 1 && v.back() == 1) v.pop_back();
+    return v;
+  };
+  const std::vector<int64_t> want = trimmed(std::vector<int64_t>(ne));
+  if (trimmed((*t)->ne) != want) {
+    GgufTensorInfo expected;
+    expected.ne = want;
+    return Status::Error("tensor '" + std::string(name) + "' has shape " + (*t)->ShapeString() +
+                         ", expected " + expected.ShapeString());
+  }
+  return t;
+}
+
 }  // namespace bitgate::engine

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -69,6 +70,11 @@ class GgufFile {
   const GgufTensorInfo* FindTensor(std::string_view name) const;
   // "missing tensor X" if absent.
   Result<const GgufTensorInfo*> GetTensor(std::string_view name) const;
+  // As GetTensor, and the shape must be `ne` (ne0 first), else
+  // "tensor X has shape [a, b], expected [c, d]". Trailing 1s are ignored
+  // ([256] equals [256, 1]), as ggml does.
+  Result<const GgufTensorInfo*> GetTensor(std::string_view name,
+                                          std::initializer_list<int64_t> ne) const;
 
   // The whole file, valid while this object lives.
   std::span<const uint8_t> bytes() const { return {data_, size_}; }

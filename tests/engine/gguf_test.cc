@@ -204,6 +204,12 @@ TEST_P(GoldenModelTest, TensorsMatchTensorsJson) {
     EXPECT_EQ(t.n_bytes, jt["n_bytes"].get<int64_t>());
     EXPECT_EQ(Sha256Hex(t.data), jt["sha256_raw"].get<std::string>());
   }
+  // Shape-checked lookup, as a model loader uses it.
+  EXPECT_TRUE(f->GetTensor("blk.0.attn_k.weight", {256, 128}).ok());
+  EXPECT_TRUE(f->GetTensor("output_norm.weight", {256, 1}).ok());
+  EXPECT_EQ(f->GetTensor("blk.0.attn_k.weight", {256, 256}).status().message(),
+            "tensor 'blk.0.attn_k.weight' has shape [256, 128], expected [256, 256]");
+  EXPECT_EQ(f->GetTensor("output.weight", {256, 327}).status().message(), "missing tensor output.weight");
   // The tokenizer keys are there for the tokenizer tests.
   EXPECT_EQ(*f->metadata().GetString("tokenizer.ggml.model"), "llama");
   EXPECT_EQ(f->metadata().GetStringArray("tokenizer.ggml.tokens")->size(), 327u);
