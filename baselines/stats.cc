@@ -332,20 +332,44 @@ RatioInterval HodgesLehmannLogRatio(std::span<const double> x, std::span<const d
   return RatioInterval{std::exp(hl), std::exp(d[k - 1]), std::exp(d[count - k])};
 }
 
+namespace {
+
+// Median of one bootstrap resample of `sorted` without materialising it: draw
+// n indices into the sorted values, count them, and walk the counts to the
+// middle order statistic(s). O(n) per resample and no sort.
+double ResampleMedian(const std::vector<double>& sorted, std::vector<uint32_t>& counts, Rng& rng) {
+  const auto n = static_cast<uint32_t>(sorted.size());
+  std::fill(counts.begin(), counts.end(), 0u);
+  for (uint32_t i = 0; i < n; ++i) ++counts[rng.Below(n)];
+  // 0-based ranks of the middle: (n-1)/2 and n/2 (equal for odd n).
+  const uint32_t lo_rank = (n - 1) / 2, hi_rank = n / 2;
+  uint32_t seen = 0;
+  double lo = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t next = seen + counts[i];
+    if (seen <= lo_rank && lo_rank < next) lo = sorted[i];
+    if (seen <= hi_rank && hi_rank < next) return 0.5 * (lo + sorted[i]);
+    seen = next;
+  }
+  return lo;  // unreachable: the counts sum to n
+}
+
+}  // namespace
+
 RatioInterval BootstrapMedianRatio(std::span<const double> x, std::span<const double> y,
                                    double confidence, int resamples, uint64_t seed) {
   BITGATE_CHECK(!x.empty() && !y.empty() && resamples > 0);
   Rng rng(seed);
-  std::vector<double> bx(x.size()), by(y.size()), ratios(static_cast<size_t>(resamples));
-  const auto nx = static_cast<uint32_t>(x.size()), ny = static_cast<uint32_t>(y.size());
-  for (int b = 0; b < resamples; ++b) {
-    for (auto& v : bx) v = x[rng.Below(nx)];
-    for (auto& v : by) v = y[rng.Below(ny)];
-    ratios[static_cast<size_t>(b)] = MedianInPlace(by.data(), by.size()) / MedianInPlace(bx.data(), bx.size());
+  const auto sx = Sorted(x), sy = Sorted(y);
+  std::vector<uint32_t> cx(sx.size()), cy(sy.size());
+  std::vector<double> ratios(static_cast<size_t>(resamples));
+  for (auto& r : ratios) {
+    const double mx = ResampleMedian(sx, cx, rng);
+    r = ResampleMedian(sy, cy, rng) / mx;
   }
   std::sort(ratios.begin(), ratios.end());
   const double a = (1.0 - confidence) / 2.0;
-  return RatioInterval{Median(y) / Median(x), QuantileSorted(ratios, a),
+  return RatioInterval{QuantileSorted(sy, 0.5) / QuantileSorted(sx, 0.5), QuantileSorted(ratios, a),
                        QuantileSorted(ratios, 1.0 - a)};
 }
 

@@ -1,0 +1,150 @@
+// The verdict rules table of shared/reference/verdicts.md, one test per
+// row (first match wins), on hand-built samples whose outcome is clear.
+#include "baselines/verdict.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "baselines/stats.h"
+
+namespace bitgate::baselines {
+namespace {
+
+// n values around `level` with relative spread `spread`: a fixed,
+// symmetric pattern (no RNG), distinct so the exact test applies.
+std::vector<double> Around(double level, double spread, int n, double phase = 0.0) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) v.push_back(level * (1.0 + spread * std::sin(1.3 * i + phase)));
+  return v;
+}
+
+ComparisonInput Input(std::vector<double> base, std::vector<double> cand,
+                      Direction d = Direction::kLowerIsBetter) {
+  ComparisonInput in{std::string("b"), std::string("time"), std::string("ns"), d, {}, {}, Reason::kNone, {}, {}};
+  in.baseline = std::move(base);
+  in.candidate = std::move(cand);
+  return in;
+}
+
+ComparisonRow Judge(const ComparisonInput& in, VerdictConfig config = {}) {
+  return CompareAll({in}, config)[0];
+}
+
+TEST(VerdictTest, ClearRegressionIsConfirmed) {
+  const auto row = Judge(Input(Around(100, 0.005, 10), Around(110, 0.005, 10, 0.4)));
+  EXPECT_EQ(row.verdict, Verdict::kRegression);
+  EXPECT_TRUE(row.confirmed);
+  EXPECT_NEAR(row.ratio, 1.10, 0.01);
+  EXPECT_GT(row.ratio_lower, 1.03);
+  EXPECT_LT(row.p, 1e-4);
+}
+
+TEST(VerdictTest, RegressionByPointEstimateButNotConfirmed) {
+  // 4% slower with 2% noise: significant, point estimate beyond 3%, but
+  // the interval reaches below 1.03.
+  const auto row = Judge(Input(Around(100, 0.02, 12), Around(104, 0.02, 12, 0.4)));
+  EXPECT_EQ(row.verdict, Verdict::kRegression) << row.ratio << " p=" << row.p;
+  EXPECT_FALSE(row.confirmed);
+  EXPECT_LT(row.ratio_lower, 1.03);
+}
+
+TEST(VerdictTest, ImprovementAndHigherIsBetterOrientation) {
+  auto row = Judge(Input(Around(100, 0.005, 10), Around(90, 0.005, 10, 0.4)));
+  EXPECT_EQ(row.verdict, Verdict::kImprovement);
+  EXPECT_TRUE(row.confirmed);
+  // Throughput falling by 10% is a regression (ratio oriented: > 1 worse).
+  row = Judge(Input(Around(100, 0.005, 10), Around(90, 0.005, 10, 0.4), Direction::kHigherIsBetter));
+  EXPECT_EQ(row.verdict, Verdict::kRegression);
+  EXPECT_NEAR(row.ratio, 100.0 / 90.0, 0.01);
+}
+
+TEST(VerdictTest, PassEquivalentAndWithinThreshold) {
+  auto row = Judge(Input(Around(100, 0.005, 10), Around(100, 0.005, 10, 0.4)));
+  EXPECT_EQ(row.verdict, Verdict::kPass);
+  EXPECT_EQ(row.reason, Reason::kEquivalent);
+  // 1% slower with 0.1% noise: clearly significant, clearly small.
+  row = Judge(Input(Around(100, 0.001, 10), Around(101, 0.001, 10, 0.4)));
+  EXPECT_EQ(row.verdict, Verdict::kPass);
+  EXPECT_LT(row.q, 0.05);
+  EXPECT_TRUE(row.reason == Reason::kWithinThreshold || row.reason == Reason::kEquivalent);
+  // Interval inside the band is reported as "equivalent" first (table order).
+  EXPECT_EQ(row.reason, Reason::kEquivalent);
+  VerdictConfig tight;
+  tight.delta = 0.0105;  // the interval now crosses 1 + delta, the point does not
+  row = Judge(Input(Around(100, 0.003, 10), Around(101, 0.003, 10, 0.4)), tight);
+  EXPECT_EQ(row.verdict, Verdict::kPass);
+  EXPECT_EQ(row.reason, Reason::kWithinThreshold) << row.ratio_lower << " " << row.ratio_upper;
+}
+
+TEST(VerdictTest, UnderPoweredSaysHowManySamples) {
+  // 5 samples per side, 4% noise, no shift: not significant, interval wide.
+  const auto row = Judge(Input(Around(100, 0.04, 6), Around(100.5, 0.04, 6, 0.4)));
+  EXPECT_EQ(row.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(row.reason, Reason::kUnderPowered);
+  EXPECT_GT(row.samples_needed, 6);
+}
+
+TEST(VerdictTest, InconclusiveReasons) {
+  VerdictConfig config;
+  // Too few samples.
+  EXPECT_EQ(Judge(Input(Around(100, 0.01, 4), Around(120, 0.01, 4))).reason, Reason::kTooFewSamples);
+  // Smallest achievable p above alpha: 3 per side can reach only p = 0.1.
+  config.min_samples = 3;
+  EXPECT_EQ(Judge(Input(Around(100, 0.01, 3), Around(120, 0.01, 3)), config).reason, Reason::kUnreachableAlpha);
+  // Environment mismatch, whatever the data.
+  auto in = Input(Around(100, 0.005, 10), Around(150, 0.005, 10));
+  in.forced = Reason::kEnvironmentMismatch;
+  EXPECT_EQ(Judge(in).reason, Reason::kEnvironmentMismatch);
+  EXPECT_EQ(Judge(in).verdict, Verdict::kInconclusive);
+  // Noisy: robust CV above the 10% ceiling.
+  EXPECT_EQ(Judge(Input(Around(100, 0.3, 10), Around(100, 0.3, 10, 0.4))).reason, Reason::kNoisy);
+  // No baseline row.
+  EXPECT_EQ(Judge(Input({}, Around(100, 0.01, 10))).reason, Reason::kNoBaseline);
+}
+
+TEST(VerdictTest, BimodalSamplesAreInconclusive) {
+  // Two modes 8% apart on both sides, in different proportions: the median
+  // jumps between modes, which is not a code change.
+  std::vector<double> base, cand;
+  for (int i = 0; i < 12; ++i) base.push_back((i < 8 ? 100.0 : 108.0) * (1 + 0.001 * std::sin(i)));
+  for (int i = 0; i < 12; ++i) cand.push_back((i < 4 ? 100.0 : 108.0) * (1 + 0.001 * std::cos(i)));
+  const auto row = Judge(Input(base, cand));
+  EXPECT_EQ(row.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(row.reason, Reason::kBimodal) << row.bimodality;
+}
+
+TEST(VerdictTest, CorrectionAcrossRows) {
+  // Ten rows: one with a real 10% shift, nine unchanged. q >= p for every
+  // row, and BY is at least as strict as BH.
+  std::vector<ComparisonInput> inputs;
+  for (int i = 0; i < 10; ++i)
+    inputs.push_back(Input(Around(100, 0.01, 10, i), Around(i == 0 ? 110 : 100, 0.01, 10, i + 0.4)));
+  const auto bh = CompareAll(inputs, VerdictConfig{});
+  VerdictConfig by_config;
+  by_config.yekutieli = true;
+  const auto by = CompareAll(inputs, by_config);
+  EXPECT_EQ(bh[0].verdict, Verdict::kRegression);
+  for (size_t i = 0; i < bh.size(); ++i) {
+    EXPECT_GE(bh[i].q, bh[i].p);
+    EXPECT_GE(by[i].q, bh[i].q);
+  }
+  const auto summary = Summarize(bh);
+  EXPECT_EQ(summary.regression, 1);
+  EXPECT_EQ(summary.regression + summary.pass + summary.inconclusive + summary.improvement, 10);
+  EXPECT_GT(summary.geomean_ratio, 1.0);
+}
+
+TEST(VerdictTest, OneSpikeDoesNotHideARegression) {
+  auto base = Around(100, 0.005, 10);
+  base[3] = 160;  // preemption spikes in the baseline
+  base[7] = 150;
+  const auto row = Judge(Input(base, Around(110, 0.005, 10, 0.4)));
+  EXPECT_EQ(row.verdict, Verdict::kRegression);
+  EXPECT_EQ(row.dropped_baseline, 2);
+  EXPECT_EQ(row.severe_baseline, 2);
+}
+
+}  // namespace
+}  // namespace bitgate::baselines
