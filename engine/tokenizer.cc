@@ -162,6 +162,7 @@ Result<Tokenizer> Tokenizer::Create(Vocab vocab) {
     auto it = t.token_to_id_.find(key);
     if (it != t.token_to_id_.end()) t.byte_to_id_[b] = it->second;
   }
+  t.gpt2_pretokenizer_ = t.kind_ == TokenizerKind::kBpe && v.pre == "gpt-2";
   if (t.kind_ == TokenizerKind::kBpe) {
     t.merge_rank_.reserve(v.merges.size());
     for (size_t r = 0; r < v.merges.size(); ++r) {

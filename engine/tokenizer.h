@@ -101,6 +101,7 @@ class Tokenizer {
 
   Vocab vocab_;
   TokenizerKind kind_ = TokenizerKind::kSpm;
+  bool gpt2_pretokenizer_ = false;  // pre = "gpt-2"; otherwise LLaMA-3's
   std::unordered_map<std::string, int32_t> token_to_id_;
   std::unordered_map<std::string, int32_t> merge_rank_;  // "left right" -> rank
   std::array<int32_t, 256> byte_to_id_{};                // byte token or byte-level token, -1 if none

@@ -45,7 +45,8 @@ int Tokenizer::MergeRank(std::string_view left, std::string_view right) const {
 void Tokenizer::EncodeBpeWord(std::string_view word, std::vector<int32_t>* out) const {
   const std::string mapped = BytesToByteLevel(word);
   // LLaMA-3 ("ignore_merges"): a word that is itself a token is taken whole.
-  if (auto it = token_to_id_.find(mapped); it != token_to_id_.end()) {
+  // GPT-2 always runs the merges.
+  if (auto it = token_to_id_.find(mapped); !gpt2_pretokenizer_ && it != token_to_id_.end()) {
     out->push_back(it->second);
     return;
   }
@@ -101,7 +102,9 @@ void Tokenizer::EncodeBpeWord(std::string_view word, std::vector<int32_t>* out) 
 }
 
 void Tokenizer::EncodeBpe(std::string_view text, std::vector<int32_t>* out) const {
-  for (std::string_view word : PreTokenizeLlama3(text)) EncodeBpeWord(word, out);
+  const std::vector<std::string_view> words =
+      gpt2_pretokenizer_ ? PreTokenizeGpt2(text) : PreTokenizeLlama3(text);
+  for (std::string_view word : words) EncodeBpeWord(word, out);
 }
 
 }  // namespace bitgate::engine

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "engine/tokenizer_unicode_table.h"
+
 namespace bitgate::engine {
 
 Utf8Char DecodeUtf8(std::string_view text, size_t pos) {
@@ -77,80 +79,14 @@ bool IsUnicodeWhitespace(uint32_t cp) {
          cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-namespace {
-
-struct Range {
-  uint32_t lo, hi;
-};
-
-bool InRanges(uint32_t cp, const Range* ranges, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (cp < ranges[i].lo) return false;  // sorted
-    if (cp <= ranges[i].hi) return true;
-  }
-  return false;
-}
-
-// \p{N} outside ASCII: decimal digit blocks (Nd), Latin-1 superscripts and
-// fractions, number forms, circled and parenthesized numbers (No, Nl).
-constexpr Range kNumberRanges[] = {
-    {0xB2, 0xB3},     {0xB9, 0xB9},     {0xBC, 0xBE},     {0x660, 0x669},   {0x6F0, 0x6F9},
-    {0x7C0, 0x7C9},   {0x966, 0x96F},   {0x9E6, 0x9EF},   {0xA66, 0xA6F},   {0xAE6, 0xAEF},
-    {0xB66, 0xB6F},   {0xBE6, 0xBF2},   {0xC66, 0xC6F},   {0xCE6, 0xCEF},   {0xD66, 0xD78},
-    {0xDE6, 0xDEF},   {0xE50, 0xE59},   {0xED0, 0xED9},   {0xF20, 0xF33},   {0x1040, 0x1049},
-    {0x1090, 0x1099}, {0x1369, 0x137C}, {0x16EE, 0x16F0}, {0x17E0, 0x17E9}, {0x1810, 0x1819},
-    {0x1946, 0x194F}, {0x19D0, 0x19DA}, {0x1A80, 0x1A99}, {0x1B50, 0x1B59}, {0x1BB0, 0x1BB9},
-    {0x1C40, 0x1C49}, {0x1C50, 0x1C59}, {0x2070, 0x2070}, {0x2074, 0x2079}, {0x2080, 0x2089},
-    {0x2150, 0x2182}, {0x2185, 0x2189}, {0x2460, 0x249B}, {0x24EA, 0x24FF}, {0x2776, 0x2793},
-    {0x2CFD, 0x2CFD}, {0x3007, 0x3007}, {0x3021, 0x3029}, {0x3038, 0x303A}, {0x3192, 0x3195},
-    {0x3220, 0x3229}, {0x3248, 0x324F}, {0x3251, 0x325F}, {0x3280, 0x3289}, {0x32B1, 0x32BF},
-    {0xA620, 0xA629}, {0xA6E6, 0xA6EF}, {0xA8D0, 0xA8D9}, {0xA900, 0xA909}, {0xA9D0, 0xA9D9},
-    {0xA9F0, 0xA9F9}, {0xAA50, 0xAA59}, {0xABF0, 0xABF9}, {0xFF10, 0xFF19}, {0x10107, 0x10133},
-    {0x104A0, 0x104A9}, {0x1D7CE, 0x1D7FF}, {0x1F100, 0x1F10C},
-};
-
-// Neither letter, number nor space outside ASCII: C1 controls, Latin-1
-// punctuation and symbols, combining marks, general punctuation, currency,
-// arrows, math, technical, box drawing, shapes, dingbats, CJK punctuation,
-// full-width punctuation, private use, emoji. Everything else non-ASCII is
-// taken as a letter.
-constexpr Range kOtherRanges[] = {
-    {0x80, 0xA9},     {0xAB, 0xB4},     {0xB6, 0xB9},     {0xBB, 0xBF},     {0xD7, 0xD7},
-    {0xF7, 0xF7},     {0x2C2, 0x2C5},   {0x2D2, 0x2DF},   {0x2E5, 0x2EB},   {0x2ED, 0x2ED},
-    {0x2EF, 0x36F},   {0x375, 0x375},   {0x37E, 0x37E},   {0x384, 0x385},   {0x387, 0x387},
-    {0x483, 0x489},   {0x55A, 0x55F},   {0x589, 0x58A},   {0x591, 0x5C7},   {0x5F3, 0x5F4},
-    {0x600, 0x61F},   {0x64B, 0x65F},   {0x66A, 0x66D},   {0x670, 0x670},   {0x6D4, 0x6D4},
-    {0x6D6, 0x6ED},   {0x900, 0x903},   {0x93A, 0x93C},   {0x93E, 0x94F},   {0x951, 0x957},
-    {0x962, 0x965},   {0x970, 0x970},   {0xE31, 0xE31},   {0xE34, 0xE3F},   {0xE47, 0xE4F},
-    {0xE5A, 0xE5B},   {0x10FB, 0x10FB}, {0x1360, 0x1368}, {0x16EB, 0x16ED}, {0x2000, 0x206F},
-    {0x207A, 0x207E}, {0x208A, 0x208E}, {0x20A0, 0x20FF}, {0x2100, 0x2101}, {0x2103, 0x2106},
-    {0x2108, 0x2109}, {0x2114, 0x2114}, {0x2116, 0x2118}, {0x211E, 0x2123}, {0x2125, 0x2125},
-    {0x2127, 0x2127}, {0x2129, 0x2129}, {0x212E, 0x212E}, {0x213A, 0x213B}, {0x2140, 0x2144},
-    {0x214A, 0x214D}, {0x214F, 0x214F}, {0x2190, 0x245F}, {0x249C, 0x24E9}, {0x2500, 0x2775},
-    {0x2794, 0x2BFF}, {0x2CE5, 0x2CEA}, {0x2CF9, 0x2CFC}, {0x2CFE, 0x2CFF}, {0x2E00, 0x2E7F},
-    {0x2FF0, 0x3004}, {0x3008, 0x3020}, {0x302A, 0x3030}, {0x3036, 0x3037}, {0x303D, 0x303F},
-    {0x3099, 0x309C}, {0x30A0, 0x30A0}, {0x30FB, 0x30FB}, {0x3190, 0x3191}, {0x3196, 0x319F},
-    {0x31C0, 0x31E3}, {0x3200, 0x321E}, {0x322A, 0x3247}, {0x3250, 0x3250}, {0x3260, 0x327F},
-    {0x328A, 0x32B0}, {0x32C0, 0x33FF}, {0x4DC0, 0x4DFF}, {0xA490, 0xA4C6}, {0xA4FE, 0xA4FF},
-    {0xA60D, 0xA60F}, {0xA673, 0xA67E}, {0xA6F0, 0xA6F7}, {0xA700, 0xA716}, {0xA720, 0xA721},
-    {0xA789, 0xA78A}, {0xA828, 0xA82B}, {0xA874, 0xA877}, {0xA8CE, 0xA8CF}, {0xD800, 0xF8FF},
-    {0xFB29, 0xFB29}, {0xFD3E, 0xFD3F}, {0xFDFC, 0xFDFD}, {0xFE00, 0xFE6F}, {0xFEFF, 0xFEFF},
-    {0xFF01, 0xFF0F}, {0xFF1A, 0xFF20}, {0xFF3B, 0xFF40}, {0xFF5B, 0xFF65}, {0xFFE0, 0xFFFF},
-    {0x1D100, 0x1D1FF}, {0x1F000, 0x1F0FF}, {0x1F10D, 0x1FAFF}, {0xE0000, 0x10FFFF},
-};
-
-}  // namespace
-
 bool IsUnicodeNumber(uint32_t cp) {
   if (cp < 0x80) return cp >= '0' && cp <= '9';
-  return InRanges(cp, kNumberRanges, std::size(kNumberRanges));
+  return LookupCodepointClass(cp) == CodepointClass::kNumber;
 }
 
 bool IsUnicodeLetter(uint32_t cp) {
   if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-  if (cp == kInvalidCodepoint) return false;
-  if (IsUnicodeWhitespace(cp) || IsUnicodeNumber(cp)) return false;
-  return !InRanges(cp, kOtherRanges, std::size(kOtherRanges));
+  return LookupCodepointClass(cp) == CodepointClass::kLetter;  // invalid -> kOther
 }
 
 namespace {
@@ -198,24 +134,103 @@ std::string BytesToByteLevel(std::string_view bytes) {
   return out;
 }
 
-std::vector<std::string_view> PreTokenizeLlama3(std::string_view text) {
-  // Decode once; offsets[i] is the byte offset of code point i.
+namespace {
+
+// The text decoded once: cps[i] starts at byte offsets[i]; offsets has a
+// final entry for the end. Class tests past the end are false.
+struct CodepointText {
+  explicit CodepointText(std::string_view text) {
+    for (size_t pos = 0; pos < text.size();) {
+      const Utf8Char c = DecodeUtf8(text, pos);
+      cps.push_back(c.cp);
+      offsets.push_back(pos);
+      pos += c.len;
+    }
+    offsets.push_back(text.size());
+  }
+  size_t size() const { return cps.size(); }
+  bool is_l(size_t i) const { return i < cps.size() && IsUnicodeLetter(cps[i]); }
+  bool is_n(size_t i) const { return i < cps.size() && IsUnicodeNumber(cps[i]); }
+  bool is_s(size_t i) const { return i < cps.size() && IsUnicodeWhitespace(cps[i]); }
+  uint32_t at(size_t i) const { return i < cps.size() ? cps[i] : kInvalidCodepoint; }
+
   std::vector<uint32_t> cps;
   std::vector<size_t> offsets;
-  for (size_t pos = 0; pos < text.size();) {
-    const Utf8Char c = DecodeUtf8(text, pos);
-    cps.push_back(c.cp);
-    offsets.push_back(pos);
-    pos += c.len;
+};
+
+// \s+(?!\S) | \s+ from `pos` (a whitespace code point): the run minus its
+// last space when a non-space follows (that space prefixes the next
+// piece), else the whole run.
+size_t WhitespaceRunEnd(const CodepointText& t, size_t pos) {
+  size_t end = pos;
+  while (t.is_s(end)) ++end;
+  if (end - pos > 1 && end < t.size()) return end - 1;
+  return end;
+}
+
+}  // namespace
+
+std::vector<std::string_view> PreTokenizeGpt2(std::string_view text) {
+  const CodepointText t(text);
+  const size_t n = t.size();
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  auto emit = [&](size_t end) {
+    out.push_back(text.substr(t.offsets[pos], t.offsets[end] - t.offsets[pos]));
+    pos = end;
+  };
+  while (pos < n) {
+    const uint32_t c = t.cps[pos];
+    // 's|'t|'re|'ve|'m|'ll|'d (case-sensitive, unlike LLaMA-3)
+    if (c == '\'' && pos + 1 < n) {
+      const uint32_t c1 = t.at(pos + 1);
+      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
+        emit(pos + 2);
+        continue;
+      }
+      if (pos + 2 < n) {
+        const uint32_t c2 = t.at(pos + 2);
+        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
+          emit(pos + 3);
+          continue;
+        }
+      }
+    }
+    //  ?\p{L}+ |  ?\p{N}+ |  ?[^\s\p{L}\p{N}]+
+    const size_t start = (c == ' ' && pos + 1 < n) ? pos + 1 : pos;
+    if (t.is_l(start)) {
+      size_t end = start + 1;
+      while (t.is_l(end)) ++end;
+      emit(end);
+      continue;
+    }
+    if (t.is_n(start)) {
+      size_t end = start + 1;
+      while (t.is_n(end)) ++end;
+      emit(end);
+      continue;
+    }
+    if (start < n && !t.is_s(start)) {
+      size_t end = start + 1;
+      while (end < n && !t.is_s(end) && !t.is_l(end) && !t.is_n(end)) ++end;
+      emit(end);
+      continue;
+    }
+    emit(t.is_s(pos) ? WhitespaceRunEnd(t, pos) : pos + 1);
   }
-  const size_t n = cps.size();
-  offsets.push_back(text.size());
-  auto at = [&](size_t i) -> uint32_t { return i < n ? cps[i] : kInvalidCodepoint - 1; };
-  // Sentinel past the end: not a letter, number or space.
-  auto is_l = [&](size_t i) { return i < n && IsUnicodeLetter(cps[i]); };
-  auto is_n = [&](size_t i) { return i < n && IsUnicodeNumber(cps[i]); };
-  auto is_s = [&](size_t i) { return i < n && IsUnicodeWhitespace(cps[i]); };
+  return out;
+}
+
+std::vector<std::string_view> PreTokenizeLlama3(std::string_view text) {
+  const CodepointText t(text);
+  const std::vector<uint32_t>& cps = t.cps;
+  const size_t n = t.size();
+  auto at = [&](size_t i) { return t.at(i); };
+  auto is_l = [&](size_t i) { return t.is_l(i); };
+  auto is_n = [&](size_t i) { return t.is_n(i); };
+  auto is_s = [&](size_t i) { return t.is_s(i); };
   auto lower = [](uint32_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; };
+  const std::vector<size_t>& offsets = t.offsets;
 
   std::vector<std::string_view> out;
   size_t pos = 0;

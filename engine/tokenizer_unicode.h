@@ -28,10 +28,9 @@ void AppendUtf8(uint32_t cp, std::string* out);
 // decoders emit this prefix and hold back the rest (at most 3 bytes).
 size_t CompleteUtf8Prefix(std::string_view text);
 
-// Code point classes as used by the pre-tokenizer regexes. Letters and
-// numbers are exact for ASCII and Latin-1 and cover the common non-Latin
-// digit, punctuation, symbol and space blocks; any other non-ASCII code
-// point counts as a letter (docs/TOKENIZER.md lists the approximation).
+// Code point classes as the pre-tokenizer regexes use them: \s is the
+// Unicode White_Space property, \p{L} and \p{N} the general categories L*
+// and N* (a table generated from the Unicode Character Database).
 bool IsUnicodeWhitespace(uint32_t cp);
 bool IsUnicodeNumber(uint32_t cp);
 bool IsUnicodeLetter(uint32_t cp);
@@ -49,5 +48,9 @@ std::string BytesToByteLevel(std::string_view bytes);
 //    ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 // Returns the pieces as views into `text`; their concatenation is `text`.
 std::vector<std::string_view> PreTokenizeLlama3(std::string_view text);
+
+// Splits text as GPT-2's regex does (tokenizer.ggml.pre = "gpt-2"):
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+std::vector<std::string_view> PreTokenizeGpt2(std::string_view text);
 
 }  // namespace bitgate::engine
