@@ -14,6 +14,10 @@ int RunGguf(int argc, char** argv);
 int RunBaseline(int argc, char** argv);
 int RunCompare(int argc, char** argv);
 int RunHistory(int argc, char** argv);
+int RunModel(int argc, char** argv);
+int RunLogitsVerb(int argc, char** argv);
+int RunGenerateVerb(int argc, char** argv);
+int RunReceipt(int argc, char** argv);
 
 namespace {
 
@@ -25,6 +29,10 @@ const Verb kVerbs[] = {
     {"baseline", "baseline store: import|list|show|prune|annotate|threshold", RunBaseline},
     {"compare", "judge a run against its baseline (exit 1 on regression)", RunCompare},
     {"history", "a benchmark's history on a branch, with change points", RunHistory},
+    {"model", "synthesize a BitNet b1.58 model: model synth --preset tiny|small|2b", RunModel},
+    {"generate", "generate text with a model, print tokens/s, write a receipt", RunGenerateVerb},
+    {"logits", "write the logits of a token sequence (float32 [T][V])", RunLogitsVerb},
+    {"receipt", "check a generation receipt: receipt verify FILE [--replay]", RunReceipt},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -1,0 +1,221 @@
+#include "engine/receipt.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/sha256.h"
+#include "kernels/cpu.h"
+#include "kernels/counters.h"
+
+#ifndef BITGATE_GIT_COMMIT
+#define BITGATE_GIT_COMMIT "unknown"
+#endif
+#ifndef BITGATE_VERSION
+#define BITGATE_VERSION "0.0.0"
+#endif
+
+namespace bitgate::engine {
+namespace {
+
+using nlohmann::json;
+
+Result<std::string> FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot open " + path);
+  Sha256 h;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.Update({reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(in.gcount())});
+  }
+  return ToHex(h.Final());
+}
+
+// Field access with a clear error for a missing or mistyped field.
+template <typename T>
+Result<T> Field(const json& j, const char* path_a, const char* path_b = nullptr) {
+  const json* node = &j;
+  std::string where = path_a;
+  if (!node->is_object() || !node->contains(path_a)) return Status::Error("receipt: missing field '" + where + "'");
+  node = &(*node)[path_a];
+  if (path_b) {
+    where += std::string(".") + path_b;
+    if (!node->is_object() || !node->contains(path_b)) return Status::Error("receipt: missing field '" + where + "'");
+    node = &(*node)[path_b];
+  }
+  try {
+    return node->get<T>();
+  } catch (const json::exception&) {
+    return Status::Error("receipt: field '" + where + "' has the wrong type (" + node->type_name() + ")");
+  }
+}
+
+}  // namespace
+
+std::string TokenDigest(const std::vector<int32_t>& ids) {
+  std::vector<uint8_t> bytes(ids.size() * 4);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto u = static_cast<uint32_t>(ids[i]);
+    for (int b = 0; b < 4; ++b) bytes[4 * i + b] = static_cast<uint8_t>(u >> (8 * b));
+  }
+  return Sha256Hex(bytes);
+}
+
+json MakeReceipt(const Model& model, const std::string& model_sha256, const GenerateOptions& opts,
+                 const GenerateResult& r) {
+  const ModelConfig& c = model.config();
+  const auto& cpu = kernels::GetCpuFeatures();
+  auto isa = kernels::SelectedIsa();
+  json j;
+  j["schema"] = kReceiptSchema;
+  j["build"] = {{"version", BITGATE_VERSION}, {"commit", BITGATE_GIT_COMMIT}};
+  j["model"] = {{"path", model.path()},
+                {"sha256", model_sha256},
+                {"size_bytes", model.file().size()},
+                {"arch", c.arch},
+                {"n_embd", c.n_embd},
+                {"n_layer", c.n_layer},
+                {"n_head", c.n_head},
+                {"n_head_kv", c.n_head_kv},
+                {"n_ff", c.n_ff},
+                {"n_vocab", c.n_vocab},
+                {"weights_format", kernels::FormatName(model.weights_format())},
+                {"head_format", kernels::FormatName(model.head().format)}};
+  j["run"] = {{"threads", r.threads},
+              {"isa", isa.ok() ? kernels::IsaName(*isa) : "error"},
+              {"max_tokens", opts.max_tokens},
+              {"temperature", opts.sampler.temperature},
+              {"top_k", opts.sampler.top_k},
+              {"top_p", opts.sampler.top_p},
+              {"min_p", opts.sampler.min_p},
+              {"repeat_penalty", opts.sampler.repeat_penalty},
+              {"repeat_last_n", opts.sampler.repeat_last_n},
+              {"seed", opts.sampler.seed},
+              {"stop_strings", opts.stop_strings},
+              {"stop_at_eos", opts.stop_at_eos},
+              {"stop_reason", r.stop_reason}};
+  j["cpu"] = {{"model", cpu.model_name}, {"vendor", cpu.vendor}, {"flags", kernels::CpuFlagsString()},
+              {"logical_cores", cpu.logical_cores}};
+  j["tokens"] = {{"prompt", r.prompt_tokens},
+                 {"output", r.output_tokens},
+                 {"prompt_count", r.prompt_tokens.size()},
+                 {"output_count", r.output_tokens.size()},
+                 {"digest", TokenDigest(r.output_tokens)}};
+  j["timings"] = {{"prompt_seconds", r.prompt_seconds},
+                  {"decode_seconds", r.decode_seconds},
+                  {"ttft_seconds", r.ttft_seconds},
+                  {"decode_steps", r.decode_steps},
+                  {"prompt_tokens_per_second", r.PromptTokensPerSecond()},
+                  {"decode_tokens_per_second", r.DecodeTokensPerSecond()}};
+  j["kernels"] = r.kernels;
+  return j;
+}
+
+Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opts) {
+  VerifyReport rep;
+  auto check = [&](bool ok, const std::string& what) { (ok ? rep.checks : rep.failures).push_back(what); };
+  auto schema = Field<std::string>(receipt, "schema");
+  if (!schema.ok()) return schema.status();
+  if (*schema != kReceiptSchema) return Status::Error("receipt: schema '" + *schema + "' is not " + kReceiptSchema);
+
+  // Tokens and their digest.
+  auto prompt = Field<std::vector<int32_t>>(receipt, "tokens", "prompt");
+  auto output = Field<std::vector<int32_t>>(receipt, "tokens", "output");
+  auto digest = Field<std::string>(receipt, "tokens", "digest");
+  auto out_count = Field<int64_t>(receipt, "tokens", "output_count");
+  for (const Status* s : {&prompt.status(), &output.status(), &digest.status(), &out_count.status()})
+    if (!s->ok()) return *s;
+  check(TokenDigest(*output) == *digest, "output token digest matches the token ids");
+  check(static_cast<int64_t>(output->size()) == *out_count, "output token count matches the id list");
+  check(!output->empty(), "at least one token was generated");
+
+  // Timings: throughput must equal tokens over time.
+  auto ps = Field<double>(receipt, "timings", "prompt_seconds");
+  auto ds = Field<double>(receipt, "timings", "decode_seconds");
+  auto steps = Field<int64_t>(receipt, "timings", "decode_steps");
+  auto ptps = Field<double>(receipt, "timings", "prompt_tokens_per_second");
+  auto dtps = Field<double>(receipt, "timings", "decode_tokens_per_second");
+  for (const Status* s : {&ps.status(), &ds.status(), &steps.status(), &ptps.status(), &dtps.status()})
+    if (!s->ok()) return *s;
+  auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(b)); };
+  check(*ps > 0 && near(*ptps, static_cast<double>(prompt->size()) / *ps),
+        "prompt tokens/s equals prompt tokens / prompt seconds");
+  check(*ds >= 0 && (*steps == 0 || near(*dtps, static_cast<double>(*steps) / *ds)),
+        "decode tokens/s equals decode steps / decode seconds");
+  check(*steps + 1 == static_cast<int64_t>(output->size()) || *steps == static_cast<int64_t>(output->size()),
+        "decode steps are consistent with the output length");
+
+  // Kernels: non-empty, on paths this CPU has, and the weights' format among them.
+  if (!receipt.contains("kernels") || !receipt["kernels"].is_object()) {
+    return Status::Error("receipt: missing field 'kernels'");
+  }
+  const json& kern = receipt["kernels"];
+  check(!kern.empty(), "the kernel list is not empty");
+  auto wfmt = Field<std::string>(receipt, "model", "weights_format");
+  if (!wfmt.ok()) return wfmt.status();
+  bool format_seen = false, isa_ok = true;
+  for (const auto& [id, count] : kern.items()) {
+    const auto dot = id.rfind('.');
+    const std::string suffix = dot == std::string::npos ? "" : id.substr(dot + 1);
+    auto isa = kernels::IsaFromName(suffix);
+    if (!isa || !kernels::IsaSupported(*isa) || !count.is_number_unsigned() || count.get<uint64_t>() == 0) {
+      isa_ok = false;
+      rep.failures.push_back("kernel '" + id + "' is not a path this CPU can run (" + kernels::CpuFlagsString() + ")");
+    }
+    if (id.rfind("gemv." + *wfmt + ".", 0) == 0 || id.rfind("gemm." + *wfmt + ".", 0) == 0) format_seen = true;
+  }
+  if (isa_ok) rep.checks.push_back("every kernel ran on a path this CPU supports");
+  check(format_seen, "matrix kernels of the weight format " + *wfmt + " ran");
+
+  // The model file.
+  auto path = Field<std::string>(receipt, "model", "path");
+  auto sha = Field<std::string>(receipt, "model", "sha256");
+  if (!path.ok()) return path.status();
+  if (!sha.ok()) return sha.status();
+  std::string model_path = opts.model_path.empty() ? *path : opts.model_path;
+  if (!model_path.empty() && std::filesystem::exists(model_path)) {
+    auto actual = FileSha256(model_path);
+    if (!actual.ok()) return actual.status();
+    check(*actual == *sha, "model file digest matches (" + model_path + ")");
+  } else if (opts.replay || !opts.model_path.empty()) {
+    rep.failures.push_back("model file not found: " + model_path);
+  }
+
+  if (opts.replay && std::filesystem::exists(model_path)) {
+    auto model = Model::Load(model_path, [&] {
+      LoadOptions lo;
+      if (auto f = kernels::FormatFromName(*wfmt)) lo.weights_format = *f;
+      return lo;
+    }());
+    if (!model.ok()) return model.status();
+    auto vocab = VocabFromMetadata((*model)->file().metadata());
+    if (!vocab.ok()) return vocab.status();
+    auto tok = Tokenizer::Create(std::move(vocab).value());
+    if (!tok.ok()) return tok.status();
+    GenerateOptions g;
+    g.prompt_tokens = *prompt;
+    const json& run = receipt.value("run", json::object());
+    try {
+      g.max_tokens = run.at("max_tokens").get<int32_t>();
+      g.sampler.temperature = run.at("temperature").get<float>();
+      g.sampler.top_k = run.at("top_k").get<int32_t>();
+      g.sampler.top_p = run.at("top_p").get<float>();
+      g.sampler.min_p = run.at("min_p").get<float>();
+      g.sampler.repeat_penalty = run.at("repeat_penalty").get<float>();
+      g.sampler.repeat_last_n = run.at("repeat_last_n").get<int32_t>();
+      g.sampler.seed = run.at("seed").get<uint64_t>();
+      g.stop_strings = run.at("stop_strings").get<std::vector<std::string>>();
+      g.stop_at_eos = run.at("stop_at_eos").get<bool>();
+    } catch (const json::exception& e) {
+      return Status::Error(std::string("receipt: run settings incomplete for replay: ") + e.what());
+    }
+    ThreadPool pool(run.value("threads", 1));
+    auto again = Generate(**model, *tok, &pool, g);
+    if (!again.ok()) return again.status();
+    check(again->output_tokens == *output, "replay reproduces the output tokens");
+  }
+  return rep;
+}
+
+}  // namespace bitgate::engine
