@@ -11,8 +11,8 @@ const KernelSet kAvx2Kernels[kFormatCount] = {
     /* tq1_0 */ {nullptr, nullptr, nullptr},
     /* tq2_0 */ {nullptr, nullptr, MatmulTQ2_0Avx2},
     /* i2_s  */ {nullptr, nullptr, MatmulI2_SAvx2},
-    /* tl1   */ {nullptr, nullptr, nullptr},
-    /* tl2   */ {nullptr, nullptr, nullptr},
+    /* tl1   */ {nullptr, nullptr, MatmulTL1Avx2},
+    /* tl2   */ {nullptr, nullptr, MatmulTL2Avx2},
 };
 
 }  // namespace bitgate::kernels::internal

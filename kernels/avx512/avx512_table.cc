@@ -11,8 +11,8 @@ const KernelSet kAvx512Kernels[kFormatCount] = {
     /* tq1_0 */ {nullptr, nullptr, nullptr},
     /* tq2_0 */ {QuantizeTQ2_0Avx512, DequantizeTQ2_0Avx512, MatmulTQ2_0Avx512},
     /* i2_s  */ {nullptr, DequantizeI2_SAvx512, MatmulI2_SAvx512},
-    /* tl1   */ {nullptr, nullptr, nullptr},
-    /* tl2   */ {nullptr, nullptr, nullptr},
+    /* tl1   */ {nullptr, nullptr, MatmulTL1Avx512},
+    /* tl2   */ {nullptr, nullptr, MatmulTL2Avx512},
 };
 
 }  // namespace bitgate::kernels::internal

@@ -1,0 +1,197 @@
+// AVX2 table-lookup GEMV/GEMM for TL1 and TL2.
+//
+// Layouts: kernels/internal/tl_layout.h. Specification: MatmulTl in
+// kernels/ref/tl_ref.cc; the integer sums here are bit-exact with it and the
+// float epilogue is the same expression, so outputs are bit-identical.
+//
+// Same scheme as the AVX-512 twin (avx512/tl_avx512.cc), with each 64-byte
+// chunk processed as two 32-byte halves: lanes 0-1, then lanes 2-3, each
+// against the matching 32-byte halves of the chunk's four 64-byte table
+// blocks. vpshufb looks the nibbles up in per-lane 16-entry tables of the
+// low and high bytes of the int16 partial sums; unpacklo/unpackhi_epi8
+// re-pair the bytes into int16 (rows 0..7 / 8..15 of each 128-bit lane).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/avx2/avx2_kernels.h"
+#include "kernels/internal/tl_layout.h"
+
+namespace bitgate::kernels::internal {
+namespace {
+
+// Chunks accumulated in int16 between flushes to int32. Both halves of a
+// chunk add into the same accumulators, so each int16 lane gets four
+// looked-up values per chunk, |value| <= 384 for TL2 (3 x 128) and <= 256
+// for TL1: 16 chunks stay within 16 * 4 * 384 = 24576 < 32767.
+constexpr int64_t kFlushChunks = 16;
+
+// Row tiles computed together so each chunk's LUT vectors are loaded once
+// for both (the LUT block is 4x the weight bytes of a tile). 1 -> 2 tiles
+// measured +15-20% for TL1; 4 was within noise and, with 16 ymm registers,
+// spills the int16 accumulators.
+constexpr int kTileBlock = 2;
+
+struct TileSums {
+  __m256i r07, r815;  // int16 partial sums: rows 0..7 / 8..15 of each lane
+  __m256i r07_even, r07_odd, r815_even, r815_odd;  // int32 totals by row parity
+};
+
+inline void Zero(TileSums& s) {
+  s.r07 = s.r815 = _mm256_setzero_si256();
+  s.r07_even = s.r07_odd = s.r815_even = s.r815_odd = _mm256_setzero_si256();
+}
+
+// Moves the int16 sums into the int32 totals: even int16 elements (even
+// rows) sign-extended in place, odd ones shifted down.
+inline void Flush(TileSums& s) {
+  s.r07_even = _mm256_add_epi32(s.r07_even, _mm256_srai_epi32(_mm256_slli_epi32(s.r07, 16), 16));
+  s.r07_odd = _mm256_add_epi32(s.r07_odd, _mm256_srai_epi32(s.r07, 16));
+  s.r815_even = _mm256_add_epi32(s.r815_even, _mm256_srai_epi32(_mm256_slli_epi32(s.r815, 16), 16));
+  s.r815_odd = _mm256_add_epi32(s.r815_odd, _mm256_srai_epi32(s.r815, 16));
+  s.r07 = s.r815 = _mm256_setzero_si256();
+}
+
+inline uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// For _mm256_sign_epi16: int16 element e is negative iff bit e of `bits` is
+// set, and never zero. Multiplying by 2^(15-e) moves bit e to the sign bit;
+// OR 1 keeps the "positive" case nonzero (sign_epi16 would zero it).
+inline __m256i SignOf(uint32_t bits) {
+  const __m256i pow2 = _mm256_setr_epi16(static_cast<int16_t>(0x8000), 0x4000, 0x2000, 0x1000,
+                                         0x0800, 0x0400, 0x0200, 0x0100, 0x0080, 0x0040, 0x0020,
+                                         0x0010, 0x0008, 0x0004, 0x0002, 0x0001);
+  const __m256i b = _mm256_set1_epi16(static_cast<int16_t>(bits & 0xFFFF));
+  return _mm256_or_si256(_mm256_mullo_epi16(b, pow2), _mm256_set1_epi16(1));
+}
+
+inline __m256i Load256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+// One chunk (TL1, or TL2 when kSigned) of NT consecutive tiles, the first
+// at `w`, the others `tile_bytes` apart.
+template <int NT, bool kSigned>
+inline void Chunk(const uint8_t* w, int64_t tile_bytes, const uint8_t* lut, TileSums* s) {
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* tab = lut + 32 * h;
+    const __m256i lo_l = Load256(tab);        // low bytes, low-nibble groups
+    const __m256i lo_h = Load256(tab + 64);   // low bytes, high-nibble groups
+    const __m256i hi_l = Load256(tab + 128);  // high bytes, low-nibble groups
+    const __m256i hi_h = Load256(tab + 192);  // high bytes, high-nibble groups
+    for (int n = 0; n < NT; ++n) {
+      const uint8_t* c = w + n * tile_bytes;
+      const __m256i idx = Load256(c + 32 * h);
+      const __m256i il = _mm256_and_si256(idx, nibble);
+      const __m256i ih = _mm256_and_si256(_mm256_srli_epi16(idx, 4), nibble);
+      const __m256i l_lo = _mm256_shuffle_epi8(lo_l, il);
+      const __m256i l_hi = _mm256_shuffle_epi8(hi_l, il);
+      const __m256i h_lo = _mm256_shuffle_epi8(lo_h, ih);
+      const __m256i h_hi = _mm256_shuffle_epi8(hi_h, ih);
+      __m256i l07 = _mm256_unpacklo_epi8(l_lo, l_hi);
+      __m256i l815 = _mm256_unpackhi_epi8(l_lo, l_hi);
+      __m256i h07 = _mm256_unpacklo_epi8(h_lo, h_hi);
+      __m256i h815 = _mm256_unpackhi_epi8(h_lo, h_hi);
+      if constexpr (kSigned) {
+        // Mask bit L*8 + j is lane L, row j (+8 in M1/M3); this half holds
+        // lanes 2h and 2h+1, so its int16 element e is bit 16h + e.
+        const int shift = 16 * h;
+        l07 = _mm256_sign_epi16(l07, SignOf(LoadU32(c + 64) >> shift));
+        l815 = _mm256_sign_epi16(l815, SignOf(LoadU32(c + 68) >> shift));
+        h07 = _mm256_sign_epi16(h07, SignOf(LoadU32(c + 72) >> shift));
+        h815 = _mm256_sign_epi16(h815, SignOf(LoadU32(c + 76) >> shift));
+      }
+      s[n].r07 = _mm256_add_epi16(s[n].r07, _mm256_add_epi16(l07, h07));
+      s[n].r815 = _mm256_add_epi16(s[n].r815, _mm256_add_epi16(l815, h815));
+    }
+  }
+}
+
+// Runs `count` chunks of one kind, flushing every kFlushChunks. Advances
+// the weight and LUT pointers.
+template <int NT, bool kSigned>
+inline void Chunks(int64_t count, int64_t chunk_bytes, int64_t tile_bytes, const uint8_t*& w,
+                   const uint8_t*& lut, TileSums* s) {
+  for (int64_t c = 0; c < count;) {
+    const int64_t end = std::min(count, c + kFlushChunks);
+    for (; c < end; ++c, w += chunk_bytes, lut += kTlLutChunkBytes)
+      Chunk<NT, kSigned>(w, tile_bytes, lut, s);
+    for (int n = 0; n < NT; ++n) Flush(s[n]);
+  }
+}
+
+inline __m128i SumLanes(__m256i v) {
+  return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
+
+// Exact integer sums of NT tiles (16 * NT rows) against one token's LUT.
+template <int NT>
+void TileBlock(Format f, const uint8_t* w, int64_t tile_bytes, int64_t cols, const uint8_t* lut,
+               int32_t* isum) {
+  TileSums s[NT];
+  for (int n = 0; n < NT; ++n) Zero(s[n]);
+  const int64_t k3 = f == Format::kTL2 ? Tl2TripleCols(cols) : 0;
+  Chunks<NT, true>(k3 / kTl2ChunkCols, kTl2ChunkBytes, tile_bytes, w, lut, s);
+  Chunks<NT, false>((cols - k3) / kTl1ChunkCols, kTl1ChunkBytes, tile_bytes, w, lut, s);
+  for (int n = 0; n < NT; ++n) {
+    // Sum the 2 lanes, then interleave even/odd rows back into row order.
+    const __m128i e07 = SumLanes(s[n].r07_even), o07 = SumLanes(s[n].r07_odd);
+    const __m128i e815 = SumLanes(s[n].r815_even), o815 = SumLanes(s[n].r815_odd);
+    int32_t* out = isum + 16 * n;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi32(e07, o07));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), _mm_unpackhi_epi32(e07, o07));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), _mm_unpacklo_epi32(e815, o815));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 12), _mm_unpackhi_epi32(e815, o815));
+  }
+}
+
+void MatmulTlAvx2(Format f, const uint8_t* w, int64_t rows, int64_t cols, const Activations& x,
+                  float* y, int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t tile_bytes = TlTileBytes(f, cols);
+  const int64_t tiles = (rows + kTlTile - 1) / kTlTile;
+  float scale;
+  std::memcpy(&scale, w + tiles * tile_bytes, sizeof(scale));
+  const int64_t row_end = std::min(r1, rows);
+  const int64_t tile_end = (row_end + kTlTile - 1) / kTlTile;
+  int32_t isum[kTileBlock * kTlTile];
+  for (int64_t tile = r0 / kTlTile; tile < tile_end; tile += kTileBlock) {
+    const int64_t nt = std::min<int64_t>(kTileBlock, tile_end - tile);
+    const uint8_t* wt = w + tile * tile_bytes;
+    // Tokens inside the tile loop: the block's weights stay in L1 while
+    // each token's LUT streams past.
+    for (int64_t t = 0; t < x.tokens(); ++t) {
+      const uint8_t* lut = x.lut(f, t);
+      if (nt == 2) {
+        TileBlock<2>(f, wt, tile_bytes, cols, lut, isum);
+      } else {
+        TileBlock<1>(f, wt, tile_bytes, cols, lut, isum);
+      }
+      const float xs = x.scale(t);
+      const int64_t n_out = std::min(nt * kTlTile, row_end - tile * kTlTile);
+      float* yt = y + t * ldy + tile * kTlTile;
+      // Same expression and order as the reference: bit-identical floats.
+      for (int64_t i = 0; i < n_out; ++i) yt[i] = static_cast<float>(isum[i]) / xs * scale;
+    }
+  }
+}
+
+}  // namespace
+
+void MatmulTL1Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                   int64_t ldy, int64_t r0, int64_t r1) {
+  MatmulTlAvx2(Format::kTL1, w, rows, cols, x, y, ldy, r0, r1);
+}
+
+void MatmulTL2Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                   int64_t ldy, int64_t r0, int64_t r1) {
+  MatmulTlAvx2(Format::kTL2, w, rows, cols, x, y, ldy, r0, r1);
+}
+
+}  // namespace bitgate::kernels::internal
