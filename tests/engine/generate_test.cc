@@ -1,0 +1,241 @@
+// Synthetic models, generation, receipts and the FP32 reference.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "engine/forward.h"
+#include "engine/generate.h"
+#include "engine/receipt.h"
+#include "engine/reference_forward.h"
+#include "engine/sha256.h"
+#include "engine/synth.h"
+#include "engine/tokenizer.h"
+#include "kernels/cpu.h"
+
+namespace bitgate::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TempPath(const std::string& name) {
+  return (fs::temp_directory_path() / ("bitgate_gen_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+std::vector<uint8_t> ReadAll(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+struct Fixture {
+  std::string path;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tok;
+};
+
+Fixture MakeTiny(kernels::Format f, uint64_t seed, const std::string& tag) {
+  Fixture fx;
+  fx.path = TempPath(tag + ".gguf");
+  SynthOptions so;
+  so.preset = *FindSynthPreset("tiny");
+  so.format = f;
+  so.seed = seed;
+  EXPECT_TRUE(SynthesizeModel(so, fx.path).ok());
+  auto m = Model::Load(fx.path);
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  fx.model = std::move(m).value();
+  auto vocab = VocabFromMetadata(fx.model->file().metadata());
+  EXPECT_TRUE(vocab.ok());
+  auto tok = Tokenizer::Create(std::move(vocab).value());
+  EXPECT_TRUE(tok.ok());
+  fx.tok = std::make_unique<Tokenizer>(std::move(tok).value());
+  return fx;
+}
+
+TEST(Synth, DeterministicForASeed) {
+  const std::string a = TempPath("a.gguf"), b = TempPath("b.gguf"), c = TempPath("c.gguf");
+  SynthOptions so;
+  so.preset = *FindSynthPreset("tiny");
+  so.format = kernels::Format::kTQ2_0;
+  so.seed = 7;
+  ASSERT_TRUE(SynthesizeModel(so, a).ok());
+  ASSERT_TRUE(SynthesizeModel(so, b).ok());
+  so.seed = 8;
+  ASSERT_TRUE(SynthesizeModel(so, c).ok());
+  EXPECT_EQ(ReadAll(a), ReadAll(b));
+  EXPECT_NE(ReadAll(a), ReadAll(c));
+  for (const auto& p : {a, b, c}) fs::remove(p);
+}
+
+TEST(Synth, EveryTernaryFormatLoadsAndHasAWorkingTokenizer) {
+  for (auto f : {kernels::Format::kTQ2_0, kernels::Format::kTQ1_0, kernels::Format::kI2_S, kernels::Format::kI2S,
+                 kernels::Format::kTL1, kernels::Format::kTL2}) {
+    Fixture fx = MakeTiny(f, 1, kernels::FormatName(f));
+    ASSERT_TRUE(fx.model);
+    EXPECT_EQ(fx.model->weights_format(), f);
+    EXPECT_EQ(fx.model->config().arch, "bitnet-b1.58");
+    const std::string text = "The gate keeps every sample.";
+    const auto ids = fx.tok->Encode(text);
+    EXPECT_EQ(ids.front(), fx.tok->bos_id());
+    EXPECT_EQ(fx.tok->Decode(ids), text);
+    EXPECT_FALSE(SynthesizeModel({*FindSynthPreset("tiny"), kernels::Format::kF16, 1}, TempPath("x.gguf")).ok());
+    fs::remove(fx.path);
+  }
+}
+
+TEST(Generate, DeterministicForASeedAndAnyThreadCount) {
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 2, "det");
+  GenerateOptions g;
+  g.prompt = "Once upon a time";
+  g.max_tokens = 24;
+  g.stop_at_eos = false;
+  g.sampler.temperature = 0.9f;
+  g.sampler.seed = 42;
+  ThreadPool one(1), two(2);
+  auto a = Generate(*fx.model, *fx.tok, &one, g);
+  auto b = Generate(*fx.model, *fx.tok, &two, g);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->output_tokens, b->output_tokens);
+  EXPECT_EQ(a->output_tokens.size(), 24u);
+  EXPECT_EQ(a->stop_reason, "max_tokens");
+  g.sampler.seed = 43;
+  auto c = Generate(*fx.model, *fx.tok, &one, g);
+  EXPECT_NE(a->output_tokens, c->output_tokens);
+  fs::remove(fx.path);
+}
+
+TEST(Generate, StopStringEndsGenerationWithoutEmittingIt) {
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 2, "stop");
+  GenerateOptions g;
+  g.prompt = "Hello";
+  g.max_tokens = 40;
+  g.stop_at_eos = false;
+  ThreadPool pool(1);
+  auto full = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(full.ok());
+  ASSERT_GE(full->text.size(), 6u);
+  // Stop on a piece of what greedy decoding produces anyway.
+  g.stop_strings = {full->text.substr(3, 3)};
+  auto stopped = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped->stop_reason, "stop_string");
+  EXPECT_EQ(stopped->text, full->text.substr(0, stopped->text.size()));
+  EXPECT_EQ(stopped->text.find(g.stop_strings[0]), std::string::npos);
+  fs::remove(fx.path);
+}
+
+class ReceiptTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fx_ = MakeTiny(kernels::Format::kTQ2_0, 3, "receipt");
+    g_.prompt = "Receipts prove what ran";
+    g_.max_tokens = 8;
+    g_.stop_at_eos = false;
+    ThreadPool pool(2);
+    auto r = Generate(*fx_.model, *fx_.tok, &pool, g_);
+    ASSERT_TRUE(r.ok());
+    receipt_ = MakeReceipt(*fx_.model, Sha256Hex(fx_.model->file().bytes()), g_, *r);
+  }
+  void TearDown() override { fs::remove(fx_.path); }
+  VerifyReport Verify(const nlohmann::json& j, bool replay = false) {
+    VerifyOptions vo;
+    vo.replay = replay;
+    auto rep = VerifyReceipt(j, vo);
+    EXPECT_TRUE(rep.ok()) << rep.status().message();
+    return rep.ok() ? *rep : VerifyReport{};
+  }
+  Fixture fx_;
+  GenerateOptions g_;
+  nlohmann::json receipt_;
+};
+
+TEST_F(ReceiptTest, AGenuineReceiptVerifiesAndReplays) {
+  const VerifyReport rep = Verify(receipt_, true);
+  EXPECT_TRUE(rep.ok()) << (rep.failures.empty() ? "" : rep.failures[0]);
+  EXPECT_GE(rep.checks.size(), 10u);
+  EXPECT_TRUE(receipt_["kernels"].contains("gemv.tq2_0." + std::string(kernels::IsaKernelSuffix(*kernels::SelectedIsa()))));
+}
+
+TEST_F(ReceiptTest, TamperedClaimsFail) {
+  auto j = receipt_;
+  j["tokens"]["output"][0] = j["tokens"]["output"][0].get<int>() + 1;
+  EXPECT_FALSE(Verify(j).ok());  // digest no longer matches
+  j = receipt_;
+  j["timings"]["decode_tokens_per_second"] = j["timings"]["decode_tokens_per_second"].get<double>() * 2;
+  EXPECT_FALSE(Verify(j).ok());
+  j = receipt_;
+  j["kernels"] = nlohmann::json::object();
+  EXPECT_FALSE(Verify(j).ok());
+  j = receipt_;
+  j["kernels"]["gemv.tq2_0.sve2"] = 3;
+  EXPECT_FALSE(Verify(j).ok());
+  j = receipt_;
+  j["model"]["sha256"] = std::string(64, '0');
+  EXPECT_FALSE(Verify(j).ok());
+  j = receipt_;
+  j["model"]["weights_format"] = "tl2";  // no TL2 kernel ran
+  EXPECT_FALSE(Verify(j).ok());
+}
+
+TEST_F(ReceiptTest, ReplayCatchesForgedTokens) {
+  auto j = receipt_;
+  auto out = j["tokens"]["output"].get<std::vector<int32_t>>();
+  out.back() = (out.back() + 1) % 512;
+  j["tokens"]["output"] = out;
+  j["tokens"]["digest"] = TokenDigest(out);  // consistent forgery
+  const VerifyReport rep = Verify(j, true);
+  ASSERT_EQ(rep.failures.size(), 1u);
+  EXPECT_NE(rep.failures[0].find("replay"), std::string::npos);
+}
+
+TEST_F(ReceiptTest, MalformedReceiptsAreErrors) {
+  EXPECT_FALSE(VerifyReceipt(nlohmann::json::object(), {}).ok());
+  auto j = receipt_;
+  j["schema"] = "other/1";
+  EXPECT_FALSE(VerifyReceipt(j, {}).ok());
+  j = receipt_;
+  j["tokens"]["output"] = "not a list";
+  EXPECT_FALSE(VerifyReceipt(j, {}).ok());
+}
+
+// Quantized engine vs the FP32 reference on synthetic models: the ternary
+// weights are represented exactly, so only int8 activation rounding
+// separates them. Bounds from 5 seeds of the tiny preset.
+TEST(Reference, QuantizedForwardTracksFp32Reference) {
+  for (auto f : {kernels::Format::kI2_S, kernels::Format::kTQ2_0, kernels::Format::kTL2}) {
+    Fixture fx = MakeTiny(f, 11, std::string("ref_") + kernels::FormatName(f));
+    const auto tokens = fx.tok->Encode("The quick brown fox jumps over the lazy dog and keeps running.");
+    auto ref = ReferenceLogits(*fx.model, tokens);
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    ThreadPool pool(1);
+    Session s(*fx.model, &pool, static_cast<int64_t>(tokens.size()));
+    std::vector<float> got;
+    ASSERT_TRUE(s.Eval(tokens, true, &got).ok());
+    const auto a = CompareLogits(*ref, got, fx.model->config().n_vocab, tokens);
+    std::printf("%s: top1 %.3f, mean KL %.2e, max |diff| %.4f, ppl %.2f vs %.2f\n", kernels::FormatName(f),
+                a.top1_agreement, a.mean_kl, a.max_abs_diff, a.ppl_ref, a.ppl_test);
+    EXPECT_GE(a.top1_agreement, 0.9);
+    EXPECT_LE(a.mean_kl, 5e-3);
+    EXPECT_NEAR(a.ppl_test / a.ppl_ref, 1.0, 0.02);
+    fs::remove(fx.path);
+  }
+}
+
+TEST(Reference, MatchesGoldenF32Logits) {
+  auto m = Model::Load(std::string(BITGATE_TEST_DATA) + "/golden/models/tiny-bitnet-f32.gguf");
+  ASSERT_TRUE(m.ok());
+  const std::vector<int32_t> tokens = {1, 312, 288, 325, 317, 40, 50, 60, 70, 300, 301, 302, 303, 5, 6, 7};
+  auto ref = ReferenceLogits(**m, tokens);
+  ASSERT_TRUE(ref.ok());
+  std::ifstream in(std::string(BITGATE_TEST_DATA) + "/golden/models/tiny-bitnet-f32.logits.f32", std::ios::binary);
+  std::vector<float> golden(16 * 327);
+  in.read(reinterpret_cast<char*>(golden.data()), static_cast<std::streamsize>(golden.size() * 4));
+  const auto a = CompareLogits(golden, *ref, 327, tokens);
+  EXPECT_LE(a.max_abs_diff, 5e-3);
+  EXPECT_EQ(a.top1_agreement, 1.0);
+}
+
+}  // namespace
+}  // namespace bitgate::engine
