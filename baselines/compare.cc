@@ -39,6 +39,12 @@ const char* BaselineSourceName(BaselineSource s) {
 Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, const BaselineRequest& request) {
   BaselineChoice choice;
   const std::string fingerprint = candidate.machine.Fingerprint();
+  // A stored candidate is never its own baseline (a run of the baseline
+  // branch compared with "the latest run" of that branch).
+  auto without_candidate = [&](std::vector<int64_t> ids) {
+    std::erase(ids, candidate.id);
+    return ids;
+  };
   if (request.run_id) {
     auto run = store.LoadRun(*request.run_id);
     if (!run.ok()) return run.status();
@@ -52,10 +58,14 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
     }
     return choice;
   }
-  const std::string commit = request.commit.value_or(candidate.merge_base);
+  // "latest" is the alias users of other tools expect for "the newest runs
+  // of the baseline branch".
+  const bool want_latest = request.commit && *request.commit == "latest";
+  const std::string commit = want_latest ? std::string() : request.commit.value_or(candidate.merge_base);
   if (!commit.empty()) {
     auto ids = store.RunsAt(request.branch, commit, candidate.suite, fingerprint);
     if (!ids.ok()) return ids.status();
+    *ids = without_candidate(std::move(*ids));
     if (!ids->empty()) {
       choice.source = request.commit ? BaselineSource::kExplicitCommit : BaselineSource::kMergeBase;
       choice.run_ids = *ids;
@@ -63,14 +73,15 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
       return choice;
     }
   }
-  auto latest = store.LatestCommit(request.branch, candidate.suite, fingerprint);
+  auto latest = store.LatestCommit(request.branch, candidate.suite, fingerprint, candidate.id);
   if (!latest.ok()) return latest.status();
   if (*latest) {
     auto ids = store.RunsAt(request.branch, **latest, candidate.suite, fingerprint);
     if (!ids.ok()) return ids.status();
-    choice.source = BaselineSource::kLatestFallback;
-    choice.run_ids = *ids;
+    choice.source = want_latest ? BaselineSource::kExplicitCommit : BaselineSource::kLatestFallback;
+    choice.run_ids = without_candidate(std::move(*ids));
     choice.commit = **latest;
+    if (want_latest) return choice;
     choice.note = commit.empty()
                       ? "no merge base given: compared with the latest runs on " + request.branch
                       : "no runs of " + request.branch + " at " + commit.substr(0, 12) +
@@ -79,13 +90,13 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
   }
   // Never silently across machines: take the other machine's runs only to
   // say what exists, and mark every row INCONCLUSIVE.
-  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt);
+  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt, candidate.id);
   if (!other.ok()) return other.status();
   if (*other) {
     auto ids = store.RunsAt(request.branch, **other, candidate.suite, std::nullopt);
     if (!ids.ok()) return ids.status();
     choice.source = BaselineSource::kOtherMachine;
-    choice.run_ids = *ids;
+    choice.run_ids = without_candidate(std::move(*ids));
     choice.commit = **other;
     choice.environment_mismatch = true;
     choice.note = "runs of " + request.branch + " exist only for other machines (this one is " + fingerprint +

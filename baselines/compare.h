@@ -18,7 +18,7 @@ namespace bitgate::baselines {
 
 struct BaselineRequest {
   std::string branch = "main";
-  std::optional<std::string> commit;  // explicit baseline commit
+  std::optional<std::string> commit;  // explicit baseline commit; "latest": newest runs of the branch
   std::optional<int64_t> run_id;      // explicit baseline run
 };
 

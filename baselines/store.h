@@ -77,8 +77,10 @@ class Store {
                                       const std::optional<std::string>& fingerprint);
   // Commit of the most recently imported run on `branch` for `suite`
   // (optionally on one fingerprint), if any.
+  // `exclude_run_id` (the candidate itself) is never the latest.
   Result<std::optional<std::string>> LatestCommit(const std::string& branch, const std::string& suite,
-                                                  const std::optional<std::string>& fingerprint);
+                                                  const std::optional<std::string>& fingerprint,
+                                                  int64_t exclude_run_id = 0);
 
   Result<int> Prune(const PruneOptions& options);
 

@@ -29,7 +29,7 @@ int Run(int argc, char** argv) {
   po::options_description desc("options");
   desc.add_options()
       ("baseline-branch", po::value<std::string>()->default_value("main"), "branch the baseline comes from")
-      ("baseline-commit", po::value<std::string>(), "compare with runs at this commit instead of the merge base")
+      ("baseline-commit", po::value<std::string>(), "compare with runs at this commit instead of the merge base (\"latest\": the newest)")
       ("baseline-run", po::value<long long>(), "compare with this stored run")
       ("candidate-run", po::value<long long>(), "stored run to judge")
       ("candidate-file", po::value<std::string>(), "result file to judge (not stored)")
@@ -52,6 +52,7 @@ int Run(int argc, char** argv) {
       ("github-summary", "also append the markdown to $GITHUB_STEP_SUMMARY")
       ("strict", "exit 3 when no baseline, a machine mismatch or any INCONCLUSIVE row")
       ("no-record", "do not store the verdicts of a stored candidate run")
+      ("store", "store --candidate-file as a run first (seeds baselines on the baseline branch; needs --branch and --commit or both in the file)")
       ("db", po::value<std::string>()->default_value(baselines::kDefaultDbPath), "baseline store")
       ("busy-timeout", po::value<int>()->default_value(5000), "milliseconds to wait for a locked store")
       ("help,h", "show this help");
@@ -106,12 +107,24 @@ int Run(int argc, char** argv) {
   }
   if (vm.count("merge-base")) candidate.merge_base = vm["merge-base"].as<std::string>();
 
+
   baselines::BaselineRequest request;
   request.branch = vm["baseline-branch"].as<std::string>();
   if (vm.count("baseline-commit")) request.commit = vm["baseline-commit"].as<std::string>();
   if (vm.count("baseline-run")) request.run_id = vm["baseline-run"].as<long long>();
   auto report = baselines::CompareWithBaseline(**store, candidate, request, config);
   if (!report.ok()) return Fail(kVerb, report.status().message());
+  if (vm.count("store") && !candidate.id) {
+    // Stored after the comparison, so it cannot be its own baseline; on the
+    // baseline branch this seeds the store for the next runs.
+    if (candidate.branch.empty() || candidate.commit.empty())
+      return Fail(kVerb, "--store needs the candidate's --branch and --commit");
+    auto id = (*store)->ImportRun(candidate);
+    if (!id.ok()) return Fail(kVerb, id.status().message());
+    candidate.id = *id;
+    report->candidate.id = *id;
+    std::fprintf(stderr, "bitgate compare: stored the candidate as run %lld\n", static_cast<long long>(*id));
+  }
   if (candidate.id && !vm.count("no-record")) {
     Status s = (*store)->SaveVerdicts(candidate.id, report->baseline.run_ids, candidate, report->rows);
     if (!s.ok()) return Fail(kVerb, s.message());

@@ -132,6 +132,22 @@ TEST_F(CliTest, ImportCompareHistoryAndExitCodes) {
   EXPECT_NE(r.text.find("No change point"), std::string::npos) << r.text;
 }
 
+TEST_F(CliTest, StoreSeedsTheBaselineBranch) {
+  // First run on main: no baseline yet, exit 0, stored.
+  auto r = Run("compare --store --candidate-file " + WriteResult("m1.json", "m1", 1.0) +
+               " --branch main --commit m1 --db " + db_);
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("no baseline"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("stored the candidate as run 1"), std::string::npos) << r.text;
+  // Second run on main, 10% slower: compared with the first, not itself.
+  r = Run("compare --store --candidate-file " + WriteResult("m2.json", "m2", 1.10) +
+          " --branch main --commit m2 --db " + db_);
+  EXPECT_EQ(r.code, 1) << r.text;
+  EXPECT_NE(r.text.find("baseline: m1"), std::string::npos) << r.text;
+  r = Run("compare --baseline-commit latest --candidate-file " + (dir_ / "m1.json").string() + " --db " + db_);
+  EXPECT_NE(r.text.find("baseline: m2"), std::string::npos) << r.text;
+}
+
 TEST_F(CliTest, ErrorsExitWithTwoAndKeepTheStore) {
   ASSERT_EQ(Run("baseline import --format bitgate " + WriteResult("base.json", "base1", 1.0) +
                 " --branch main --commit base1 --db " + db_).code,

@@ -204,6 +204,27 @@ TEST_F(StoreTest, BaselineSelection) {
   EXPECT_EQ(choice->source, BaselineSource::kNone);
 }
 
+TEST_F(StoreTest, StoredCandidateIsNeverItsOwnBaseline) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "m1", 1.0)).ok());
+  auto id = s.ImportRun(MakeRun("main", "m2", 1.0));
+  ASSERT_TRUE(id.ok());
+  const RunRecord candidate = *s.LoadRun(*id);  // on main, no merge base
+  auto choice = SelectBaseline(s, candidate, BaselineRequest{});
+  EXPECT_EQ(choice->commit, "m1");
+  EXPECT_EQ(choice->run_ids, std::vector<int64_t>{1});
+  BaselineRequest latest;
+  latest.commit = "latest";
+  choice = SelectBaseline(s, candidate, latest);
+  EXPECT_EQ(choice->source, BaselineSource::kExplicitCommit);
+  EXPECT_EQ(choice->commit, "m1");
+  EXPECT_TRUE(choice->note.empty());
+  const RunRecord first = *s.LoadRun(1);
+  choice = SelectBaseline(s, first, BaselineRequest{});  // the oldest: the newest other run
+  EXPECT_EQ(choice->commit, "m2");
+}
+
 TEST_F(StoreTest, CompareFindsTheInjectedRegression) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.ok());
