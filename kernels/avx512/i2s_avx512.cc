@@ -38,45 +38,50 @@ float I2STailGroup(const uint8_t* codes, const uint8_t* scales, int64_t g, const
   return acc;
 }
 
-inline __m512i PlaneIndex(int p) {
-  return _mm512_set_epi32(2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
-                          2 * p + 1, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p);
-}
 
 }  // namespace
 
+// 256-bit VNNI: with the per-block scales, 512-bit lanes need a permute per
+// plane to spread two scales; 256-bit halves hold exactly one block each
+// (plane p, half h = block 2p + h) and take a broadcast scale, which measured
+// faster on cores that split 512-bit operations (docs/KERNELS.md).
 void MatmulI2SAvx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
   const int64_t full = cols / kI2SGroup * kI2SGroup;
-  const __m512i m3 = _mm512_set1_epi8(3);
-  const __m512i pidx[4] = {PlaneIndex(0), PlaneIndex(1), PlaneIndex(2), PlaneIndex(3)};
+  const __m256i m3 = _mm256_set1_epi8(3);
   for (int64_t t = 0; t < x.tokens(); ++t) {
     const int8_t* q = x.q(t);
     const int32_t* bsum = x.bsum32(t);
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* codes = w + r * row_bytes;
       const uint8_t* scales = codes + cols / 4;
-      __m512 acc = _mm512_setzero_ps();
-      __m256 corr = _mm256_setzero_ps();
+      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), corr = _mm256_setzero_ps();
       for (int64_t g = 0; g < full; g += kI2SGroup) {
-        const __m512i v = _mm512_loadu_si512(codes + g / 4);
         const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
-        const __m512 d16 = _mm512_castps256_ps512(d8);
+        alignas(32) float d[8];
+        _mm256_store_ps(d, d8);
+        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4));
+        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4 + 32));
         const int8_t* qg = q + g;
         for (int p = 0; p < 4; ++p) {
-          const __m512i c = _mm512_and_si512(p ? _mm512_srli_epi16(v, 2 * p) : v, m3);
-          const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c, _mm512_loadu_si512(qg + 64 * p));
-          acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(pidx[p], d16), acc);
+          const __m256i c0 = _mm256_and_si256(p ? _mm256_srli_epi16(v0, 2 * p) : v0, m3);
+          const __m256i c1 = _mm256_and_si256(p ? _mm256_srli_epi16(v1, 2 * p) : v1, m3);
+          const __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), c0,
+                                                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 64 * p)));
+          const __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), c1,
+                                                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 64 * p + 32)));
+          acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d[2 * p]), acc0);
+          acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d[2 * p + 1]), acc1);
         }
         const __m256 bs = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum + g / 32)));
         corr = _mm256_fmadd_ps(d8, bs, corr);
       }
-      float total = _mm512_reduce_add_ps(acc);
-      __m128 c4 = _mm_add_ps(_mm256_castps256_ps128(corr), _mm256_extractf128_ps(corr, 1));
-      c4 = _mm_add_ps(c4, _mm_movehl_ps(c4, c4));
-      c4 = _mm_add_ss(c4, _mm_movehdup_ps(c4));
-      total -= _mm_cvtss_f32(c4);
+      const __m256 diff = _mm256_sub_ps(_mm256_add_ps(acc0, acc1), corr);
+      __m128 h = _mm_add_ps(_mm256_castps256_ps128(diff), _mm256_extractf128_ps(diff, 1));
+      h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+      h = _mm_add_ss(h, _mm_movehdup_ps(h));
+      float total = _mm_cvtss_f32(h);
       if (full < cols) {
         total += I2STailGroup(codes + full / 4, scales + full / 16, cols - full, q + full, bsum + full / 32);
       }

@@ -41,6 +41,9 @@ inline void DecodePlanes(const uint8_t* p, __m512i c[4]) {
   }
 }
 
+// TQ2_0 runs on 256-bit VNNI: the 66-byte block stride splits every 64-byte
+// load across cache lines, and on cores that execute 512-bit operations as
+// two halves (Zen 4) the narrower form measured faster (docs/KERNELS.md).
 template <int T>
 void TQ2_0Tile(const uint8_t* w, int64_t cols, const Activations& x, int64_t t0, float* y,
                int64_t ldy, int64_t r0, int64_t r1) {
@@ -51,26 +54,39 @@ void TQ2_0Tile(const uint8_t* w, int64_t cols, const Activations& x, int64_t t0,
     a[t] = x.q_interleaved(t0 + t);
     bsum[t] = x.bsum256(t0 + t);
   }
+  const __m256i m3 = _mm256_set1_epi8(3);
   for (int64_t r = r0; r < r1; ++r) {
     const auto* blk = reinterpret_cast<const BlockTQ2_0*>(w) + r * nb;
-    __m512 acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    __m256 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      __m512i c[4];
-      DecodePlanes<false>(blk[b].qs, c);
-      const __m512 d = _mm512_set1_ps(_cvtsh_ss(blk[b].d));
+      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[b].qs));
+      const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[b].qs + 32));
+      __m256i c0[4], c1[4];
+      for (int l = 0; l < 4; ++l) {
+        c0[l] = _mm256_and_si256(l ? _mm256_srli_epi16(v0, 2 * l) : v0, m3);
+        c1[l] = _mm256_and_si256(l ? _mm256_srli_epi16(v1, 2 * l) : v1, m3);
+      }
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(blk[b].d));
       for (int t = 0; t < T; ++t) {
         const int8_t* ab = a[t] + b * 256;
         // Start from -bsum in lane 0: the block's lanes then sum to sum(t * q).
-        __m512i s = _mm512_zextsi128_si512(_mm_cvtsi32_si128(-bsum[t][b]));
-        __m512i s2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c[1], _mm512_loadu_si512(ab + 64));
-        s = _mm512_dpbusd_epi32(s, c[0], _mm512_loadu_si512(ab));
-        s2 = _mm512_dpbusd_epi32(s2, c[3], _mm512_loadu_si512(ab + 192));
-        s = _mm512_dpbusd_epi32(s, c[2], _mm512_loadu_si512(ab + 128));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s, s2)), d, acc[t]);
+        __m256i s = _mm256_zextsi128_si256(_mm_cvtsi32_si128(-bsum[t][b]));
+        __m256i s2 = _mm256_setzero_si256();
+        for (int l = 0; l < 4; ++l) {
+          // half j = 0 meets interleaved positions 64l, half j = 32 meets 64l + 32
+          s = _mm256_dpbusd_epi32(s, c0[l], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab + 64 * l)));
+          s2 = _mm256_dpbusd_epi32(s2, c1[l], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab + 64 * l + 32)));
+        }
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s, s2)), d, acc[t]);
       }
     }
-    for (int t = 0; t < T; ++t) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[t]) / x.scale(t0 + t);
+    for (int t = 0; t < T; ++t) {
+      __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[t]), _mm256_extractf128_ps(acc[t], 1));
+      h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+      h = _mm_add_ss(h, _mm_movehdup_ps(h));
+      y[(t0 + t) * ldy + r] = _mm_cvtss_f32(h) / x.scale(t0 + t);
+    }
   }
 }
 
