@@ -105,6 +105,22 @@ TEST(StatsTest, HodgesLehmannMosesInterval) {
   EXPECT_NEAR(r.upper, 1.3714285714285714, 1e-12);
 }
 
+TEST(StatsTest, LargeSamplesUseTheNormalApproximation) {
+  // 30 + 31 values (> 50: no exact path), with ties across the sides.
+  std::vector<double> x, y;
+  for (int i = 0; i < 30; ++i) x.push_back(100 + ((i * 37) % 29) * 0.25);
+  for (int i = 0; i < 31; ++i) y.push_back(101 + ((i * 41) % 31) * 0.25);
+  const auto r = MannWhitney(x, y);
+  EXPECT_FALSE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 312.5);
+  EXPECT_NEAR(r.p, 0.028268253680416095, 1e-14);
+  // Moses rank k = floor(mn/2 - 1.96 sqrt(mn(m+n+1)/12)) = 329.
+  const auto hl = HodgesLehmannLogRatio(x, y, 0.95);
+  EXPECT_NEAR(hl.ratio, 1.0125, 1e-12);
+  EXPECT_NEAR(hl.lower, 1.0023529411764707, 1e-12);
+  EXPECT_NEAR(hl.upper, 1.0248138957816377, 1e-12);
+}
+
 TEST(StatsTest, BootstrapIsSeededAndBracketsTheEstimate) {
   const std::vector<double> x = {100, 101, 99, 102, 100.5, 98.7, 100.2, 101.3, 99.9, 100.1};
   std::vector<double> y;

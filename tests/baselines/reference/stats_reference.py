@@ -106,3 +106,13 @@ c = null_counts(4, 5); print("cdf(4,5,3) = %d/%d" % (sum(v for k, v in c.items()
 pv = [0.01, 0.04, 0.03, 0.20, 0.005]
 print("bh", ["%.17g" % a for a in bh(pv)])
 h = sum(1/i for i in range(1, 6)); print("by", ["%.17g" % min(1.0, a*h) for a in bh(pv)])
+
+# Large samples (n_b + n_c > 50): normal approximation for p and for the
+# Moses rank k = floor(mn/2 - z_{0.975} sqrt(mn(m+n+1)/12)).
+xl = [100 + ((i * 37) % 29) * 0.25 for i in range(30)]
+yl = [101 + ((i * 41) % 31) * 0.25 for i in range(31)]
+print("large normal U %s p %.17g" % normal_p(xl, yl))
+m, n = len(xl), len(yl)
+d = sorted(math.log(b) - math.log(a) for a in xl for b in yl)
+k = math.floor(m*n/2 - 1.959963984540054 * math.sqrt(m*n*(m+n+1)/12))
+print("large moses k", k, "hl %.17g lo %.17g hi %.17g" % (math.exp(median(d)), math.exp(d[k-1]), math.exp(d[m*n-k])))
