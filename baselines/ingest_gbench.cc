@@ -164,7 +164,10 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
     }
   }
   if (run.benchmarks.empty())
-    return Status::Error(src + ": no benchmark iteration rows (empty 'benchmarks' array or aggregates only)");
+    return Status::Error(src + ": no benchmark iteration rows (empty 'benchmarks' array, or aggregates only: "
+                         "run with --benchmark_repetitions=N and without --benchmark_report_aggregates_only)");
+  for (const auto& b : run.benchmarks)
+    if (b.status != BenchmarkStatus::kOk) run.status = "partial";
   for (const auto& c : undeclared)
     rep.warnings.push_back("counter '" + c + "' not imported: declare its direction with --counter " + c +
                            "=lower|higher");

@@ -152,6 +152,9 @@ static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::st
         out.measures.push_back(std::move(m));
       }
     }
+    for (const auto& other : run.benchmarks)
+      if (other.suite == out.suite && other.name == out.name && other.params == out.params)
+        return Status::Error(where_named + ": listed twice (same suite, name and params)");
     run.benchmarks.push_back(std::move(out));
   }
   return run;

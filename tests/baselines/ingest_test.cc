@@ -54,6 +54,7 @@ TEST(GbenchIngestTest, KeepsIterationRowsAndNormalisesTime) {
   const auto& broken = run->benchmarks[1];
   EXPECT_EQ(broken.status, BenchmarkStatus::kError);
   EXPECT_EQ(broken.message, "out of memory");
+  EXPECT_EQ(run->status, "partial");  // one benchmark errored
   ASSERT_EQ(report.warnings.size(), 1u);  // cache_misses has no declared direction
   EXPECT_NE(report.warnings[0].find("cache_misses"), std::string::npos);
 }
@@ -156,6 +157,9 @@ TEST(ResultJsonTest, BadInputGetsAClearError) {
                 .find("negative"),
             std::string::npos);
   EXPECT_NE(ResultError(head + R"({"name": "a"}]})").find("no measures"), std::string::npos);
+  EXPECT_NE(ResultError(head + R"({"name": "a", "status": "skipped"}, {"name": "a", "status": "skipped"}]})")
+                .find("listed twice"),
+            std::string::npos);
   EXPECT_NE(ResultError(head + R"({"name": "a", "status": "error", "message": "crash"}]})"), "x");
   EXPECT_EQ(ResultError(head + R"({"name": "a", "status": "error", "message": "crash"}]})"), "");
   EXPECT_NE(ResultError(R"({"format": "bitgate-result", "version": 1, "benc)").find("malformed JSON"),
