@@ -100,36 +100,41 @@ void I2_STile(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x
   const __m256i m3 = _mm256_set1_epi8(3);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w + r * cols / 4;
-    __m512i acc0[T], acc1[T];
-    for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm512_setzero_si512();
+    __m256i acc0[T], acc1[T];
+    for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm256_setzero_si256();
+    // 256 weights per step as two 32-byte halves (see TQ2_0Tile for why
+    // 256-bit operations); half h, plane g meets interleaved 64g + 32h.
     for (int64_t g = 0; g < full; g += 256) {
-      __m512i c[4];
-      DecodePlanes<true>(row + g / 4, c);
-      for (int t = 0; t < T; ++t) {
-        const int8_t* ab = a[t] + g;
-        acc0[t] = _mm512_dpbusd_epi32(acc0[t], c[0], _mm512_loadu_si512(ab));
-        acc1[t] = _mm512_dpbusd_epi32(acc1[t], c[1], _mm512_loadu_si512(ab + 64));
-        acc0[t] = _mm512_dpbusd_epi32(acc0[t], c[2], _mm512_loadu_si512(ab + 128));
-        acc1[t] = _mm512_dpbusd_epi32(acc1[t], c[3], _mm512_loadu_si512(ab + 192));
+      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + g / 4));
+      const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + g / 4 + 32));
+      for (int p = 0; p < 4; ++p) {
+        const int shift = 6 - 2 * p;
+        const __m256i c0 = _mm256_and_si256(shift ? _mm256_srli_epi16(v0, shift) : v0, m3);
+        const __m256i c1 = _mm256_and_si256(shift ? _mm256_srli_epi16(v1, shift) : v1, m3);
+        for (int t = 0; t < T; ++t) {
+          const int8_t* ab = a[t] + g + 64 * p;
+          acc0[t] = _mm256_dpbusd_epi32(acc0[t], c0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab)));
+          acc1[t] = _mm256_dpbusd_epi32(acc1[t], c1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab + 32)));
+        }
       }
     }
-    __m256i tail[T];
-    for (int t = 0; t < T; ++t) tail[t] = _mm256_setzero_si256();
-    if (full < cols) {  // one 128-block left: 256-bit, activations in natural order
+    if (full < cols) {  // one 128-block left, activations in natural order
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4));
-      for (int g = 0; g < 4; ++g) {
-        const __m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 6 - 2 * g), m3);
+      for (int p = 0; p < 4; ++p) {
+        const __m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 6 - 2 * p), m3);
         for (int t = 0; t < T; ++t) {
-          const auto* ab = reinterpret_cast<const __m256i*>(a[t] + full + 32 * g);
-          tail[t] = _mm256_dpbusd_epi32(tail[t], c, _mm256_loadu_si256(ab));
+          const auto* ab = reinterpret_cast<const __m256i*>(a[t] + full + 32 * p);
+          acc0[t] = _mm256_dpbusd_epi32(acc0[t], c, _mm256_loadu_si256(ab));
         }
       }
     }
     for (int t = 0; t < T; ++t) {
-      const int32_t isum = _mm512_reduce_add_epi32(_mm512_add_epi32(acc0[t], acc1[t])) +
-                           _mm512_reduce_add_epi32(_mm512_zextsi256_si512(tail[t]));
-      y[(t0 + t) * ldy + r] =
-          static_cast<float>(isum - x.row_sum(t0 + t)) / x.scale(t0 + t) * wscale;
+      const __m256i s = _mm256_add_epi32(acc0[t], acc1[t]);
+      __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+      const int32_t isum = _mm_cvtsi128_si32(h);
+      y[(t0 + t) * ldy + r] = static_cast<float>(isum - x.row_sum(t0 + t)) / x.scale(t0 + t) * wscale;
     }
   }
 }
