@@ -1,6 +1,7 @@
 // End-to-end tests of `bitgate baseline|compare|history`: the commands a
 // CI job runs, their output and their exit codes (docs/EXIT_CODES.md).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -174,6 +175,31 @@ TEST_F(CliTest, ErrorsExitWithTwoAndKeepTheStore) {
   EXPECT_EQ(Run("baseline").code, 2);
   r = Run("baseline list --db " + db_);
   EXPECT_NE(r.text.find("base1"), std::string::npos);  // still there
+}
+
+TEST_F(CliTest, LockedOrNewerStoreExitsTwoAndLosesNothing) {
+  const std::string base = WriteResult("base.json", "base1", 1.0);
+  ASSERT_EQ(Run("baseline import --format bitgate " + base + " --branch main --commit base1 --db " + db_).code, 0);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto r = Run("baseline import --format bitgate " + base + " --branch main --commit base2 --busy-timeout 100 --db " + db_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("database is locked"), std::string::npos) << r.text;
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  ASSERT_EQ(sqlite3_exec(other, "PRAGMA user_version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  r = Run("baseline list --db " + db_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("schema version 7, newer"), std::string::npos) << r.text;
+  // Nothing lost: the first run is still there once the version is restored.
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &other), SQLITE_OK);
+  sqlite3_exec(other, "PRAGMA user_version = 1", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  r = Run("baseline list --db " + db_);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.text.find("base1"), std::string::npos);
+  EXPECT_EQ(r.text.find("base2"), std::string::npos);
 }
 
 TEST_F(CliTest, EveryVerbHasHelp) {
