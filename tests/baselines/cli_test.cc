@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -96,6 +97,20 @@ TEST_F(CliTest, ImportCompareHistoryAndExitCodes) {
   EXPECT_EQ(r.code, 1) << r.text;
   EXPECT_NE(r.text.find("| bench3 | time ns (lower better) |"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("REGRESSION (confirmed)"), std::string::npos) << r.text;
+
+  // The job summary gets the same markdown appended.
+  const std::string summary = (dir_ / "summary.md").string();
+  ::setenv("GITHUB_STEP_SUMMARY", summary.c_str(), 1);
+  r = Run("compare --github-summary --format json --candidate-file " + (dir_ / "slow.json").string() +
+          " --merge-base base1 --db " + db_);
+  ::unsetenv("GITHUB_STEP_SUMMARY");
+  EXPECT_EQ(r.code, 1);
+  {
+    std::ifstream in(summary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text.rfind("<!-- bitgate:compare v1 -->", 0), 0u) << text;
+    EXPECT_NE(text.find("REGRESSION (confirmed)"), std::string::npos);
+  }
 
   // JSON output carries the raw p-values.
   r = Run("compare --format json --candidate-file " + (dir_ / "slow.json").string() + " --merge-base base1 --db " + db_);
