@@ -1,0 +1,375 @@
+#include "gates/gate_main.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "baselines/compare.h"
+#include "baselines/result_json.h"
+#include "baselines/store.h"
+#include "engine/synth.h"
+#include "gates/cli/store_cli.h"
+#include "kernels/format.h"
+#include "reports/comparison_report.h"
+#include "reports/gate_report.h"
+
+#ifndef BITGATE_VERSION
+#define BITGATE_VERSION "0"
+#endif
+#ifndef BITGATE_GIT_COMMIT
+#define BITGATE_GIT_COMMIT "unknown"
+#endif
+#ifndef BITGATE_BUILD_TYPE
+#define BITGATE_BUILD_TYPE ""
+#endif
+
+namespace bitgate::gates {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+// First line of a shell command's output ("" on failure): git metadata
+// defaults only, never anything a verdict depends on.
+std::string FirstLineOf(const char* command) {
+  std::FILE* p = popen(command, "r");
+  if (!p) return "";
+  char buf[512] = {};
+  std::string line = std::fgets(buf, sizeof buf, p) ? buf : "";
+  pclose(p);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::Error("cannot write " + path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+std::string CompilerName() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("gcc ") + __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
+std::string JoinArgs(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s.push_back(' ');
+    const std::string a = argv[i];
+    // Quote what a shell would split or expand, so the line can be pasted.
+    if (a.find_first_of(" \t'\"$*?|&;<>()[]\\") != std::string::npos) {
+      s += "'";
+      for (char c : a) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      s += "'";
+    } else {
+      s += a;
+    }
+  }
+  return s;
+}
+
+Result<GateOptions> ParseCommon(const char* gate, const po::variables_map& vm, int argc, char** argv) {
+  GateOptions o;
+  o.gate = gate;
+  o.db = vm["db"].as<std::string>();
+  o.branch = vm.count("branch") ? vm["branch"].as<std::string>() : "";
+  if (o.branch.empty()) o.branch = FirstLineOf("git rev-parse --abbrev-ref HEAD 2>/dev/null");
+  if (o.branch.empty() || o.branch == "HEAD") o.branch = "local";
+  o.commit = vm.count("commit") ? vm["commit"].as<std::string>() : "";
+  if (o.commit.empty()) o.commit = FirstLineOf("git rev-parse HEAD 2>/dev/null");
+  if (o.commit.empty()) o.commit = "unknown";
+  o.merge_base = vm.count("merge-base") ? vm["merge-base"].as<std::string>() : o.commit;
+  o.baseline_branch = vm["baseline-branch"].as<std::string>();
+  o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "bitgate-out/" + std::string(gate);
+  o.model = vm.count("model") ? vm["model"].as<std::string>() : "";
+  o.preset = vm["preset"].as<std::string>();
+  if (!engine::FindSynthPreset(o.preset))
+    return Status::Error("unknown --preset '" + o.preset + "' (tiny, small or 2b)");
+  o.strict = vm.count("strict") > 0;
+  o.seed = vm["seed"].as<uint64_t>();
+  auto delta = cli::ParseFraction(vm["delta"].as<std::string>(), "--delta");
+  if (!delta.ok()) return delta.status();
+  o.verdict.delta = *delta;
+  o.verdict.alpha = vm["alpha"].as<double>();
+  if (!(o.verdict.alpha > 0 && o.verdict.alpha < 1)) return Status::Error("--alpha must lie between 0 and 1");
+  o.verdict.min_samples = vm["min-samples"].as<int>();
+  o.command_line = JoinArgs(argc, argv);
+  return o;
+}
+
+// The verdict and everything needed to render it, whatever happened.
+struct Finish {
+  int exit_code = 0;
+  reports::GateOutcome outcome;
+  baselines::ComparisonReport report;
+};
+
+}  // namespace
+
+int MostSevereExit(int a, int b) {
+  // Rank of each code: 2 > 4 > 1 > 3 > 0 (docs/EXIT_CODES.md).
+  auto rank = [](int c) {
+    switch (c) {
+      case 2: return 4;
+      case 4: return 3;
+      case 1: return 2;
+      case 3: return 1;
+      case 0: return 0;
+      default: return 5;  // a signal or unknown code: worse than anything known
+    }
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+Result<std::string> EnsureSyntheticModel(const std::string& db_path, const std::string& preset_name) {
+  auto preset = engine::FindSynthPreset(preset_name);
+  if (!preset) return Status::Error("unknown preset '" + preset_name + "' (tiny, small or 2b)");
+  fs::path dir = fs::path(db_path).parent_path();
+  if (dir.empty()) dir = ".";
+  dir /= "models";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::Error("cannot create " + dir.string() + ": " + ec.message());
+  const std::string path = (dir / (preset_name + "-i2_s-seed1.gguf")).string();
+  if (fs::exists(path, ec)) return path;
+  std::fprintf(stderr, "bitgate: synthesizing the %s model (i2_s, seed 1) into %s\n", preset_name.c_str(),
+               path.c_str());
+  engine::SynthOptions so;
+  so.preset = *preset;
+  so.format = kernels::Format::kI2_S;
+  so.seed = 1;
+  Status s = engine::SynthesizeModel(so, path);
+  if (!s.ok()) return s.WithContext("synthesizing " + path);
+  return path;
+}
+
+Result<std::string> GateContext::ModelPath() {
+  if (model_path_) return *model_path_;
+  if (!options.model.empty()) {
+    if (!fs::exists(options.model)) return Status::Error("--model " + options.model + ": no such file");
+    model_path_ = options.model;
+    return *model_path_;
+  }
+  auto path = EnsureSyntheticModel(options.db, options.preset);
+  if (!path.ok()) return path.status();
+  model_path_ = *path;
+  return *model_path_;
+}
+
+namespace {
+
+// Stores the run(s), judges, saves verdicts and the outcome. Errors are
+// returned (exit 2); the caller still writes the reports.
+Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
+  auto store = cli::OpenStore(o.db, 5000);
+  if (!store.ok()) return store.status();
+  baselines::RunRecord& run = out.run;
+  baselines::BaselineRequest request;
+  request.branch = o.baseline_branch;
+  if (out.ab_baseline) {
+    baselines::RunRecord& base = *out.ab_baseline;
+    // Measured in this job on this machine from the merge base's build.
+    base.gate = run.gate;
+    base.suite = run.suite;
+    base.machine = run.machine;
+    base.tool_version = run.tool_version;
+    base.source_format = "bitgate";
+    base.started_at = run.started_at;
+    base.ended_at = run.ended_at;
+    const bool known_base = !o.merge_base.empty() && o.merge_base != o.commit;
+    base.branch = known_base ? o.baseline_branch : o.branch + "@ab";
+    base.commit = known_base ? o.merge_base : "ab-baseline";
+    base.merge_base = base.commit;
+    auto id = (*store)->ImportRun(base);
+    if (!id.ok()) return id.status().WithContext("storing the A/B baseline run");
+    base.id = *id;
+    request.run_id = *id;
+  }
+  auto id = (*store)->ImportRun(run);
+  if (!id.ok()) return id.status().WithContext("storing the run");
+  run.id = *id;
+  f.outcome.run_id = *id;
+  auto report = baselines::CompareWithBaseline(**store, run, request, o.verdict);
+  if (!report.ok()) return report.status().WithContext("comparing with the baseline");
+  f.report = std::move(*report);
+  if (out.ab_baseline) {
+    f.report.baseline.note = "A/B: baseline build measured interleaved in the same job (run " +
+                             std::to_string(out.ab_baseline->id) + ")";
+    f.outcome.baseline_source = "ab";
+  } else {
+    f.outcome.baseline_source = baselines::BaselineSourceName(f.report.baseline.source);
+  }
+  f.outcome.baseline_run_ids = f.report.baseline.run_ids;
+  f.outcome.baseline_note = f.report.baseline.note;
+  Status s = (*store)->SaveVerdicts(run.id, f.report.baseline.run_ids, run, f.report.rows);
+  if (!s.ok()) return s.WithContext("saving verdicts");
+  f.exit_code = baselines::ComparisonExitCode(f.report, o.strict);
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunGateMain(const char* gate, int argc, char** argv, const po::options_description& extra,
+                const GateBody& body) {
+  const std::string prog = std::string("bitgate-") + gate;
+  auto fail = [&](const std::string& msg) {
+    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), msg.c_str());
+    return cli::kExitError;
+  };
+  po::options_description common("common gate options");
+  common.add_options()
+      ("db", po::value<std::string>()->default_value(baselines::kDefaultDbPath), "baseline store (SQLite)")
+      ("branch", po::value<std::string>(), "branch of the code under test (default: git's current branch)")
+      ("commit", po::value<std::string>(), "commit under test (default: git HEAD)")
+      ("merge-base", po::value<std::string>(), "merge base with the baseline branch (default: the commit)")
+      ("baseline-branch", po::value<std::string>()->default_value("main"), "branch baselines come from")
+      ("out", po::value<std::string>(), "output directory (default: bitgate-out/<gate>)")
+      ("model", po::value<std::string>(), "GGUF model (default: a synthetic model cached beside --db)")
+      ("preset", po::value<std::string>()->default_value("tiny"), "synthetic model preset: tiny, small or 2b")
+      ("strict", "exit 3 when no verdict can be reached (no baseline, machine mismatch, INCONCLUSIVE)")
+      // 5%, not compare's 3%: gates usually run on shared CI runners
+      // (verdicts.md: 3% quiet machine, 5% shared CI).
+      ("delta", po::value<std::string>()->default_value("5%"), "practical threshold")
+      ("alpha", po::value<double>()->default_value(0.05), "significance level on q-values")
+      ("min-samples", po::value<int>()->default_value(5), "samples per side below which a row is INCONCLUSIVE")
+      ("seed", po::value<uint64_t>()->default_value(1), "seed of the gate's own randomness")
+      ("help,h", "show this help");
+  po::options_description all;
+  all.add(common).add(extra);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, all), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: " << prog << " [options]\n"
+                << "  Runs the " << gate << " gate, stores its samples, judges them against the baseline and\n"
+                << "  writes results.json, report.md, report.json, junit.xml and gate.json under --out.\n"
+                << "  Exit: 0 pass, 1 regression, 2 error, 3 undecided with --strict, 4 correctness failure.\n\n"
+                << all << "\n";
+      return cli::kExitPass;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return fail(std::string(e.what()) + " (see " + prog + " --help)");
+  }
+  auto parsed = ParseCommon(gate, vm, argc, argv);
+  if (!parsed.ok()) return fail(parsed.status().message());
+  const GateOptions& o = *parsed;
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return fail("cannot create --out " + o.out_dir + ": " + ec.message());
+
+  GateContext ctx(o, vm);
+  GateOutput& out = ctx.output;
+  out.run.gate = gate;
+  out.run.suite = gate;
+  out.run.started_at = baselines::NowUtc();
+  Finish f;
+  f.outcome.gate = gate;
+  f.outcome.command_line = o.command_line;
+  f.outcome.delta = o.verdict.delta;
+  f.outcome.alpha = o.verdict.alpha;
+  f.outcome.seed = o.verdict.seed;
+  Status body_status;
+  try {
+    body_status = body(ctx);
+  } catch (const std::exception& e) {
+    body_status = Status::Error(std::string("unexpected exception: ") + e.what());
+  }
+
+  baselines::RunRecord& run = out.run;
+  run.ended_at = baselines::NowUtc();
+  run.branch = o.branch;
+  run.commit = o.commit;
+  run.merge_base = o.merge_base;
+  run.tool_version = std::string(BITGATE_VERSION) + "+" + BITGATE_GIT_COMMIT;
+  run.source_format = "bitgate";
+  run.machine = cli::LiveMachine();
+  run.machine.compiler = CompilerName();
+  run.machine.build_type = BITGATE_BUILD_TYPE;
+  for (auto& b : run.benchmarks)
+    if (b.suite.empty()) b.suite = run.suite;
+  if (out.ab_baseline)
+    for (auto& b : out.ab_baseline->benchmarks)
+      if (b.suite.empty()) b.suite = run.suite;
+  if (!out.correctness_failures.empty()) run.status = "failed";
+
+  int code = cli::kExitPass;
+  if (!body_status.ok()) {
+    f.outcome.error = body_status.message();
+    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), body_status.message().c_str());
+    code = cli::kExitError;
+    run.status = "failed";
+  }
+  f.report.candidate = run;
+  // A failed body still stores what it measured (status "failed": never a
+  // baseline), so the ledger can show it; an empty run is not stored.
+  if (!run.benchmarks.empty() || out.ab_baseline) {
+    Status s = StoreAndCompare(o, out, f);
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), s.message().c_str());
+      if (f.outcome.error.empty()) f.outcome.error = s.message();
+      code = cli::kExitError;
+    } else {
+      code = MostSevereExit(code, f.exit_code);
+    }
+  } else if (body_status.ok()) {
+    f.report.candidate = run;
+    if (o.strict) code = MostSevereExit(code, cli::kExitUndecided);
+  }
+  if (!out.correctness_failures.empty()) code = MostSevereExit(code, kExitCorrectness);
+  for (const auto& slo : out.slos)
+    if (!slo.skipped && !slo.passed) code = MostSevereExit(code, cli::kExitRegression);
+
+  f.outcome.exit_code = code;
+  f.outcome.correctness_failures = out.correctness_failures;
+  f.outcome.slos = out.slos;
+  f.outcome.artifacts = out.artifacts;
+  f.outcome.notes = out.notes;
+
+  // Outcome into the store beside the run, then the files; every file is
+  // written whatever the code.
+  if (f.outcome.run_id) {
+    auto store = cli::OpenStore(o.db, 5000);
+    Status s = store.ok() ? reports::SaveGateOutcome(**store, f.outcome) : store.status();
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s: error: storing the outcome: %s\n", prog.c_str(), s.message().c_str());
+      code = MostSevereExit(code, cli::kExitError);
+      f.outcome.exit_code = code;
+    }
+  }
+  const fs::path dir(o.out_dir);
+  const std::pair<std::string, std::string> files[] = {
+      {"results.json", baselines::WriteResultJson(run)},
+      {"report.md", reports::GateMarkdown(f.outcome, f.report)},
+      {"report.json", reports::ComparisonJson(f.report)},
+      {"junit.xml", reports::ComparisonJunit(f.report)},
+      {"gate.json", reports::GateOutcomeJson(f.outcome)},
+  };
+  for (const auto& [name, text] : files) {
+    Status s = WriteFile((dir / name).string(), text);
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), s.message().c_str());
+      code = MostSevereExit(code, cli::kExitError);
+    }
+  }
+  std::fprintf(stderr, "%s: exit %d; %s (run %lld, %zu benchmarks, %zu samples)\n", prog.c_str(), code,
+               reports::SummaryLine(f.report).c_str(), static_cast<long long>(run.id), run.benchmarks.size(),
+               run.SampleCount());
+  return code;
+}
+
+}  // namespace bitgate::gates

@@ -1,0 +1,123 @@
+#include "reports/gate_outcome.h"
+
+#include <nlohmann/json.hpp>
+
+namespace bitgate::reports {
+
+using nlohmann::json;
+
+namespace {
+
+json SloJson(const SloResult& s) {
+  return json{{"name", s.name},     {"unit", s.unit},     {"value", s.value},     {"target", s.target},
+              {"op", s.op},         {"source", s.source}, {"skipped", s.skipped}, {"passed", s.passed},
+              {"note", s.note}};
+}
+
+}  // namespace
+
+std::string GateOutcomeJson(const GateOutcome& o) {
+  json slos = json::array();
+  for (const auto& s : o.slos) slos.push_back(SloJson(s));
+  const json j{{"format", "bitgate-gate-outcome"},
+               {"version", 1},
+               {"gate", o.gate},
+               {"exit_code", o.exit_code},
+               {"run_id", o.run_id},
+               {"baseline_run_ids", o.baseline_run_ids},
+               {"baseline_source", o.baseline_source},
+               {"baseline_note", o.baseline_note},
+               {"error", o.error},
+               {"correctness_failures", o.correctness_failures},
+               {"slos", slos},
+               {"artifacts", o.artifacts},
+               {"notes", o.notes},
+               {"command_line", o.command_line},
+               {"delta", o.delta},
+               {"alpha", o.alpha},
+               {"seed", o.seed}};
+  return j.dump(2) + "\n";
+}
+
+Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view source) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return Status::Error(std::string(source) + ": not a JSON object");
+  if (j.value("format", "") != "bitgate-gate-outcome")
+    return Status::Error(std::string(source) + ": format is not \"bitgate-gate-outcome\"");
+  try {
+    GateOutcome o;
+    o.gate = j.at("gate").get<std::string>();
+    o.exit_code = j.at("exit_code").get<int>();
+    o.run_id = j.value("run_id", int64_t{0});
+    o.baseline_run_ids = j.value("baseline_run_ids", std::vector<int64_t>{});
+    o.baseline_source = j.value("baseline_source", "");
+    o.baseline_note = j.value("baseline_note", "");
+    o.error = j.value("error", "");
+    o.correctness_failures = j.value("correctness_failures", std::vector<std::string>{});
+    o.artifacts = j.value("artifacts", std::vector<std::string>{});
+    o.notes = j.value("notes", std::vector<std::string>{});
+    o.command_line = j.value("command_line", "");
+    o.delta = j.value("delta", 0.05);
+    o.alpha = j.value("alpha", 0.05);
+    o.seed = j.value("seed", uint64_t{20240601});
+    for (const auto& s : j.value("slos", json::array())) {
+      SloResult r;
+      r.name = s.at("name").get<std::string>();
+      r.unit = s.value("unit", "");
+      r.value = s.value("value", 0.0);
+      r.target = s.value("target", 0.0);
+      r.op = s.value("op", "<=");
+      r.source = s.value("source", "");
+      r.skipped = s.value("skipped", false);
+      r.passed = s.value("passed", false);
+      r.note = s.value("note", "");
+      o.slos.push_back(std::move(r));
+    }
+    return o;
+  } catch (const json::exception& e) {
+    return Status::Error(std::string(source) + ": " + e.what());
+  }
+}
+
+Status EnsureGateOutcomeTable(baselines::Store& store) {
+  // Keyed by the run; deleted with it (foreign keys are on in Database).
+  return store.db().Exec(
+      "CREATE TABLE IF NOT EXISTS gate_outcome ("
+      " run_id INTEGER PRIMARY KEY REFERENCES run(id) ON DELETE CASCADE,"
+      " gate TEXT NOT NULL,"
+      " exit_code INTEGER NOT NULL,"
+      " outcome_json TEXT NOT NULL)");
+}
+
+Status SaveGateOutcome(baselines::Store& store, const GateOutcome& outcome) {
+  if (outcome.run_id <= 0) return Status::Error("gate outcome of '" + outcome.gate + "' has no stored run");
+  Status s = EnsureGateOutcomeTable(store);
+  if (!s.ok()) return s.WithContext("creating table gate_outcome");
+  auto txn = baselines::Transaction::Begin(store.db());
+  if (!txn.ok()) return txn.status().WithContext("storing the gate outcome");
+  auto ins = store.db().Prepare(
+      "INSERT OR REPLACE INTO gate_outcome(run_id, gate, exit_code, outcome_json) VALUES (?,?,?,?)");
+  if (!ins.ok()) return ins.status();
+  ins->Bind(1, outcome.run_id).Bind(2, outcome.gate).Bind(3, int64_t{outcome.exit_code});
+  const std::string text = GateOutcomeJson(outcome);
+  ins->Bind(4, std::string_view(text));
+  s = ins->Run();
+  if (!s.ok()) return s.WithContext("storing the gate outcome of run " + std::to_string(outcome.run_id));
+  return (*txn)->Commit();
+}
+
+Result<GateOutcome> LoadGateOutcome(baselines::Store& store, int64_t run_id) {
+  Status s = EnsureGateOutcomeTable(store);
+  if (!s.ok()) return s;
+  auto sel = store.db().Prepare("SELECT outcome_json FROM gate_outcome WHERE run_id = ?");
+  if (!sel.ok()) return sel.status();
+  sel->Bind(1, run_id);
+  auto row = sel->Step();
+  if (!row.ok()) return row.status();
+  if (!*row)
+    return Status::Error("run " + std::to_string(run_id) + " has no gate outcome in " + store.db().path());
+  return ParseGateOutcome(sel->Text(0), "gate_outcome of run " + std::to_string(run_id));
+}
+
+}  // namespace bitgate::reports

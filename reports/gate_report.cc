@@ -1,0 +1,48 @@
+#include "reports/gate_report.h"
+
+#include <sstream>
+
+#include "reports/comparison_report.h"
+#include "reports/format.h"
+
+namespace bitgate::reports {
+
+std::string SloStatus(const SloResult& slo) {
+  if (slo.skipped) return "skipped";
+  return slo.passed ? "PASS" : "FAIL";
+}
+
+std::string SloTableMarkdown(const std::vector<SloResult>& slos) {
+  if (slos.empty()) return "";
+  std::ostringstream out;
+  out << "| SLO | value | target | status | source |\n|---|---|---|---|---|\n";
+  for (const auto& s : slos) {
+    out << "| " << s.name << " | " << (s.skipped ? "-" : FormatValue(s.value, s.unit)) << " | " << s.op << " "
+        << FormatValue(s.target, s.unit) << " | " << SloStatus(s) << " | " << s.source
+        << (s.note.empty() ? "" : " (" + s.note + ")") << " |\n";
+  }
+  return out.str();
+}
+
+std::string GateMarkdown(const GateOutcome& outcome, const baselines::ComparisonReport& report) {
+  std::ostringstream out;
+  out << "## bitgate-" << outcome.gate << ": exit " << outcome.exit_code << "\n\n";
+  if (!outcome.error.empty()) out << "**error:** " << outcome.error << "\n\n";
+  if (!outcome.correctness_failures.empty()) {
+    out << "### Correctness failures\n\n";
+    for (const auto& f : outcome.correctness_failures) out << "- " << f << "\n";
+    out << "\n";
+  }
+  const std::string slo = SloTableMarkdown(outcome.slos);
+  if (!slo.empty()) out << "### SLOs\n\n" << slo << "\n";
+  for (const auto& n : outcome.notes) out << "> " << n << "\n";
+  if (!outcome.notes.empty()) out << "\n";
+  out << ComparisonMarkdown(report);
+  if (!outcome.artifacts.empty()) {
+    out << "\nartifacts:\n";
+    for (const auto& a : outcome.artifacts) out << "- `" << a << "`\n";
+  }
+  return out.str();
+}
+
+}  // namespace bitgate::reports
