@@ -41,6 +41,8 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
   std::vector<double> medians;
   for (const auto& p : *points) {
     if (p.fingerprint != report.fingerprint) continue;
+    report.direction = p.direction;
+    report.unit = p.unit;
     HistoryEntry e;
     e.run_id = p.run_id;
     e.commit = p.commit;
@@ -61,6 +63,7 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
     step.before = cp.before;
     step.after = cp.after;
     step.ratio = cp.ratio;
+    step.worse = report.direction == Direction::kLowerIsBetter ? cp.ratio > 1.0 : cp.ratio < 1.0;
     report.steps.push_back(std::move(step));
   }
   // Creep is judged within the current level: after the last step, or after

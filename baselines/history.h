@@ -25,11 +25,14 @@ struct HistoryStep {
   size_t index = 0;   // into entries
   std::string commit; // the first commit at the new level
   std::string previous_commit;
-  double before = 0, after = 0, ratio = 1;
+  double before = 0, after = 0, ratio = 1;  // ratio = after / before
+  bool worse = false;  // by the measure's declared direction
 };
 
 struct HistoryReport {
   std::string benchmark, measure, branch, fingerprint;
+  Direction direction = Direction::kLowerIsBetter;
+  std::string unit;
   std::vector<std::string> notes;
   std::vector<HistoryEntry> entries;
   std::vector<HistoryStep> steps;

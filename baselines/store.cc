@@ -681,7 +681,7 @@ Status Store::SaveVerdicts(int64_t candidate_run_id, const std::vector<int64_t>&
 Result<std::vector<HistoryPoint>> Store::History(const std::string& benchmark, const std::string& measure,
                                                  const std::string& branch) {
   auto sel = db_->Prepare(
-      "SELECT r.id, r.commit_sha, r.started_at, m.fingerprint, s.value FROM sample s "
+      "SELECT r.id, r.commit_sha, r.started_at, m.fingerprint, s.value, ms.direction, ms.unit FROM sample s "
       "JOIN run r ON r.id = s.run_id JOIN branch br ON br.id = r.branch_id "
       "JOIN machine m ON m.id = r.machine_id JOIN benchmark b ON b.id = s.benchmark_id "
       "JOIN measure ms ON ms.id = s.measure_id "
@@ -697,7 +697,8 @@ Result<std::vector<HistoryPoint>> Store::History(const std::string& benchmark, c
     if (!*r) break;
     const int64_t run_id = sel->Int(0);
     if (out.empty() || out.back().run_id != run_id)
-      out.push_back(HistoryPoint{run_id, sel->Text(1), sel->Text(2), sel->Text(3), {}});
+      out.push_back(HistoryPoint{run_id, sel->Text(1), sel->Text(2), sel->Text(3),
+                                 ParseDirection(sel->Text(5)), sel->Text(6), {}});
     out.back().samples.push_back(sel->Real(4));
   }
   return out;

@@ -42,6 +42,8 @@ struct Annotation {
 struct HistoryPoint {
   int64_t run_id = 0;
   std::string commit, started_at, fingerprint;
+  Direction direction = Direction::kLowerIsBetter;
+  std::string unit;
   std::vector<double> samples;
 };
 

@@ -9,20 +9,21 @@
 
 namespace bitgate::reports {
 
-std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string& unit) {
+std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string& unit_override) {
+  const std::string unit = unit_override.empty() ? h.unit : unit_override;
   std::ostringstream out;
-  out << "### history: " << h.benchmark << " " << h.measure << " on " << h.branch << " (machine " << h.fingerprint
-      << ")\n\n";
+  out << "### history: " << h.benchmark << " " << h.measure << " (" << baselines::DirectionName(h.direction)
+      << " better) on " << h.branch << " (machine " << h.fingerprint << ")\n\n";
   for (const auto& note : h.notes) out << "> " << note << "\n";
   if (!h.notes.empty()) out << "\n";
   if (h.steps.empty()) {
     out << "No change point (" << h.entries.size() << " runs).\n\n";
   } else {
-    out << "| step at commit | previous commit | before -> after | ratio |\n|---|---|---|---|\n";
+    out << "| step at commit | previous commit | before -> after | ratio | |\n|---|---|---|---|---|\n";
     for (const auto& s : h.steps)
       out << "| " << s.commit.substr(0, 12) << " | " << s.previous_commit.substr(0, 12) << " | "
           << FormatValue(s.before, unit) << " -> " << FormatValue(s.after, unit) << " | " << FormatRatio(s.ratio)
-          << " |\n";
+          << " | " << (s.worse ? "worse" : "better") << " |\n";
     out << "\n";
   }
   if (std::fabs(h.last_robust_z) > 3.5) {
@@ -54,8 +55,9 @@ std::string HistoryJson(const baselines::HistoryReport& h) {
                        {"median", e.median}, {"cv", e.cv}, {"annotated", e.annotated}});
   for (const auto& s : h.steps)
     steps.push_back({{"index", s.index}, {"commit", s.commit}, {"previous_commit", s.previous_commit},
-                     {"before", s.before}, {"after", s.after}, {"ratio", s.ratio}});
+                     {"before", s.before}, {"after", s.after}, {"ratio", s.ratio}, {"worse", s.worse}});
   json doc = {{"format", "bitgate-history"}, {"version", 1}, {"benchmark", h.benchmark}, {"measure", h.measure},
+              {"unit", h.unit}, {"direction", baselines::DirectionName(h.direction)},
               {"branch", h.branch}, {"machine", h.fingerprint}, {"notes", h.notes}, {"change_points", steps},
               {"last_robust_z", h.last_robust_z}, {"runs", entries}};
   return doc.dump(2) + "\n";

@@ -8,7 +8,8 @@
 
 namespace bitgate::reports {
 
-std::string HistoryMarkdown(const baselines::HistoryReport& history, const std::string& unit);
+// Values shown in `unit` when given, else in the measure's stored unit.
+std::string HistoryMarkdown(const baselines::HistoryReport& history, const std::string& unit = "");
 std::string HistoryJson(const baselines::HistoryReport& history);
 
 }  // namespace bitgate::reports

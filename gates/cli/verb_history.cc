@@ -20,7 +20,7 @@ int Run(int argc, char** argv) {
   desc.add_options()
       ("benchmark", po::value<std::string>()->required(), "benchmark name, \"name [params]\" or suite/name")
       ("measure", po::value<std::string>()->default_value("real_time"), "measure name")
-      ("unit", po::value<std::string>()->default_value("ns"), "unit for display")
+      ("unit", po::value<std::string>(), "display values in this unit (default: the measure's)")
       ("branch", po::value<std::string>()->default_value("main"), "branch")
       ("machine", po::value<std::string>(), "machine fingerprint (default: the one with most runs)")
       ("min-segment", po::value<int>()->default_value(3), "runs per level at least")
@@ -60,7 +60,7 @@ int Run(int argc, char** argv) {
                                          vm["branch"].as<std::string>(), machine, options);
   if (!history.ok()) return Fail(kVerb, history.status().message());
   const std::string text = format == "json" ? reports::HistoryJson(*history)
-                                            : reports::HistoryMarkdown(*history, vm["unit"].as<std::string>());
+                                            : reports::HistoryMarkdown(*history, vm.count("unit") ? vm["unit"].as<std::string>() : "");
   std::fwrite(text.data(), 1, text.size(), stdout);
   return kExitPass;
 }
