@@ -55,15 +55,51 @@ double PooledBimodality(const std::vector<double>& log_b, const std::vector<doub
   return pooled.size() >= 10 ? BimodalityCoefficient(pooled) : 0.0;
 }
 
+// Mode switching: split the pooled log samples at their largest gap; when
+// that gap exceeds 3 within-cluster standard deviations and each side has
+// points in both clusters, the two sides sample the same two modes (in
+// different proportions) rather than one level each. A real shift puts each
+// side in its own cluster (spikes are already dropped).
+bool SidesShareTwoModes(const std::vector<double>& log_b, const std::vector<double>& log_c) {
+  std::vector<std::pair<double, int>> pooled;
+  for (double v : log_b) pooled.emplace_back(v, 0);
+  for (double v : log_c) pooled.emplace_back(v, 1);
+  const size_t n = pooled.size();
+  if (n < 8) return false;
+  std::sort(pooled.begin(), pooled.end());
+  size_t split = 0;
+  double gap = -1;
+  for (size_t i = 2; i + 1 < n; ++i) {  // at least 2 points per cluster
+    const double g = pooled[i].first - pooled[i - 1].first;
+    if (g > gap) {
+      gap = g;
+      split = i;
+    }
+  }
+  double ss = 0;
+  for (auto [lo, hi] : {std::pair<size_t, size_t>{0, split}, std::pair<size_t, size_t>{split, n}}) {
+    double mean = 0;
+    for (size_t i = lo; i < hi; ++i) mean += pooled[i].first;
+    mean /= static_cast<double>(hi - lo);
+    for (size_t i = lo; i < hi; ++i) ss += (pooled[i].first - mean) * (pooled[i].first - mean);
+  }
+  const double within = std::sqrt(ss / static_cast<double>(n - 2));
+  if (!(gap > 3.0 * within)) return false;
+  int count[2][2] = {{0, 0}, {0, 0}};  // [side][cluster]
+  for (size_t i = 0; i < n; ++i) ++count[pooled[i].second][i < split ? 0 : 1];
+  return count[0][0] >= 2 && count[0][1] >= 2 && count[1][0] >= 2 && count[1][1] >= 2;
+}
+
 // Bimodal when both sides' coefficients exceed 5/9 (each side holds two
 // modes, in proportions that may differ: the median can jump between them
 // without any code change), or when the pooled coefficient and one side's
 // do. A single coefficient over 10 samples flags about 1% of unimodal
 // log-normal samples (simulated); requiring two keeps false flags rare.
-bool LooksBimodal(double pooled, const std::vector<double>& log_b, const std::vector<double>& log_c) {
+bool LooksBimodal(double pooled, const std::vector<double>& log_b, const std::vector<double>& log_c,
+                  const std::vector<double>& raw_log_b, const std::vector<double>& raw_log_c) {
   const bool b = BimodalityCoefficient(log_b) > kBimodalityThreshold;
   const bool c = BimodalityCoefficient(log_c) > kBimodalityThreshold;
-  return (b && c) || (pooled > kBimodalityThreshold && (b || c));
+  return (b && c) || (pooled > kBimodalityThreshold && (b || c)) || SidesShareTwoModes(raw_log_b, raw_log_c);
 }
 
 // The INCONCLUSIVE rows of the first line of the rules table; kNone when
@@ -155,7 +191,7 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
   const auto& worse_ref = lower_better ? tc : tb;
   const auto log_b = Logs(tb), log_c = Logs(tc);
   row.bimodality = PooledBimodality(log_b, log_c);
-  row.bimodal = LooksBimodal(row.bimodality, log_b, log_c);
+  row.bimodal = LooksBimodal(row.bimodality, log_b, log_c, Logs(b), Logs(c));
   const double sigma = std::sqrt(0.5 * (std::pow(SigmaLog(log_b), 2) + std::pow(SigmaLog(log_c), 2)));
   row.mde = MinimumDetectableEffect(sigma, std::min(row.n_baseline, row.n_candidate), row.alpha,
                                     config.power);
