@@ -115,6 +115,23 @@ TEST(VerdictTest, BimodalSamplesAreInconclusive) {
   EXPECT_EQ(row.reason, Reason::kBimodal) << row.bimodality;
 }
 
+TEST(VerdictTest, ModeSwitchingIsInconclusive) {
+  // The baseline has 2 of 10 repetitions in a 10% slower mode (few enough
+  // to pass for spikes), the candidate 7 of 10: the same two modes in other
+  // proportions, not one slower level.
+  std::vector<double> base, cand;
+  for (int i = 0; i < 10; ++i) base.push_back((i < 8 ? 100.0 : 110.0) * (1 + 0.001 * std::sin(i)));
+  for (int i = 0; i < 10; ++i) cand.push_back((i < 3 ? 100.0 : 110.0) * (1 + 0.001 * std::cos(i)));
+  const auto row = Judge(Input(base, cand));
+  EXPECT_EQ(row.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(row.reason, Reason::kBimodal);
+  // A real 10% shift with one spike per side is not mistaken for it.
+  auto shifted_base = Around(100, 0.003, 10), shifted_cand = Around(110, 0.003, 10, 0.4);
+  shifted_base[4] = 111.0;
+  shifted_cand[6] = 125.0;
+  EXPECT_EQ(Judge(Input(shifted_base, shifted_cand)).verdict, Verdict::kRegression);
+}
+
 TEST(VerdictTest, CorrectionAcrossRows) {
   // Ten rows: one with a real 10% shift, nine unchanged. q >= p for every
   // row, and BY is at least as strict as BH.
