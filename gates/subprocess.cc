@@ -1,0 +1,147 @@
+#include "gates/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace bitgate::gates {
+
+std::string ProcessResult::Describe() const {
+  if (!started) return "could not start (exit " + std::to_string(exit_code) + ")";
+  char buf[96];
+  if (timed_out) {
+    std::snprintf(buf, sizeof buf, "timeout after %.0f s", seconds);
+    return buf;
+  }
+  if (signal) return "signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+  return "exit " + std::to_string(exit_code);
+}
+
+namespace {
+
+int OpenForWrite(const std::string& path) {
+  return open(path.empty() ? "/dev/null" : path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+}  // namespace
+
+Result<ProcessResult> RunProcess(const ProcessOptions& options) {
+  if (options.argv.empty()) return Status::Error("RunProcess: empty argv");
+  const int out_fd = OpenForWrite(options.output_file);
+  if (out_fd < 0) return Status::Error("cannot open " + options.output_file + ": " + std::strerror(errno));
+  int stdout_fd = out_fd;
+  if (!options.stdout_file.empty()) {
+    stdout_fd = OpenForWrite(options.stdout_file);
+    if (stdout_fd < 0) {
+      close(out_fd);
+      return Status::Error("cannot open " + options.stdout_file + ": " + std::strerror(errno));
+    }
+  }
+  // Everything exec needs is built before fork: the child only calls
+  // async-signal-safe functions.
+  std::vector<char*> argv;
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(out_fd);
+    if (stdout_fd != out_fd) close(stdout_fd);
+    return Status::Error(std::string("fork failed: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Own process group, so a timeout kills the child's children too.
+    setpgid(0, 0);
+    dup2(stdout_fd, STDOUT_FILENO);
+    dup2(out_fd, STDERR_FILENO);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    for (const auto& [key, value] : options.env) {
+      if (value) setenv(key.c_str(), value->c_str(), 1);
+      else unsetenv(key.c_str());
+    }
+    execvp(argv[0], argv.data());
+    const std::string msg = std::string("exec ") + argv[0] + ": " + std::strerror(errno) + "\n";
+    (void)!write(STDERR_FILENO, msg.data(), msg.size());
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also from the parent: no race with the kill below
+  close(out_fd);
+  if (stdout_fd != out_fd) close(stdout_fd);
+
+  ProcessResult r;
+  r.started = true;
+  int status = 0;
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  double next_tick = 1.0, term_sent_at = -1;
+  for (;;) {
+    const pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) return Status::Error(std::string("waitpid failed: ") + std::strerror(errno));
+    const double t = elapsed();
+    if (options.timeout_seconds > 0 && t > options.timeout_seconds) {
+      if (term_sent_at < 0) {
+        r.timed_out = true;
+        kill(-pid, SIGTERM);
+        term_sent_at = t;
+      } else if (t - term_sent_at > 5) {
+        kill(-pid, SIGKILL);
+      }
+    }
+    if (options.on_tick && t >= next_tick) {
+      options.on_tick(t);
+      next_tick = t + 1.0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(t < 2 ? 5 : 50));
+  }
+  r.seconds = elapsed();
+  if (r.timed_out) r.seconds = std::min(r.seconds, options.timeout_seconds);
+  if (WIFEXITED(status)) {
+    r.exit_code = WEXITSTATUS(status);
+    if (r.exit_code == 127) {
+      // execvp failure is reported by the child as exit 127.
+      const std::string tail = FileTail(options.output_file, 1);
+      if (tail.rfind("exec ", 0) == 0) r.started = false;
+    }
+  } else if (WIFSIGNALED(status)) {
+    r.signal = WTERMSIG(status);
+  }
+  return r;
+}
+
+std::string FileTail(const std::string& path, int max_lines, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff start = size > static_cast<std::streamoff>(max_bytes) ? size - static_cast<std::streamoff>(max_bytes) : 0;
+  in.seekg(start);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  size_t pos = text.size();
+  for (int lines = 0; lines < max_lines && pos != std::string::npos && pos > 0; ++lines) {
+    pos = text.rfind('\n', pos - 1);
+  }
+  if (pos != std::string::npos && pos < text.size() && text[pos] == '\n') ++pos;
+  if (pos == std::string::npos) pos = 0;
+  return text.substr(pos);
+}
+
+std::string SelfDir() {
+  std::error_code ec;
+  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "" : p.parent_path().string();
+}
+
+}  // namespace bitgate::gates

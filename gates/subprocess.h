@@ -1,0 +1,50 @@
+// Child processes for the gates and the pipeline: fork/exec with a
+// timeout, stdout+stderr captured to a file, and what happened (exit code,
+// signal, timeout) reported rather than propagated, so a crashing or
+// hanging child never takes its parent down.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/base/status.h"
+
+namespace bitgate::gates {
+
+struct ProcessOptions {
+  std::vector<std::string> argv;  // argv[0] is the program (a path, or a name found on PATH)
+  std::map<std::string, std::optional<std::string>> env;  // set (value) or unset (nullopt) in the child
+  double timeout_seconds = 0;     // 0: none. On expiry: SIGTERM, then SIGKILL after 5 s
+  std::string output_file;        // stdout and stderr go here ("" : /dev/null)
+  std::string stdout_file;        // if set, stdout alone goes here (stderr to output_file)
+  // Called about once a second while the child runs (progress display).
+  std::function<void(double elapsed_seconds)> on_tick;
+};
+
+struct ProcessResult {
+  bool started = false;   // false: exec failed (exit_code 127) or fork failed
+  int exit_code = -1;     // when exited normally
+  int signal = 0;         // when killed by a signal
+  bool timed_out = false;
+  double seconds = 0;
+  // "exit 0", "exit 1", "signal 11 (Segmentation fault)", "timeout after 30 s"
+  std::string Describe() const;
+  // The code a parent should record: the exit code, or 128 + signal.
+  int Code() const { return signal ? 128 + signal : exit_code; }
+};
+
+// Runs the child to completion (or timeout). A Status error only when the
+// output file cannot be opened or fork fails; a child that cannot exec
+// exits 127 with the reason in its output.
+Result<ProcessResult> RunProcess(const ProcessOptions& options);
+
+// The last `max_lines` lines (at most `max_bytes`) of a file.
+std::string FileTail(const std::string& path, int max_lines, size_t max_bytes = 4096);
+
+// Directory of the running executable (/proc/self/exe), "" if unknown.
+std::string SelfDir();
+
+}  // namespace bitgate::gates
