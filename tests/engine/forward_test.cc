@@ -16,6 +16,9 @@
 
 #include "engine/forward.h"
 #include "engine/model.h"
+#include "engine/gguf_writer.h"
+
+#include <functional>
 
 namespace bitgate::engine {
 namespace {
@@ -134,6 +137,87 @@ TEST(Forward, ContextOverflowAndBadTokensAreErrors) {
   const Status st = s.Eval(bad, false, &logits);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("outside the vocabulary"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace bitgate::engine
+
+namespace bitgate::engine {
+namespace {
+
+// Rewrites the golden TQ2_0 model with one change and loads it.
+Status LoadVariant(const std::function<void(const GgufFile&, GgufWriter*)>& edit, bool copy_tensors = true) {
+  auto src = GgufFile::Open(ModelPath("tiny-bitnet-tq2_0.gguf"));
+  EXPECT_TRUE(src.ok());
+  GgufWriter w;
+  for (const auto& [k, v] : src->metadata().entries()) w.metadata().Set(k, v);
+  if (copy_tensors) {
+    for (const auto& t : src->tensors()) {
+      EXPECT_TRUE(w.AddTensorRef(t.name, t.ne, t.format, t.data).ok());
+    }
+  }
+  edit(*src, &w);
+  const std::string path = ::testing::TempDir() + "variant.gguf";
+  EXPECT_TRUE(w.WriteFile(path).ok());
+  auto m = Model::Load(path);
+  return m.ok() ? Status::Ok() : m.status();
+}
+
+void ExpectLoadError(const Status& s, const std::string& needle) {
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
+}
+
+TEST(ModelBadInput, MissingKeyIsNamed) {
+  ExpectLoadError(LoadVariant([](const GgufFile&, GgufWriter* w) { w->metadata().Erase("bitnet.block_count"); }),
+                  "bitnet.block_count");
+}
+
+TEST(ModelBadInput, UnknownArchitectureIsRejected) {
+  ExpectLoadError(LoadVariant([](const GgufFile&, GgufWriter* w) {
+                    w->metadata().Set("general.architecture", GgufValue::String("llama"));
+                  }),
+                  "not a BitNet b1.58 architecture");
+}
+
+TEST(ModelBadInput, InconsistentHeadsAreRejected) {
+  ExpectLoadError(LoadVariant([](const GgufFile&, GgufWriter* w) {
+                    w->metadata().Set("bitnet.attention.head_count_kv", GgufValue::U32(3));
+                  }),
+                  "head_count_kv");
+}
+
+TEST(ModelBadInput, MissingTensorIsNamed) {
+  ExpectLoadError(LoadVariant(
+                      [](const GgufFile& src, GgufWriter* w) {
+                        for (const auto& t : src.tensors()) {
+                          if (t.name != "blk.1.ffn_down.weight") {
+                            ASSERT_TRUE(w->AddTensorRef(t.name, t.ne, t.format, t.data).ok());
+                          }
+                        }
+                      },
+                      /*copy_tensors=*/false),
+                  "blk.1.ffn_down.weight");
+}
+
+TEST(ModelBadInput, MismatchedShapeIsNamed) {
+  ExpectLoadError(LoadVariant(
+                      [](const GgufFile& src, GgufWriter* w) {
+                        for (const auto& t : src.tensors()) {
+                          auto ne = t.ne;
+                          if (t.name == "blk.0.ffn_up.weight") ne = {512, 256};  // transposed: same bytes
+                          ASSERT_TRUE(w->AddTensorRef(t.name, ne, t.format, t.data).ok());
+                        }
+                      },
+                      /*copy_tensors=*/false),
+                  "blk.0.ffn_up.weight");
+}
+
+TEST(ModelBadInput, HugeDimensionsAreOutOfRange) {
+  ExpectLoadError(LoadVariant([](const GgufFile&, GgufWriter* w) {
+                    w->metadata().Set("bitnet.embedding_length", GgufValue::U64(uint64_t{1} << 40));
+                  }),
+                  "out of range");
 }
 
 }  // namespace
