@@ -1,0 +1,158 @@
+// bitgate-fuzz: the fuzz gate. Time-budgeted, seeded mutational fuzzing of
+// the GGUF reader, shape arithmetic, tokenizers, quantize/dequantize and the
+// JSON ingest; any crash, sanitizer report, hang or failed invariant fails
+// the gate (exit 4) and leaves a reproducer with its replay command.
+//
+//   bitgate-fuzz [--budget-seconds 20] [--seed N] [--targets a,b] [common gate options]
+//   bitgate-fuzz --replay FILE --target NAME
+//   bitgate-fuzz --libfuzzer build/fuzz/gates/fuzz     (clang -DBITGATE_FUZZ=ON binaries)
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
+#include "gates/fuzz/fuzz_suite.h"
+#include "gates/gate_main.h"
+
+namespace {
+
+namespace po = boost::program_options;
+namespace fz = bitgate::gates::fuzz;
+using bitgate::Status;
+
+constexpr int kExitUsage = 2;
+
+std::string SelfPath(const char* argv0) {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+bool HasArg(int argc, char** argv, const char* name) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == name) return true;
+  return false;
+}
+
+// --replay FILE --target NAME: runs one saved input in a watched child and
+// says what happened; exit 4 when it still fails, 0 when it passes.
+int ReplayMain(int argc, char** argv) {
+  po::options_description desc("replay options");
+  desc.add_options()("replay", po::value<std::string>()->required(), "reproducer file")
+      ("target", po::value<std::string>()->required(), "fuzz target the input belongs to")
+      ("planted-bugs", po::bool_switch(), "allow the self-test targets")
+      ("input-timeout", po::value<double>()->default_value(10), "seconds before the input counts as a hang");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "bitgate-fuzz: %s\n%s", e.what(), (std::ostringstream() << desc).str().c_str());
+    return kExitUsage;
+  }
+  auto targets = fz::SelectTargets({vm["target"].as<std::string>()}, vm["planted-bugs"].as<bool>());
+  if (!targets.ok()) {
+    std::fprintf(stderr, "bitgate-fuzz: %s\n", targets.status().message().c_str());
+    return kExitUsage;
+  }
+  const std::string path = vm["replay"].as<std::string>();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "bitgate-fuzz: cannot read %s\n", path.c_str());
+    return kExitUsage;
+  }
+  const fz::Bytes input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto r = fz::ReplayInChild(*targets->front(), input, vm["input-timeout"].as<double>());
+  if (!r.failed) {
+    std::printf("replay %s on %s: every invariant holds (%zu bytes)\n", path.c_str(),
+                targets->front()->name.c_str(), input.size());
+    return 0;
+  }
+  std::printf("replay %s on %s: %s: %s\n", path.c_str(), targets->front()->name.c_str(), r.kind.c_str(),
+              r.message.c_str());
+  return bitgate::gates::kExitCorrectness;
+}
+
+int ListMain() {
+  for (const auto& t : fz::AllTargets())
+    std::printf("%-18s %s%s\n", t.name.c_str(), t.description.c_str(), t.planted ? " (--planted-bugs)" : "");
+  return 0;
+}
+
+Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
+  fz::FuzzSuiteOptions o;
+  o.base.seed = ctx.options.seed;
+  o.base.out_dir = ctx.options.out_dir;
+  o.base.exe = self;
+  o.base.runs = ctx.vm["runs"].as<int64_t>();
+  o.base.input_timeout_seconds = ctx.vm["input-timeout"].as<double>();
+  o.total_budget_seconds = ctx.vm["budget-seconds"].as<double>();
+  o.targets = SplitCommas(ctx.vm["targets"].as<std::string>());
+  o.planted_bugs = ctx.vm["planted-bugs"].as<bool>();
+  o.libfuzzer_dir = ctx.vm["libfuzzer"].as<std::string>();
+  if (o.total_budget_seconds <= 0 || o.base.input_timeout_seconds <= 0)
+    return Status::Error("--budget-seconds and --input-timeout must be positive");
+  auto targets = fz::SelectTargets(o.targets, o.planted_bugs);
+  if (!targets.ok()) return targets.status();
+  // A user's model joins the GGUF seeds: the reader is fuzzed from the
+  // files it actually meets. The default synthetic model is a seed anyway.
+  if (!ctx.options.model.empty()) fz::SetExtraGgufSeeds({ctx.options.model});
+
+  auto result = fz::RunFuzzSuite(o, *targets);
+  auto& out = ctx.output;
+  for (auto& b : result.benchmarks) out.run.benchmarks.push_back(std::move(b));
+  for (auto& f : result.correctness_failures) out.correctness_failures.push_back(std::move(f));
+  for (auto& a : result.artifacts) out.artifacts.push_back(std::move(a));
+  for (auto& n : result.notes) out.notes.push_back(std::move(n));
+  for (const auto& r : result.reports) {
+    char line[256];
+    std::snprintf(line, sizeof(line), "fuzz/%s: %lld execs in %.1f s (%.0f/s), %lld seeds, corpus %lld",
+                  r.name.c_str(), static_cast<long long>(r.execs), r.seconds, r.ExecsPerSecond(),
+                  static_cast<long long>(r.seeds), static_cast<long long>(r.corpus_size));
+    out.notes.push_back(line);
+  }
+  if (!result.setup_errors.empty()) {
+    std::string msg = "fuzz targets could not run:";
+    for (const auto& e : result.setup_errors) msg += " " + e + ";";
+    return Status::Error(msg);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (HasArg(argc, argv, "--replay")) return ReplayMain(argc, argv);
+  if (HasArg(argc, argv, "--list")) return ListMain();
+  const std::string self = SelfPath(argv[0]);
+  po::options_description extra("fuzz options");
+  extra.add_options()
+      ("budget-seconds", po::value<double>()->default_value(20), "total fuzzing time, split evenly over the targets")
+      ("targets", po::value<std::string>()->default_value(""),
+       "comma-separated targets (default: gguf,tokenizer,shape,quant,result_json,gbench_json; --list shows all)")
+      ("runs", po::value<int64_t>()->default_value(0),
+       "stop each target after N mutated inputs (0: budget only); with --seed, the corpus is reproducible")
+      ("input-timeout", po::value<double>()->default_value(2.0), "per-input watchdog: seconds before an input is a hang")
+      ("planted-bugs", po::bool_switch(), "self-test: allow the planted_* targets, which have known bugs")
+      ("libfuzzer", po::value<std::string>()->default_value(""),
+       "DIR holding bitgate_fuzz_<target> libFuzzer binaries (clang, -DBITGATE_FUZZ=ON) to drive instead")
+      ("list", "list the fuzz targets")
+      ("replay", po::value<std::string>(), "FILE: replay a reproducer (with --target NAME)")
+      ("target", po::value<std::string>(), "target of --replay");
+  return bitgate::gates::RunGateMain("fuzz", argc, argv, extra,
+                                     [&](bitgate::gates::GateContext& ctx) { return FuzzBody(ctx, self); });
+}
