@@ -282,6 +282,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   f.outcome.command_line = o.command_line;
   f.outcome.delta = o.verdict.delta;
   f.outcome.alpha = o.verdict.alpha;
+  f.outcome.min_samples = o.verdict.min_samples;
   f.outcome.seed = o.verdict.seed;
   Status body_status;
   try {

@@ -35,6 +35,7 @@ std::string GateOutcomeJson(const GateOutcome& o) {
                {"command_line", o.command_line},
                {"delta", o.delta},
                {"alpha", o.alpha},
+               {"min_samples", o.min_samples},
                {"seed", o.seed}};
   return j.dump(2) + "\n";
 }
@@ -60,6 +61,7 @@ Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view sou
     o.command_line = j.value("command_line", "");
     o.delta = j.value("delta", 0.05);
     o.alpha = j.value("alpha", 0.05);
+    o.min_samples = j.value("min_samples", 5);
     o.seed = j.value("seed", uint64_t{20240601});
     for (const auto& s : j.value("slos", json::array())) {
       SloResult r;

@@ -43,6 +43,7 @@ struct GateOutcome {
   std::string command_line;
   // Verdict configuration used (so a re-render judges the same way).
   double delta = 0.05, alpha = 0.05;
+  int min_samples = 5;
   uint64_t seed = 20240601;
 };
 

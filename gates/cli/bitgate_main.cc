@@ -18,6 +18,8 @@ int RunModel(int argc, char** argv);
 int RunLogitsVerb(int argc, char** argv);
 int RunGenerateVerb(int argc, char** argv);
 int RunReceipt(int argc, char** argv);
+int RunPipeline(int argc, char** argv);
+int RunReport(int argc, char** argv);
 
 namespace {
 
@@ -33,6 +35,8 @@ const Verb kVerbs[] = {
     {"generate", "generate text with a model, print tokens/s, write a receipt", RunGenerateVerb},
     {"logits", "write the logits of a token sequence (float32 [T][V])", RunLogitsVerb},
     {"receipt", "check a generation receipt: receipt verify FILE [--replay]", RunReceipt},
+    {"pipeline", "run the gates, write the ledger (ledger.md, results.json, junit.xml)", RunPipeline},
+    {"report", "re-render a stored pipeline's ledger: report --run ID | --branch B", RunReport},
 };
 
 void PrintUsage(std::FILE* out) {

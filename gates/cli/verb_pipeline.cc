@@ -1,0 +1,320 @@
+// `bitgate pipeline`: runs the gate executables as child processes (each
+// under a timeout; a crash, hang or missing gate is recorded and the
+// pipeline goes on), keeps a timestamped hop log, stores the pipeline
+// record, and writes the ledger (ledger.md, results.json, junit.xml) from
+// the store. The exit code is the most severe of the gates' (2>4>1>3>0).
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "baselines/store.h"
+#include "gates/cli/store_cli.h"
+#include "gates/subprocess.h"
+#include "reports/ledger.h"
+#include "reports/pipeline_record.h"
+
+namespace bitgate::cli {
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using reports::GateStatus;
+constexpr const char* kVerb = "pipeline";
+
+const char kUsage[] =
+    "usage: bitgate pipeline --branch B --commit SHA [--baseline-branch main] [--merge-base SHA]\n"
+    "                        [--gates fuzz,accuracy,throughput] [--db PATH] [--out DIR] [--strict]\n"
+    "                        [--timeout-per-gate S] [--baseline-build DIR] [--preset tiny|small|2b | --model F]\n"
+    "  Runs each gate (bitgate-<gate>) as a child process, then writes DIR/ledger.md, DIR/results.json and\n"
+    "  DIR/junit.xml from the store (and appends the ledger to $GITHUB_STEP_SUMMARY when set).\n"
+    "  --baseline-build DIR: A/B mode, the throughput gate measures that build interleaved with this one.\n"
+    "  Exit: the most severe of the gates' codes: 2 error/crash/missing > 4 correctness > 1 regression >\n"
+    "  3 undecided (--strict) > 0 pass.";
+
+std::vector<std::string> SplitList(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// NAME=VALUE options (--gate-exe, --gate-args).
+Result<std::map<std::string, std::string>> ParsePairs(const po::variables_map& vm, const char* key) {
+  std::map<std::string, std::string> out;
+  if (!vm.count(key)) return out;
+  for (const auto& spec : vm[key].as<std::vector<std::string>>()) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Status::Error(std::string("--") + key + " '" + spec + "': expected GATE=VALUE");
+    std::string& value = out[spec.substr(0, eq)];
+    if (!value.empty()) value.push_back(' ');
+    value.append(spec, eq + 1, std::string::npos);
+  }
+  return out;
+}
+
+std::string FindGateExe(const std::string& gate, const std::string& gate_dir) {
+  const std::string name = "bitgate-" + gate;
+  std::vector<fs::path> candidates;
+  if (!gate_dir.empty()) candidates.push_back(fs::path(gate_dir) / name);
+  const std::string self = gates::SelfDir();
+  if (!self.empty()) {
+    candidates.push_back(fs::path(self) / name);
+    candidates.push_back(fs::path(self) / gate / name);  // the build tree: gates/<gate>/bitgate-<gate>
+  }
+  for (const auto& p : candidates)
+    if (access(p.c_str(), X_OK) == 0) return p.string();
+  if (const char* path = std::getenv("PATH"))
+    for (const auto& dir : SplitList(path, ':'))
+      if (access((fs::path(dir) / name).c_str(), X_OK) == 0) return (fs::path(dir) / name).string();
+  return "";
+}
+
+std::string GitLine(const char* cmd) {
+  std::FILE* p = popen(cmd, "r");
+  if (!p) return "";
+  char buf[256] = {};
+  std::string s = std::fgets(buf, sizeof buf, p) ? buf : "";
+  pclose(p);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+std::string Quote(const std::string& a) {
+  if (a.find_first_of(" \t'\"$*?|&;<>()[]\\") == std::string::npos && !a.empty()) return a;
+  std::string s = "'";
+  for (char c : a) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return s + "'";
+}
+
+std::string Join(const std::vector<std::string>& args) {
+  std::string s;
+  for (const auto& a : args) {
+    if (!s.empty()) s.push_back(' ');
+    s.append(Quote(a));
+  }
+  return s;
+}
+
+// Typical seconds per gate from earlier pipelines in this store (for the
+// ETA); empty when unknown.
+std::map<std::string, double> PastDurations(baselines::Store* store) {
+  std::map<std::string, double> out;
+  if (!store) return out;
+  auto recent = reports::RecentPipelines(*store, "", 5);
+  if (!recent.ok()) return out;
+  for (const auto& r : *recent)
+    for (const auto& g : r.gates)
+      if (!out.count(g.gate) && g.status != GateStatus::kMissing) out[g.gate] = g.seconds;
+  return out;
+}
+
+Status WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::Error("cannot write " + path.string());
+  return Status::Ok();
+}
+
+int Run(int argc, char** argv) {
+  po::options_description desc("options");
+  desc.add_options()
+      ("branch", po::value<std::string>(), "branch under test (default: git's current branch)")
+      ("commit", po::value<std::string>(), "commit under test (default: git HEAD)")
+      ("baseline-branch", po::value<std::string>()->default_value("main"), "branch baselines come from")
+      ("merge-base", po::value<std::string>(), "merge base with the baseline branch (default: git merge-base, else the commit)")
+      ("gates", po::value<std::string>()->default_value("fuzz,accuracy,throughput"), "comma-separated gates to run, in order")
+      ("db", po::value<std::string>()->default_value(baselines::kDefaultDbPath), "baseline store")
+      ("out", po::value<std::string>()->default_value("bitgate-out"), "output directory (each gate writes under out/<gate>)")
+      ("strict", "pass --strict to every gate (no baseline, machine mismatch or INCONCLUSIVE -> exit 3)")
+      ("timeout-per-gate", po::value<double>()->default_value(900), "seconds before a gate is killed and recorded as timed out")
+      ("baseline-build", po::value<std::string>(), "A/B mode: the baseline's build directory, for the throughput gate")
+      ("model", po::value<std::string>(), "model for every gate (default: the gates' cached synthetic model)")
+      ("preset", po::value<std::string>(), "synthetic model preset for every gate: tiny, small or 2b")
+      ("gate-dir", po::value<std::string>(), "directory holding bitgate-<gate> executables")
+      ("gate-exe", po::value<std::vector<std::string>>()->composing(), "GATE=PATH: the executable for one gate (repeatable)")
+      ("gate-args", po::value<std::vector<std::string>>()->composing(), "GATE='ARGS': extra arguments for one gate (repeatable)")
+      ("help,h", "show this help");
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, desc), vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n\n" << desc << "\n";
+    return kExitPass;
+  }
+  po::notify(vm);
+
+  reports::PipelineRecord rec;
+  rec.started_at = reports::NowUtcMillis();
+  rec.branch = vm.count("branch") ? vm["branch"].as<std::string>() : GitLine("git rev-parse --abbrev-ref HEAD 2>/dev/null");
+  if (rec.branch.empty() || rec.branch == "HEAD") rec.branch = "local";
+  rec.commit = vm.count("commit") ? vm["commit"].as<std::string>() : GitLine("git rev-parse HEAD 2>/dev/null");
+  if (rec.commit.empty()) rec.commit = "unknown";
+  rec.baseline_branch = vm["baseline-branch"].as<std::string>();
+  if (vm.count("merge-base")) {
+    rec.merge_base = vm["merge-base"].as<std::string>();
+  } else {
+    const std::string cmd = "git merge-base HEAD " + Quote(rec.baseline_branch) + " 2>/dev/null";
+    rec.merge_base = vm.count("commit") ? "" : GitLine(cmd.c_str());
+    if (rec.merge_base.empty()) rec.merge_base = rec.commit;
+  }
+  rec.strict = vm.count("strict") > 0;
+  rec.ab = vm.count("baseline-build") > 0;
+  {
+    std::vector<std::string> args = {"bitgate"};
+    for (int i = 0; i < argc; ++i) args.push_back(argv[i]);
+    rec.command = Join(args);
+  }
+  const std::vector<std::string> gate_names = SplitList(vm["gates"].as<std::string>(), ',');
+  if (gate_names.empty()) return Fail(kVerb, "--gates is empty");
+  auto exes = ParsePairs(vm, "gate-exe");
+  if (!exes.ok()) return Fail(kVerb, exes.status().message());
+  auto extra = ParsePairs(vm, "gate-args");
+  if (!extra.ok()) return Fail(kVerb, extra.status().message());
+  const double timeout = vm["timeout-per-gate"].as<double>();
+  if (!(timeout > 0)) return Fail(kVerb, "--timeout-per-gate must be > 0");
+  const fs::path out_dir = vm["out"].as<std::string>();
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return Fail(kVerb, "cannot create --out " + out_dir.string() + ": " + ec.message());
+  const std::string db = vm["db"].as<std::string>();
+
+  // The store is opened now only for ETAs; a store that cannot be opened
+  // is reported after the gates (which open it themselves and say why).
+  auto early = OpenStore(db, 5000);
+  const auto past = PastDurations(early.ok() ? early->get() : nullptr);
+  if (early.ok()) early->reset();
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  auto hop = [&](const std::string& event) {
+    rec.hops.push_back({reports::NowUtcMillis(), event});
+    if (!tty) std::fprintf(stderr, "bitgate pipeline: %s %s\n", rec.hops.back().at.c_str(), event.c_str());
+  };
+  hop("pipeline start: " + rec.branch + " @ " + rec.commit + " vs " + rec.baseline_branch + " @ " + rec.merge_base +
+      ", gates " + vm["gates"].as<std::string>());
+
+  for (size_t i = 0; i < gate_names.size(); ++i) {
+    const std::string& gate = gate_names[i];
+    reports::PipelineGate pg;
+    pg.gate = gate;
+    pg.out_dir = (out_dir / gate).string();
+    pg.executable = exes->count(gate) ? exes->at(gate) : FindGateExe(gate, vm.count("gate-dir") ? vm["gate-dir"].as<std::string>() : "");
+    if (pg.executable.empty()) {
+      pg.status = GateStatus::kMissing;
+      pg.process = "not found: no bitgate-" + gate + " next to bitgate, under " + gate + "/, in --gate-dir or on PATH";
+      hop(gate + ": missing (" + pg.process + ")");
+      rec.gates.push_back(std::move(pg));
+      continue;
+    }
+    fs::create_directories(pg.out_dir, ec);
+    fs::remove(fs::path(pg.out_dir) / "gate.json", ec);  // never read a previous run's outcome
+    std::vector<std::string> args = {pg.executable, "--db", db, "--branch", rec.branch, "--commit", rec.commit,
+                                     "--merge-base", rec.merge_base, "--baseline-branch", rec.baseline_branch,
+                                     "--out", pg.out_dir};
+    if (rec.strict) args.push_back("--strict");
+    if (vm.count("model")) args.insert(args.end(), {"--model", vm["model"].as<std::string>()});
+    if (vm.count("preset")) args.insert(args.end(), {"--preset", vm["preset"].as<std::string>()});
+    if (gate == "throughput" && rec.ab) args.insert(args.end(), {"--baseline-build", vm["baseline-build"].as<std::string>()});
+    if (extra->count(gate))
+      for (const auto& a : SplitList(extra->at(gate), ' ')) args.push_back(a);
+    hop("start " + gate + ": " + Join(args));
+    gates::ProcessOptions p;
+    p.argv = args;
+    p.timeout_seconds = timeout;
+    p.output_file = (fs::path(pg.out_dir) / "console.log").string();
+    const double expected = past.count(gate) ? past.at(gate) : 0;
+    if (tty) {
+      p.on_tick = [&, i](double t) {
+        char eta[48] = "ETA unknown";
+        if (expected > 0) std::snprintf(eta, sizeof eta, "ETA ~%.0f s", std::max(0.0, expected - t));
+        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.0f s  %s", i + 1, gate_names.size(), gate.c_str(), t, eta);
+      };
+    }
+    auto r = gates::RunProcess(p);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    if (!r.ok()) {
+      pg.status = GateStatus::kError;
+      pg.process = r.status().message();
+    } else {
+      pg.status = r->started ? reports::GateStatusOf(r->signal ? -1 : r->exit_code, r->signal, r->timed_out)
+                             : GateStatus::kMissing;
+      pg.process = r->Describe();
+      pg.seconds = r->seconds;
+    }
+    pg.output_tail = gates::FileTail(p.output_file, 15);
+    auto outcome_text = ReadTextFile((fs::path(pg.out_dir) / "gate.json").string());
+    if (outcome_text.ok()) {
+      auto outcome = reports::ParseGateOutcome(*outcome_text, pg.out_dir + "/gate.json");
+      if (outcome.ok()) pg.run_id = outcome->run_id;
+    }
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f s", pg.seconds);
+    hop(gate + ": " + pg.process + " in " + secs + " -> " + reports::GateStatusName(pg.status));
+    if (tty)
+      std::fprintf(stderr, "[%zu/%zu] %s: %s (%s)\n", i + 1, gate_names.size(), gate.c_str(),
+                   reports::GateStatusName(pg.status), secs);
+    rec.gates.push_back(std::move(pg));
+  }
+  rec.exit_code = reports::PipelineExitCode(rec.gates);
+
+  auto store = OpenStore(db, 5000);
+  if (!store.ok()) {
+    std::fprintf(stderr, "bitgate pipeline: error: %s\n", store.status().message().c_str());
+    rec.exit_code = kExitError;
+  } else {
+    rec.ended_at = reports::NowUtcMillis();
+    hop("pipeline end: exit " + std::to_string(rec.exit_code));
+    auto id = reports::SavePipelineRecord(**store, rec);
+    if (!id.ok()) {
+      std::fprintf(stderr, "bitgate pipeline: error: %s\n", id.status().message().c_str());
+      rec.exit_code = kExitError;
+    } else {
+      rec.id = *id;
+    }
+  }
+  if (rec.ended_at.empty()) {
+    rec.ended_at = reports::NowUtcMillis();
+    hop("pipeline end: exit " + std::to_string(rec.exit_code));
+  }
+  const reports::Ledger ledger = reports::BuildLedger(store.ok() ? store->get() : nullptr, rec);
+  const std::string md = reports::LedgerMarkdown(ledger);
+  for (const auto& [name, text] : {std::pair<const char*, std::string>{"ledger.md", md},
+                                   {"results.json", reports::LedgerJson(ledger)},
+                                   {"junit.xml", reports::LedgerJunit(ledger)}}) {
+    Status s = WriteFile(out_dir / name, text);
+    if (!s.ok()) {
+      std::fprintf(stderr, "bitgate pipeline: error: %s\n", s.message().c_str());
+      rec.exit_code = kExitError;
+    }
+  }
+  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary) {
+    std::ofstream f(summary, std::ios::app);
+    f << md << "\n";
+    if (!f) std::fprintf(stderr, "bitgate pipeline: warning: cannot append to %s\n", summary);
+  }
+  std::printf("ledger: %s\n%s\n", (out_dir / "ledger.md").string().c_str(), reports::LedgerHeadline(ledger).c_str());
+  return rec.exit_code;
+}
+
+}  // namespace
+
+int RunPipeline(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const po::error& e) {
+    return Fail(kVerb, std::string(e.what()) + " (see bitgate pipeline --help)");
+  }
+}
+
+}  // namespace bitgate::cli

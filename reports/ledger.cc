@@ -1,0 +1,198 @@
+// Building the ledger from the store (rendering: ledger_markdown.cc,
+// ledger_formats.cc).
+#include "reports/ledger.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "baselines/stats.h"
+
+namespace bitgate::reports {
+
+using baselines::ComparisonReport;
+using baselines::ComparisonRow;
+using baselines::Verdict;
+
+namespace {
+
+constexpr size_t kMaxTrendSeries = 4;
+constexpr size_t kMaxTrendPoints = 12;
+
+bool GlobMatches(const std::string& glob, const baselines::BenchmarkResult& b) {
+  for (const std::string& s : {b.suite + "/" + b.name, b.name, b.DisplayName()})
+    if (fnmatch(glob.c_str(), s.c_str(), 0) == 0) return true;
+  return false;
+}
+
+baselines::BaselineSource SourceFromName(const std::string& name) {
+  using baselines::BaselineSource;
+  for (BaselineSource s : {BaselineSource::kMergeBase, BaselineSource::kExplicitCommit,
+                           BaselineSource::kExplicitRun, BaselineSource::kLatestFallback,
+                           BaselineSource::kOtherMachine, BaselineSource::kNone})
+    if (name == baselines::BaselineSourceName(s)) return s;
+  // "ab": one run measured in the same job, named explicitly.
+  return name == "ab" ? BaselineSource::kExplicitRun : BaselineSource::kNone;
+}
+
+// How much a row moved, for picking trend series: |log ratio| of changed rows.
+double Movement(const ComparisonRow& r) {
+  return r.ratio > 0 && std::isfinite(r.ratio) ? std::fabs(std::log(r.ratio)) : 0;
+}
+
+std::string ShortSha(const std::string& sha) { return sha.substr(0, 7); }
+
+// Key rows of a comparison for the trend charts: decode and prefill speed
+// when present, then the rows that moved most.
+std::vector<const ComparisonRow*> KeyRows(const ComparisonReport& c) {
+  std::vector<const ComparisonRow*> keys;
+  for (const auto& r : c.rows)
+    if ((r.benchmark.rfind("generate/decode", 0) == 0 || r.benchmark.rfind("generate/prefill", 0) == 0) &&
+        r.n_candidate > 0)
+      keys.push_back(&r);
+  std::vector<const ComparisonRow*> moved;
+  for (const auto& r : c.rows)
+    if ((r.verdict == Verdict::kRegression || r.verdict == Verdict::kImprovement) && r.n_candidate > 0)
+      moved.push_back(&r);
+  std::sort(moved.begin(), moved.end(), [](auto* a, auto* b) { return Movement(*a) > Movement(*b); });
+  for (auto* r : moved)
+    if (std::find(keys.begin(), keys.end(), r) == keys.end()) keys.push_back(r);
+  if (keys.empty()) {
+    // Nothing moved and no engine rows: the first kernel time row.
+    for (const auto& r : c.rows)
+      if (r.n_candidate > 0) {
+        keys.push_back(&r);
+        break;
+      }
+  }
+  if (keys.size() > kMaxTrendSeries) keys.resize(kMaxTrendSeries);
+  return keys;
+}
+
+}  // namespace
+
+std::string LedgerState(int exit_code) {
+  switch (exit_code) {
+    case 0: return "PASS";
+    case 1: return "REGRESSION";
+    case 3: return "UNDECIDED";
+    case 4: return "CORRECTNESS FAILURE";
+    default: return "ERROR";
+  }
+}
+
+std::string LedgerMarker(const Ledger& l) {
+  return "<!-- bitgate-ledger:v1 branch=" + l.pipeline.branch + " commit=" + l.pipeline.commit +
+         " pipeline=" + std::to_string(l.pipeline.id) + " state=" + LedgerState(l.pipeline.exit_code) + " -->";
+}
+
+Result<ComparisonReport> RejudgeStoredRun(baselines::Store& store, const GateOutcome& outcome) {
+  auto candidate = store.LoadRun(outcome.run_id);
+  if (!candidate.ok()) return candidate.status();
+  ComparisonReport report;
+  report.config.delta = outcome.delta;
+  report.config.alpha = outcome.alpha;
+  report.config.seed = outcome.seed;
+  report.config.min_samples = outcome.min_samples;
+  report.baseline.source = SourceFromName(outcome.baseline_source);
+  report.baseline.run_ids = outcome.baseline_run_ids;
+  report.baseline.note = outcome.baseline_note;
+  report.baseline.environment_mismatch = report.baseline.source == baselines::BaselineSource::kOtherMachine;
+  if (!outcome.baseline_note.empty()) report.notes.push_back(outcome.baseline_note);
+  std::vector<baselines::RunRecord> bases;
+  for (int64_t id : outcome.baseline_run_ids) {
+    auto run = store.LoadRun(id);
+    if (!run.ok()) return run.status().WithContext("baseline of run " + std::to_string(outcome.run_id));
+    report.baseline_commits.push_back(run->commit);
+    if (report.baseline.commit.empty()) report.baseline.commit = run->commit;
+    bases.push_back(std::move(*run));
+  }
+  auto thresholds = store.Thresholds();
+  if (!thresholds.ok()) return thresholds.status();
+  const auto inputs =
+      baselines::BuildInputs(*candidate, bases, *thresholds, report.baseline.environment_mismatch, &report.notes);
+  report.rows = baselines::CompareAll(inputs, report.config);
+  auto annotations = store.Annotations(std::nullopt);
+  if (!annotations.ok()) return annotations.status();
+  for (auto& row : report.rows) {
+    if (row.verdict != Verdict::kRegression) continue;
+    for (const auto& a : *annotations) {
+      if (a.commit != candidate->commit || candidate->commit.empty()) continue;
+      for (const auto& b : candidate->benchmarks) {
+        if (b.DisplayName() == row.benchmark && GlobMatches(a.benchmark_glob, b)) {
+          row.accepted = true;
+          report.notes.push_back(row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")");
+        }
+      }
+    }
+  }
+  report.summary = baselines::Summarize(report.rows);
+  report.candidate = std::move(*candidate);
+  return report;
+}
+
+Ledger BuildLedger(baselines::Store* store, const PipelineRecord& record) {
+  Ledger l;
+  l.pipeline = record;
+  if (!store) l.notes.push_back("the baseline store could not be opened: gate details are missing");
+  for (const auto& g : record.gates) {
+    GateLedger gl;
+    gl.gate = g;
+    if (store && g.run_id > 0) {
+      auto outcome = LoadGateOutcome(*store, g.run_id);
+      if (!outcome.ok()) {
+        l.notes.push_back(g.gate + ": " + outcome.status().message());
+      } else {
+        gl.outcome = *outcome;
+        auto c = RejudgeStoredRun(*store, *outcome);
+        if (!c.ok()) {
+          l.notes.push_back(g.gate + ": " + c.status().message());
+        } else {
+          if (!l.machine) l.machine = c->candidate.machine;
+          if (!l.baseline_machine && !c->baseline.run_ids.empty()) {
+            auto b = store->LoadRun(c->baseline.run_ids.front());
+            if (b.ok()) l.baseline_machine = b->machine;
+          }
+          gl.comparison = std::move(*c);
+        }
+      }
+    }
+    l.gates.push_back(std::move(gl));
+  }
+  if (!store) return l;
+  // Trends: key rows of each gate over the baseline branch's runs on this
+  // machine, medians of the stored samples.
+  for (const auto& gl : l.gates) {
+    if (!gl.comparison || l.trends.size() >= kMaxTrendSeries) continue;
+    const auto& c = *gl.comparison;
+    const std::string fingerprint = c.candidate.machine.Fingerprint();
+    for (const ComparisonRow* row : KeyRows(c)) {
+      if (l.trends.size() >= kMaxTrendSeries) break;
+      auto history = store->History(row->benchmark, row->measure, record.baseline_branch);
+      if (!history.ok()) {
+        l.notes.push_back("trend of " + row->benchmark + ": " + history.status().message());
+        continue;
+      }
+      TrendSeries s{row->benchmark, row->measure, row->unit, {}};
+      for (const auto& p : *history) {
+        if (p.fingerprint != fingerprint || p.samples.empty() || p.run_id == c.candidate.id) continue;
+        s.points.push_back({ShortSha(p.commit) + " #" + std::to_string(p.run_id), baselines::Median(p.samples),
+                            static_cast<int>(p.samples.size())});
+      }
+      if (s.points.size() > kMaxTrendPoints - 1)
+        s.points.erase(s.points.begin(), s.points.end() - static_cast<long>(kMaxTrendPoints - 1));
+      for (const auto& b : c.candidate.benchmarks) {
+        if (b.DisplayName() != row->benchmark) continue;
+        for (const auto& m : b.measures)
+          if (m.name == row->measure && !m.samples.empty())
+            s.points.push_back({"this run " + ShortSha(c.candidate.commit), baselines::Median(m.samples),
+                                static_cast<int>(m.samples.size())});
+      }
+      if (!s.points.empty()) l.trends.push_back(std::move(s));
+    }
+  }
+  return l;
+}
+
+}  // namespace bitgate::reports

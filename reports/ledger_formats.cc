@@ -1,0 +1,170 @@
+// The ledger as results.json and junit.xml.
+#include <cstdio>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "reports/comparison_report.h"
+#include "reports/gate_report.h"
+#include "reports/ledger.h"
+
+namespace bitgate::reports {
+
+using baselines::Reason;
+using baselines::Verdict;
+using nlohmann::json;
+
+namespace {
+
+std::string Xml(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\n': out += "&#10;"; break;
+      default:
+        // XML 1.0 forbids most control characters even when escaped.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
+    }
+  }
+  return out;
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+json MachineJson(const baselines::MachineInfo& m) {
+  return {{"cpu_model", m.cpu_model}, {"isa_flags", m.isa_flags}, {"cores", m.cores},
+          {"frequency_scaling", m.frequency_scaling}, {"os", m.os}, {"compiler", m.compiler},
+          {"build_type", m.build_type}, {"host_name", m.host_name}, {"fingerprint", m.Fingerprint()}};
+}
+
+}  // namespace
+
+std::string LedgerJson(const Ledger& l) {
+  json doc;
+  doc["format"] = "bitgate-ledger";
+  doc["version"] = 1;
+  doc["state"] = LedgerState(l.pipeline.exit_code);
+  doc["exit_code"] = l.pipeline.exit_code;
+  doc["headline"] = LedgerHeadline(l);
+  doc["marker"] = LedgerMarker(l);
+  doc["pipeline"] = json::parse(PipelineRecordJson(l.pipeline));
+  doc["gates"] = json::array();
+  for (const auto& g : l.gates) {
+    json j;
+    j["gate"] = g.gate.gate;
+    j["status"] = GateStatusName(g.gate.status);
+    j["process"] = g.gate.process;
+    j["seconds"] = g.gate.seconds;
+    j["run_id"] = g.gate.run_id;
+    j["outcome"] = g.outcome ? json::parse(GateOutcomeJson(*g.outcome)) : json(nullptr);
+    j["comparison"] = g.comparison ? json::parse(ComparisonJson(*g.comparison)) : json(nullptr);
+    doc["gates"].push_back(std::move(j));
+  }
+  doc["trends"] = json::array();
+  for (const auto& s : l.trends) {
+    json points = json::array();
+    for (const auto& p : s.points) points.push_back({{"label", p.label}, {"median", p.median}, {"n", p.n}});
+    doc["trends"].push_back({{"benchmark", s.benchmark}, {"measure", s.measure}, {"unit", s.unit}, {"points", points}});
+  }
+  doc["machine"] = l.machine ? MachineJson(*l.machine) : json(nullptr);
+  doc["baseline_machine"] = l.baseline_machine ? MachineJson(*l.baseline_machine) : json(nullptr);
+  doc["notes"] = l.notes;
+  return doc.dump(2) + "\n";
+}
+
+std::string LedgerJunit(const Ledger& l) {
+  int all_tests = 0, all_failures = 0, all_errors = 0, all_skipped = 0;
+  double all_time = 0;
+  std::ostringstream suites;
+  for (const auto& g : l.gates) {
+    int tests = 0, failures = 0, errors = 0, skipped = 0;
+    std::ostringstream cases;
+    const std::string cls = "bitgate." + g.gate.gate;
+    // The gate process itself: a crash, timeout, missing executable or
+    // error is an <error>, whatever rows it left behind.
+    ++tests;
+    cases << "    <testcase name=\"gate process\" classname=\"" << Xml(cls) << "\" time=\"" << Seconds(g.gate.seconds)
+          << "\">";
+    switch (g.gate.status) {
+      case GateStatus::kCrashed:
+      case GateStatus::kTimeout:
+      case GateStatus::kMissing:
+      case GateStatus::kError:
+        ++errors;
+        cases << "<error message=\"" << Xml(std::string(GateStatusName(g.gate.status)) + ": " + g.gate.process)
+              << "\" type=\"" << GateStatusName(g.gate.status) << "\">" << Xml(g.gate.output_tail) << "</error>";
+        break;
+      default: break;
+    }
+    cases << "</testcase>\n";
+    if (g.outcome) {
+      for (const auto& f : g.outcome->correctness_failures) {
+        ++tests;
+        ++failures;
+        cases << "    <testcase name=\"correctness\" classname=\"" << Xml(cls) << "\" time=\"0\"><failure message=\""
+              << Xml(f) << "\" type=\"correctness\"/></testcase>\n";
+      }
+      for (const auto& s : g.outcome->slos) {
+        ++tests;
+        cases << "    <testcase name=\"" << Xml("SLO " + s.name) << "\" classname=\"" << Xml(cls) << "\" time=\"0\">";
+        const std::string msg = SloTableMarkdown({s});
+        if (s.skipped) {
+          ++skipped;
+          cases << "<skipped message=\"" << Xml(s.note) << "\"/>";
+        } else if (!s.passed) {
+          ++failures;
+          cases << "<failure message=\"" << Xml(msg) << "\" type=\"slo\"/>";
+        }
+        cases << "</testcase>\n";
+      }
+    }
+    if (g.comparison) {
+      for (const auto& r : g.comparison->rows) {
+        ++tests;
+        cases << "    <testcase name=\"" << Xml(r.benchmark + " " + r.measure) << "\" classname=\"" << Xml(cls)
+              << "\" time=\"0\">";
+        const std::string message = Xml(VerdictText(r) + ": " + LedgerRow(r));
+        if (r.verdict == Verdict::kRegression && !r.accepted) {
+          ++failures;
+          cases << "<failure message=\"" << message << "\" type=\"regression\"/>";
+        } else if (r.reason == Reason::kNotRun) {
+          ++errors;
+          cases << "<error message=\"" << message << "\" type=\"not-run\"/>";
+        } else if (r.verdict == Verdict::kInconclusive) {
+          ++skipped;
+          cases << "<skipped message=\"" << message << "\"/>";
+        }
+        cases << "</testcase>\n";
+      }
+    }
+    suites << "  <testsuite name=\"" << Xml(cls) << "\" tests=\"" << tests << "\" failures=\"" << failures
+           << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << Seconds(g.gate.seconds)
+           << "\" timestamp=\"" << Xml(l.pipeline.started_at) << "\">\n";
+    suites << "    <properties><property name=\"branch\" value=\"" << Xml(l.pipeline.branch)
+           << "\"/><property name=\"commit\" value=\"" << Xml(l.pipeline.commit)
+           << "\"/><property name=\"merge_base\" value=\"" << Xml(l.pipeline.merge_base)
+           << "\"/><property name=\"status\" value=\"" << GateStatusName(g.gate.status) << "\"/></properties>\n";
+    suites << cases.str() << "  </testsuite>\n";
+    all_tests += tests;
+    all_failures += failures;
+    all_errors += errors;
+    all_skipped += skipped;
+    all_time += g.gate.seconds;
+  }
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << "<testsuites name=\"bitgate pipeline\" tests=\"" << all_tests << "\" failures=\"" << all_failures
+      << "\" errors=\"" << all_errors << "\" skipped=\"" << all_skipped << "\" time=\"" << Seconds(all_time) << "\">\n";
+  out << suites.str() << "</testsuites>\n";
+  return out.str();
+}
+
+}  // namespace bitgate::reports
