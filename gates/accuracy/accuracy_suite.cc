@@ -1,0 +1,138 @@
+#include "gates/accuracy/accuracy_suite.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "gates/accuracy/quant_accuracy.h"
+
+namespace bitgate::gates::accuracy {
+namespace {
+
+using baselines::BenchmarkResult;
+using baselines::Direction;
+using baselines::MeasureSamples;
+
+// Samples must be finite and > 0 (the statistics work on logs). A figure
+// that is exactly 0 (a perfect KL, an identical perplexity) has no ratio to
+// judge: the measure is left out and the report says so. Non-finite values
+// have already failed their floor.
+void AddMeasure(BenchmarkResult* b, const char* name, const char* unit, Direction d, const std::vector<double>& v,
+                std::vector<std::string>* notes) {
+  for (double x : v) {
+    if (!std::isfinite(x) || x <= 0) {
+      notes->push_back(b->name + "/" + name + ": not recorded (a sample is " + std::to_string(x) + ")");
+      return;
+    }
+  }
+  if (!v.empty()) b->measures.push_back(MeasureSamples{name, unit, d, v});
+}
+
+}  // namespace
+
+AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
+  AccuracySuiteResult out;
+  nlohmann::json summary = {{"quant", nlohmann::json::array()}, {"simd", nlohmann::json::array()},
+                            {"engine", nlohmann::json::array()}};
+
+  for (const auto& q : MeasureQuantAccuracy(o.quant_seeds, o.quant_rows, o.quant_cols)) {
+    BenchmarkResult b;
+    b.suite = "accuracy";
+    b.name = std::string("quant/") + kernels::FormatName(q.format) + "/" + kernels::PatternName(q.pattern);
+    b.params = std::to_string(o.quant_rows) + "x" + std::to_string(o.quant_cols);
+    std::vector<double> cos, rel, snr, acc;
+    for (const auto& s : q.samples) {
+      cos.push_back(s.cosine);
+      rel.push_back(s.rel_l2);
+      snr.push_back(s.snr_db);
+      acc.push_back(s.accuracy_pct);
+    }
+    if (!q.failure.empty()) {
+      out.correctness_failures.push_back("accuracy/" + b.name + ": " + q.failure);
+    }
+    AddMeasure(&b, "cosine", "1", Direction::kHigherIsBetter, cos, &out.notes);
+    AddMeasure(&b, "rel_l2", "1", Direction::kLowerIsBetter, rel, &out.notes);
+    AddMeasure(&b, "snr_db", "dB", Direction::kHigherIsBetter, snr, &out.notes);
+    AddMeasure(&b, "accuracy_pct", "%", Direction::kHigherIsBetter, acc, &out.notes);
+    if (b.measures.empty()) {
+      b.status = baselines::BenchmarkStatus::kError;
+      b.message = q.failure.empty() ? "no usable samples" : q.failure;
+    }
+    const auto& s0 = q.samples.empty() ? kernels::ErrorStats{} : q.samples.front();
+    summary["quant"].push_back({{"format", kernels::FormatName(q.format)}, {"pattern", kernels::PatternName(q.pattern)},
+                                {"cosine", s0.cosine}, {"rel_l2", s0.rel_l2}, {"snr_db", s0.snr_db},
+                                {"accuracy_pct", s0.accuracy_pct}, {"floor_cosine", q.floor.min_cosine},
+                                {"floor_snr_db", q.floor.min_snr_db}, {"failure", q.failure}});
+    out.benchmarks.push_back(std::move(b));
+  }
+
+  // SIMD against scalar: exact (0) when right, so these are checks, not
+  // measures (a ratio of zeros judges nothing); the figures are in
+  // accuracy/summary.json and the notes.
+  int simd_rows = 0;
+  for (const auto& c : CheckSimdPaths(o.seed)) {
+    ++simd_rows;
+    const std::string what = std::string("accuracy/simd/") + kernels::FormatName(c.format) + "/" +
+                             kernels::IsaName(c.isa) + " (runs " + kernels::IsaKernelSuffix(c.implemented) + ")";
+    if (!c.failure.empty()) out.correctness_failures.push_back(what + ": " + c.failure);
+    summary["simd"].push_back({{"format", kernels::FormatName(c.format)}, {"isa", kernels::IsaName(c.isa)},
+                               {"implemented", kernels::IsaKernelSuffix(c.implemented)},
+                               {"quant_byte_mismatches", c.quant_byte_mismatches},
+                               {"dequant_max_abs_diff", c.dequant_max_abs_diff},
+                               {"matmul_max_abs_diff_vs_scalar", c.matmul_max_abs_diff},
+                               {"matmul_error_over_tolerance", c.matmul_max_tol_ratio}, {"failure", c.failure}});
+  }
+  out.notes.push_back("accuracy/simd: " + std::to_string(simd_rows) +
+                      " (format, path) checks against the scalar reference and the exact product");
+
+  if (o.engine) {
+    const EngineAccuracy e = RunEngineAccuracy(o.engine_options);
+    for (const auto& f : e.failures) out.correctness_failures.push_back(f);
+    for (const auto& n : e.notes) out.notes.push_back(n);
+    for (const auto& a : e.artifacts) out.artifacts.push_back(a);
+    for (const auto& r : e.results) {
+      BenchmarkResult b;
+      b.suite = "accuracy";
+      b.name = "engine/" + r.format + "/" + r.isa;
+      b.params = std::to_string(o.engine_options.windows) + "x" + std::to_string(o.engine_options.window_tokens) +
+                 " tokens";
+      std::vector<double> top1, kl, ppl;
+      nlohmann::json windows = nlohmann::json::array();
+      for (const auto& w : r.windows) {
+        top1.push_back(w.top1);
+        kl.push_back(w.mean_kl);
+        ppl.push_back(w.PplDiffPct());
+        windows.push_back({{"top1", w.top1}, {"mean_kl", w.mean_kl}, {"ppl_ref", w.ppl_ref},
+                           {"ppl_test", w.ppl_test}, {"max_abs_diff", w.max_abs_diff}});
+      }
+      if (!r.error.empty()) {
+        b.status = baselines::BenchmarkStatus::kSkipped;
+        b.message = r.error;
+      } else {
+        AddMeasure(&b, "top1_agreement", "1", Direction::kHigherIsBetter, top1, &out.notes);
+        AddMeasure(&b, "mean_kl", "nats", Direction::kLowerIsBetter, kl, &out.notes);
+        AddMeasure(&b, "ppl_diff_pct", "%", Direction::kLowerIsBetter, ppl, &out.notes);
+        if (b.measures.empty()) {
+          b.status = baselines::BenchmarkStatus::kError;
+          b.message = "no usable samples";
+        }
+      }
+      summary["engine"].push_back({{"format", r.format}, {"isa", r.isa}, {"windows", windows},
+                                   {"cross_path_max_diff", r.cross_path_max_diff}, {"error", r.error}});
+      out.benchmarks.push_back(std::move(b));
+    }
+  } else {
+    out.notes.push_back("accuracy/engine: skipped (--no-engine)");
+  }
+
+  const std::filesystem::path path = std::filesystem::path(o.engine_options.out_dir) / "accuracy" / "summary.json";
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  std::ofstream(path) << summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  out.artifacts.push_back(path.string());
+  return out;
+}
+
+}  // namespace bitgate::gates::accuracy

@@ -1,0 +1,337 @@
+#include "gates/accuracy/engine_accuracy.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "engine/forward.h"
+#include "engine/model.h"
+#include "engine/reference_forward.h"
+#include "engine/thread_pool.h"
+#include "engine/tokenizer.h"
+#include "kernels/cpu.h"
+#include "kernels/format.h"
+
+namespace bitgate::gates::accuracy {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kChildExitBadModel = 3;
+
+// The fixed token stream: ordinary English with digits and punctuation, so
+// both tokenizer kinds produce many distinct tokens.
+constexpr const char* kStreamText =
+    "The gate compares every kernel path against the reference before a change is merged. "
+    "A ternary weight is minus one, zero or plus one, scaled per block or per tensor; "
+    "activations are quantized to eight bits per token. In 2024 the first BitNet b1.58 "
+    "models showed that 1.58-bit weights can match half precision at scale. Engines of "
+    "this kind have shipped paths that print garbage while the default path looks fine: "
+    "empty scalar fallbacks, wrong strides, one repeated letter. So we measure top-1 "
+    "agreement, the KL divergence and the perplexity on every path, 3 times a day, "
+    "with the same 128 tokens, and we keep the numbers.";
+
+// Float copies of all weights above this would not fit a CI machine: the
+// reference pass holds every weight as float.
+constexpr double kMaxReferenceBytes = 3e9;
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+Result<std::vector<int32_t>> StreamTokens(const engine::Model& model, int64_t n) {
+  auto tok = engine::Tokenizer::FromMetadata(model.file().metadata());
+  if (!tok.ok()) return tok.status().WithContext("tokenizer");
+  std::vector<int32_t> ids = tok->Encode(kStreamText, {.add_special = false});
+  if (ids.empty()) return Status::Error("the tokenizer encodes the stream text to nothing");
+  std::vector<int32_t> out;
+  while (static_cast<int64_t>(out.size()) < n) out.insert(out.end(), ids.begin(), ids.end());
+  out.resize(static_cast<size_t>(n));
+  for (int32_t id : out)
+    if (id < 0 || id >= model.config().n_vocab) return Status::Error("token id outside the model's vocabulary");
+  return out;
+}
+
+Result<EngineFormatResult> EvalFormat(const std::string& model_path, const std::string& format, int windows,
+                                      int window_tokens, const std::string& logits_path) {
+  engine::LoadOptions lo;
+  if (format != "auto") {
+    auto f = kernels::FormatFromName(format);
+    if (!f || !kernels::Info(*f).ternary) return Status::Error("not a ternary format: " + format);
+    lo.weights_format = *f;
+  }
+  auto model = engine::Model::Load(model_path, lo);
+  if (!model.ok()) return model.status();
+  const engine::Model& m = **model;
+  if (window_tokens > m.config().n_ctx) return Status::Error("window longer than the model's context");
+  auto tokens = StreamTokens(m, static_cast<int64_t>(windows) * window_tokens);
+  if (!tokens.ok()) return tokens.status();
+  EngineFormatResult r;
+  r.format = format;
+  r.logits_path = logits_path;
+  std::ofstream logits_out(logits_path, std::ios::binary);
+  engine::ThreadPool pool(1);  // results are identical for any thread count (forward.h)
+  for (int w = 0; w < windows; ++w) {
+    const std::span<const int32_t> win(tokens->data() + static_cast<ptrdiff_t>(w) * window_tokens,
+                                       static_cast<size_t>(window_tokens));
+    auto ref = engine::ReferenceLogits(m, win);
+    if (!ref.ok()) return ref.status().WithContext("reference forward");
+    engine::Session session(m, &pool, window_tokens);
+    std::vector<float> got;
+    BITGATE_RETURN_IF_ERROR(session.Eval(win, /*all_logits=*/true, &got).WithContext("quantized forward"));
+    const auto a = engine::CompareLogits(*ref, got, m.config().n_vocab, win);
+    int64_t nonfinite = 0;
+    for (size_t i = 0; i < got.size(); ++i) nonfinite += !std::isfinite(got[i]) || !std::isfinite((*ref)[i]);
+    r.windows.push_back({a.top1_agreement, a.mean_kl, a.ppl_ref, a.ppl_test, a.max_abs_diff, nonfinite});
+    logits_out.write(reinterpret_cast<const char*>(got.data()), static_cast<std::streamsize>(got.size() * 4));
+  }
+  return r;
+}
+
+json ToJson(const EngineFormatResult& r) {
+  json windows = json::array();
+  for (const auto& w : r.windows)
+    windows.push_back({{"top1", w.top1}, {"mean_kl", w.mean_kl}, {"ppl_ref", w.ppl_ref},
+                       {"ppl_test", w.ppl_test}, {"max_abs_diff", w.max_abs_diff},
+                       {"nonfinite", w.nonfinite}});
+  return {{"format", r.format}, {"windows", windows}, {"logits", r.logits_path}, {"error", r.error}};
+}
+
+// JSON's numbers cannot be NaN/Inf (nlohmann writes null): keep them.
+double Num(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  return std::nan("");
+}
+
+std::vector<float> ReadFloats(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> out(bytes.size() / 4);
+  std::memcpy(out.data(), bytes.data(), out.size() * 4);
+  return out;
+}
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Runs the child for `isa`; returns its wait status, or -1 on timeout.
+int RunChild(const EngineAccuracyOptions& o, const std::string& isa, const std::string& out_json,
+             const std::string& log_path) {
+  std::string formats;
+  for (const auto& f : o.formats) formats += (formats.empty() ? "" : ",") + f;
+  std::vector<std::string> args = {o.self_exe,     "--engine-child", "--isa",    isa,
+                                   "--model",      o.model,          "--formats", formats,
+                                   "--windows",    std::to_string(o.windows),   "--window-tokens",
+                                   std::to_string(o.window_tokens),  "--child-out", out_json};
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    setenv("BITGATE_FORCE_ISA", isa.c_str(), 1);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(o.self_exe.c_str(), argv.data());
+    _exit(127);
+  }
+  if (pid < 0) return -2;
+  const int64_t deadline = NowMs() + static_cast<int64_t>(o.timeout_seconds * 1000);
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    if (NowMs() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    usleep(20000);
+  }
+}
+
+std::string Tail(const std::string& path) {
+  std::ifstream in(path);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (s.size() > 600) s = "..." + s.substr(s.size() - 600);
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+std::string Fmt(const char* fmt, double a, double b) {
+  char buf[128];
+  std::snprintf(buf, sizeof(buf), fmt, a, b);
+  return buf;
+}
+
+}  // namespace
+
+int EngineChildMain(int argc, char** argv) {
+  namespace po = boost::program_options;
+  po::options_description desc("engine child");
+  desc.add_options()("engine-child", "")("isa", po::value<std::string>()->required(), "")
+      ("model", po::value<std::string>()->required(), "")("formats", po::value<std::string>()->required(), "")
+      ("windows", po::value<int>()->required(), "")("window-tokens", po::value<int>()->required(), "")
+      ("child-out", po::value<std::string>()->required(), "");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "engine child: %s\n", e.what());
+    return 2;
+  }
+  const std::string isa = vm["isa"].as<std::string>();
+  auto selected = kernels::SelectedIsa();
+  if (!selected.ok() || kernels::IsaName(*selected) != isa) {
+    std::fprintf(stderr, "engine child: BITGATE_FORCE_ISA=%s did not take effect (%s)\n", isa.c_str(),
+                 selected.ok() ? kernels::IsaName(*selected) : selected.status().message().c_str());
+    return 2;
+  }
+  const std::string out = vm["child-out"].as<std::string>();
+  json results = json::array();
+  for (const auto& format : Split(vm["formats"].as<std::string>())) {
+    std::fprintf(stderr, "engine child %s: %s\n", isa.c_str(), format.c_str());
+    auto r = EvalFormat(vm["model"].as<std::string>(), format, vm["windows"].as<int>(),
+                        vm["window-tokens"].as<int>(), out + "." + format + ".logits");
+    if (!r.ok() && format == "auto") {
+      // The model as stored does not load or run: the model is bad.
+      std::fprintf(stderr, "model: %s\n", r.status().message().c_str());
+      return kChildExitBadModel;
+    }
+    EngineFormatResult res = r.ok() ? *r : EngineFormatResult{format, isa, {}, "", r.status().message(), -1};
+    results.push_back(ToJson(res));
+  }
+  std::ofstream(out) << json{{"isa", isa}, {"results", results}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  return 0;
+}
+
+EngineAccuracy RunEngineAccuracy(const EngineAccuracyOptions& o) {
+  EngineAccuracy acc;
+  const fs::path dir = fs::path(o.out_dir) / "accuracy";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  {
+    auto model = engine::Model::Load(o.model);
+    if (!model.ok()) {
+      acc.failures.push_back("accuracy/engine: model " + o.model + " does not load: " + model.status().message());
+      return acc;
+    }
+    double reference_bytes = 0;
+    for (const auto& t : (*model)->file().tensors()) reference_bytes += 4.0 * static_cast<double>(t.n_elements);
+    if (reference_bytes > kMaxReferenceBytes) {
+      acc.notes.push_back(Fmt("accuracy/engine: skipped: the FP32 reference would need %.1f GB (limit %.0f GB)",
+                              reference_bytes / 1e9, kMaxReferenceBytes / 1e9));
+      return acc;
+    }
+  }
+  std::vector<EngineFormatResult> scalar_results;
+  for (kernels::Isa isa : {kernels::Isa::kScalar, kernels::Isa::kAvx2, kernels::Isa::kAvx512}) {
+    if (!kernels::IsaSupported(isa)) continue;
+    const std::string name = kernels::IsaName(isa);
+    const std::string out_json = (dir / ("engine-" + name + ".json")).string();
+    const std::string log = (dir / ("engine-" + name + ".log")).string();
+    acc.artifacts.push_back(log);
+    const int status = RunChild(o, name, out_json, log);
+    const std::string where = "accuracy/engine on " + name + ": ";
+    if (status == -1) {
+      acc.failures.push_back(where + "hung (no result within " + std::to_string(static_cast<int>(o.timeout_seconds)) +
+                             " s); log " + log);
+      continue;
+    }
+    if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      const std::string how = status < 0                 ? "could not start"
+                              : WIFSIGNALED(status)      ? "crashed (signal " + std::to_string(WTERMSIG(status)) + ")"
+                              : WEXITSTATUS(status) == kChildExitBadModel ? "rejected the model"
+                                                         : "failed (exit " + std::to_string(WEXITSTATUS(status)) + ")";
+      acc.failures.push_back(where + how + ": " + Tail(log));
+      continue;
+    }
+    json doc;
+    try {
+      std::ifstream in(out_json);
+      doc = json::parse(in);
+    } catch (const json::exception& e) {
+      acc.failures.push_back(where + "unreadable child result " + out_json + ": " + e.what());
+      continue;
+    }
+    acc.artifacts.push_back(out_json);
+    for (const auto& jr : doc["results"]) {
+      EngineFormatResult r;
+      r.format = jr.value("format", "");
+      r.isa = name;
+      r.logits_path = jr.value("logits", "");
+      r.error = jr.value("error", "");
+      for (const auto& w : jr["windows"])
+        r.windows.push_back({Num(w["top1"]), Num(w["mean_kl"]), Num(w["ppl_ref"]), Num(w["ppl_test"]),
+                             Num(w["max_abs_diff"]), w.value("nonfinite", int64_t{0})});
+      const std::string what = "accuracy/engine/" + r.format + " on " + name + ": ";
+      if (!r.error.empty()) {
+        acc.notes.push_back(what + "not run: " + r.error);
+      }
+      for (size_t k = 0; k < r.windows.size(); ++k) {
+        const EngineWindow& w = r.windows[k];
+        const std::string win = "window " + std::to_string(k) + ": ";
+        if (w.nonfinite > 0) {
+          acc.failures.push_back(what + win + std::to_string(w.nonfinite) +
+                                 " logits are NaN or Inf (corrupt weights or scales?)");
+          continue;
+        }
+        if (!(w.top1 >= o.floors.min_top1))
+          acc.failures.push_back(what + win + Fmt("top-1 agreement %.3f below its floor %.3f", w.top1, o.floors.min_top1));
+        if (!(w.mean_kl <= o.floors.max_kl))
+          acc.failures.push_back(what + win + Fmt("mean KL %.3g above its ceiling %.3g", w.mean_kl, o.floors.max_kl));
+        if (!(w.PplDiffPct() <= o.floors.max_ppl_diff_pct))
+          acc.failures.push_back(what + win + Fmt("perplexity differs by %.2f%% (limit %.2f%%)", w.PplDiffPct(),
+                                                  o.floors.max_ppl_diff_pct));
+      }
+      if (isa == kernels::Isa::kScalar) {
+        scalar_results.push_back(r);
+      } else if (r.error.empty()) {
+        for (const auto& s : scalar_results) {
+          if (s.format != r.format || !s.error.empty()) continue;
+          const auto a = ReadFloats(s.logits_path), b = ReadFloats(r.logits_path);
+          double diff = a.size() == b.size() && !a.empty() ? 0 : INFINITY, scale = 0;
+          for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+            const double d = std::fabs(double(a[i]) - b[i]);
+            diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+            scale = std::max(scale, std::fabs(double(a[i])));
+          }
+          r.cross_path_max_diff = diff;
+          if (!(diff <= o.floors.max_cross_path_rel_diff * std::max(1.0, scale)))
+            acc.failures.push_back(what + Fmt("logits differ from the scalar path by up to %.3g (limit %.3g)", diff,
+                                              o.floors.max_cross_path_rel_diff * std::max(1.0, scale)));
+        }
+      }
+      acc.results.push_back(std::move(r));
+    }
+  }
+  return acc;
+}
+
+}  // namespace bitgate::gates::accuracy

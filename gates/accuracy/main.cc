@@ -1,0 +1,88 @@
+// bitgate-accuracy: the accuracy gate. Quantization accuracy per format and
+// data pattern, SIMD paths against the scalar reference, and the quantized
+// engine against the FP32 reference once per kernel path; every figure has
+// a floor (exit 4 below it) and is recorded with samples for the baseline.
+//
+//   bitgate-accuracy [--model FILE] [--formats auto,i2_s,...] [common gate options]
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include "gates/accuracy/accuracy_suite.h"
+#include "gates/gate_main.h"
+
+namespace {
+
+namespace po = boost::program_options;
+namespace acc = bitgate::gates::accuracy;
+using bitgate::Status;
+
+std::string SelfPath(const char* argv0) {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
+Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
+  acc::AccuracySuiteOptions o;
+  o.seed = ctx.options.seed;
+  o.quant_seeds = ctx.vm["quant-seeds"].as<int>();
+  o.engine = !ctx.vm["no-engine"].as<bool>();
+  auto& e = o.engine_options;
+  e.self_exe = self;
+  e.out_dir = ctx.options.out_dir;
+  e.windows = ctx.vm["windows"].as<int>();
+  e.window_tokens = ctx.vm["window-tokens"].as<int>();
+  e.floors.min_top1 = ctx.vm["min-top1"].as<double>();
+  e.floors.max_kl = ctx.vm["max-kl"].as<double>();
+  e.floors.max_ppl_diff_pct = ctx.vm["max-ppl-diff-pct"].as<double>();
+  if (o.quant_seeds < 2 || e.windows < 2 || e.window_tokens < 2)
+    return Status::Error("--quant-seeds, --windows and --window-tokens must be at least 2 (samples for a verdict)");
+  e.formats.clear();
+  std::stringstream ss(ctx.vm["formats"].as<std::string>());
+  for (std::string f; std::getline(ss, f, ',');)
+    if (!f.empty()) e.formats.push_back(f);
+  if (e.formats.empty() || e.formats.front() != "auto") e.formats.insert(e.formats.begin(), "auto");
+  if (o.engine) {
+    // A missing file is a usage error (exit 2); a file that is there but
+    // does not load is a correctness failure (exit 4), found by the suite.
+    if (!ctx.options.model.empty() && !std::filesystem::exists(ctx.options.model))
+      return Status::Error("--model " + ctx.options.model + ": no such file");
+    auto model = ctx.ModelPath();
+    if (!model.ok()) return model.status();
+    e.model = *model;
+  }
+  auto r = acc::RunAccuracySuite(o);
+  auto& out = ctx.output;
+  for (auto& b : r.benchmarks) out.run.benchmarks.push_back(std::move(b));
+  for (auto& f : r.correctness_failures) out.correctness_failures.push_back(std::move(f));
+  for (auto& n : r.notes) out.notes.push_back(std::move(n));
+  for (auto& a : r.artifacts) out.artifacts.push_back(std::move(a));
+  return Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--engine-child") return acc::EngineChildMain(argc, argv);
+  const std::string self = SelfPath(argv[0]);
+  const acc::EngineFloors floors;
+  po::options_description extra("accuracy options");
+  extra.add_options()
+      ("formats", po::value<std::string>()->default_value("auto,i2_s,tq2_0,tq1_0,i2s,tl1,tl2"),
+       "engine weight formats: auto (as stored) and ternary formats to repack into at load")
+      ("windows", po::value<int>()->default_value(4), "token-stream windows (one sample each)")
+      ("window-tokens", po::value<int>()->default_value(32), "tokens per window")
+      ("quant-seeds", po::value<int>()->default_value(5), "pattern seeds per (format, pattern) (one sample each)")
+      ("min-top1", po::value<double>()->default_value(floors.min_top1), "floor: top-1 agreement per window")
+      ("max-kl", po::value<double>()->default_value(floors.max_kl), "ceiling: mean KL divergence per window (nats)")
+      ("max-ppl-diff-pct", po::value<double>()->default_value(floors.max_ppl_diff_pct),
+       "ceiling: perplexity difference per window (%)")
+      ("no-engine", po::bool_switch(), "kernel accuracy only (no model)");
+  return bitgate::gates::RunGateMain("accuracy", argc, argv, extra,
+                                     [&](bitgate::gates::GateContext& ctx) { return AccuracyBody(ctx, self); });
+}
