@@ -107,6 +107,9 @@ Result<GateOptions> ParseCommon(const char* gate, const po::variables_map& vm, i
   o.verdict.alpha = vm["alpha"].as<double>();
   if (!(o.verdict.alpha > 0 && o.verdict.alpha < 1)) return Status::Error("--alpha must lie between 0 and 1");
   o.verdict.min_samples = vm["min-samples"].as<int>();
+  auto ceiling = cli::ParseFraction(vm["cv-ceiling"].as<std::string>(), "--cv-ceiling");
+  if (!ceiling.ok()) return ceiling.status();
+  o.verdict.cv_ceiling = *ceiling;
   o.command_line = JoinArgs(argc, argv);
   return o;
 }
@@ -246,6 +249,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
       ("delta", po::value<std::string>()->default_value("5%"), "practical threshold")
       ("alpha", po::value<double>()->default_value(0.05), "significance level on q-values")
       ("min-samples", po::value<int>()->default_value(5), "samples per side below which a row is INCONCLUSIVE")
+      ("cv-ceiling", po::value<std::string>()->default_value("10%"), "robust CV above which a row is INCONCLUSIVE (noisy)")
       ("seed", po::value<uint64_t>()->default_value(1), "seed of the gate's own randomness")
       ("help,h", "show this help");
   po::options_description all;
@@ -283,6 +287,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   f.outcome.delta = o.verdict.delta;
   f.outcome.alpha = o.verdict.alpha;
   f.outcome.min_samples = o.verdict.min_samples;
+  f.outcome.cv_ceiling = o.verdict.cv_ceiling;
   f.outcome.seed = o.verdict.seed;
   Status body_status;
   try {

@@ -36,6 +36,7 @@ std::string GateOutcomeJson(const GateOutcome& o) {
                {"delta", o.delta},
                {"alpha", o.alpha},
                {"min_samples", o.min_samples},
+               {"cv_ceiling", o.cv_ceiling},
                {"seed", o.seed}};
   return j.dump(2) + "\n";
 }
@@ -62,6 +63,7 @@ Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view sou
     o.delta = j.value("delta", 0.05);
     o.alpha = j.value("alpha", 0.05);
     o.min_samples = j.value("min_samples", 5);
+    o.cv_ceiling = j.value("cv_ceiling", 0.10);
     o.seed = j.value("seed", uint64_t{20240601});
     for (const auto& s : j.value("slos", json::array())) {
       SloResult r;

@@ -44,6 +44,7 @@ struct GateOutcome {
   // Verdict configuration used (so a re-render judges the same way).
   double delta = 0.05, alpha = 0.05;
   int min_samples = 5;
+  double cv_ceiling = 0.10;
   uint64_t seed = 20240601;
 };
 

@@ -95,6 +95,7 @@ Result<ComparisonReport> RejudgeStoredRun(baselines::Store& store, const GateOut
   report.config.alpha = outcome.alpha;
   report.config.seed = outcome.seed;
   report.config.min_samples = outcome.min_samples;
+  report.config.cv_ceiling = outcome.cv_ceiling;
   report.baseline.source = SourceFromName(outcome.baseline_source);
   report.baseline.run_ids = outcome.baseline_run_ids;
   report.baseline.note = outcome.baseline_note;

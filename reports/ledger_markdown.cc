@@ -257,9 +257,9 @@ void Quality(std::ostringstream& out, const Ledger& l) {
         << pct(med(cvc)) << " | " << outliers << " | " << bimodal << " | " << noisy << " | " << under << " | "
         << pct(med(mde)) << " |\n";
   }
-  out << "\nMDE: the smallest change each row could detect at alpha " << "and 80% power, "
-      << "(z(1-alpha/2) + z(0.8)) * sqrt(2) * sigma_log / sqrt(n). Rows: CV above the ceiling are INCONCLUSIVE "
-         "(noisy), never a pass.\n\n";
+  out << "\nMDE: the smallest relative change a row can detect at its alpha with 80% power, "
+         "(z(1-alpha/2) + z(0.8)) * sqrt(2) * sigma_log / sqrt(n). Rows whose robust CV is above the ceiling are "
+         "INCONCLUSIVE (noisy), never a pass.\n\n";
 }
 
 void Memory(std::ostringstream& out, const Ledger& l) {

@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -187,8 +189,21 @@ bool IsThroughputExe(const std::string& exe) {
 }
 
 // One --measure-only child; returns its benchmarks and correctness failures.
+// KEY=VALUE settings of --baseline-env, for the baseline's processes only.
+Result<std::map<std::string, std::optional<std::string>>> BaselineEnv(const po::variables_map& vm) {
+  std::map<std::string, std::optional<std::string>> env;
+  if (!vm.count("baseline-env")) return env;
+  for (const auto& spec : vm["baseline-env"].as<std::vector<std::string>>()) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) return Status::Error("--baseline-env '" + spec + "': expected KEY=VALUE");
+    env[spec.substr(0, eq)] = spec.substr(eq + 1);
+  }
+  return env;
+}
+
 Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map& vm, const std::string& model,
-                                 int reps, const std::string& dir, bool pass_bench_exe) {
+                                 int reps, const std::string& dir, bool pass_bench_exe,
+                                 const std::map<std::string, std::optional<std::string>>& env) {
   fs::create_directories(dir);
   const std::string json = (fs::path(dir) / "result.json").string();
   ProcessOptions p;
@@ -205,6 +220,7 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
   if (vm.count("skip-kernels")) p.argv.push_back("--skip-kernels");
   if (vm.count("skip-engine")) p.argv.push_back("--skip-engine");
   p.output_file = (fs::path(dir) / "log.txt").string();
+  p.env = env;
   p.timeout_seconds = vm["kernel-timeout"].as<double>() + 600;
   auto r = RunProcess(p);
   if (!r.ok()) return r.status();
@@ -239,6 +255,8 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
   const int reps = vm["repetitions"].as<int>();
   const int per_round = (reps + rounds - 1) / rounds;
   const bool full = IsThroughputExe(*base_exe);
+  auto base_env = BaselineEnv(vm);
+  if (!base_env.ok()) return base_env.status();
   const std::string self = (fs::path(SelfDir()) / "bitgate-throughput").string();
   const fs::path ab_dir = fs::path(ctx.options.out_dir) / "ab";
   ctx.output.notes.push_back(std::string("A/B mode: baseline ") + *base_exe + ", " + std::to_string(rounds) +
@@ -253,7 +271,8 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
                    is_base ? "baseline" : "candidate");
       Measured got;
       if (full) {
-        auto r = RunMeasureChild(is_base ? *base_exe : self, vm, model, per_round, (ab_dir / tag).string(), !is_base);
+        auto r = RunMeasureChild(is_base ? *base_exe : self, vm, model, per_round, (ab_dir / tag).string(), !is_base,
+                                 is_base ? *base_env : std::map<std::string, std::optional<std::string>>{});
         if (!r.ok()) return r.status().WithContext(is_base ? "baseline build" : "candidate build");
         got = std::move(*r);
       } else {
@@ -266,6 +285,7 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
         k.json_out = (ab_dir / (tag + ".json")).string();
         k.log_out = (ab_dir / (tag + ".log")).string();
         k.timeout_seconds = vm["kernel-timeout"].as<double>();
+        if (is_base) k.env = *base_env;
         auto b = RunKernelBench(k, nullptr);
         if (!b.ok()) return b.status().WithContext(is_base ? "baseline build" : "candidate build");
         got.benchmarks = std::move(*b);
@@ -377,6 +397,8 @@ int main(int argc, char** argv) {
       ("baseline-exe", po::value<std::string>(), "A/B: the baseline build's bitgate-throughput (or bitgate-bench-kernels)")
       ("baseline-build", po::value<std::string>(), "A/B: the baseline's build directory")
       ("ab-rounds", po::value<int>()->default_value(5), "A/B: alternating rounds (repetitions are split across them)")
+      ("baseline-env", po::value<std::vector<std::string>>()->composing(),
+       "A/B: KEY=VALUE set for the baseline's processes only (e.g. BITGATE_FORCE_ISA=avx512)")
       ("slo-generate-seconds", po::value<double>()->default_value(10.0), "SLO: 128-token generation on the 2b-shaped model")
       ("slo-stop-ns", po::value<double>()->default_value(10.0), "SLO: stop-token lookup")
       ("slo-memory-overhead", po::value<std::string>()->default_value("10%"), "SLO: resident memory over model file + KV cache");
