@@ -29,6 +29,8 @@ constexpr FormatInfo kFormats[kFormatCount] = {
     {Format::kTL1,   "tl1",   16,  0,    2.0,    kGgmlTypeTL1,  16,  16,  true,  true},
     // TL2: an 80-byte chunk = 16 rows x 24 cols (8 triples: 4-bit index + sign).
     {Format::kTL2,   "tl2",   24,  0,    5.0/3,  kGgmlTypeTL2,  16,  16,  true,  true},
+    // Q8_0: {f16 d; int8 qs[32]}, d = absmax / 127 (for the output head).
+    {Format::kQ8_0,  "q8_0",  32,  34,   8.5,    8,             1,   32,  false, true},
 };
 
 constexpr bool RegistryOrderMatchesEnum() {
@@ -89,6 +91,7 @@ Result<int64_t> TensorBytes(Format f, int64_t rows, int64_t cols) {
     case Format::kI2S:
     case Format::kTQ1_0:
     case Format::kTQ2_0:
+    case Format::kQ8_0:
       return CheckedMul(*elems / info.block_elems, info.block_bytes, "tensor byte size");
     case Format::kI2_S:
       return CheckedAdd(*elems / 4, kTensorTailBytes, "tensor byte size");

@@ -22,8 +22,9 @@ enum class Format : uint8_t {
   kI2_S,   // bitnet.cpp x86, byte-compatible: 128-element blocks, f32 tensor scale
   kTL1,    // ours: table lookup, 2 weights per 4-bit index, 16-row tiles
   kTL2,    // ours: table lookup, 3 weights per sign + 4-bit index, 16-row tiles
+  kQ8_0,   // llama.cpp layout: 32 int8 values + f16 scale (the output head)
 };
-inline constexpr int kFormatCount = 9;
+inline constexpr int kFormatCount = 10;
 
 struct FormatInfo {
   Format format;

@@ -19,7 +19,7 @@ bool HasTensorScale(Format f) {
   return f == Format::kI2_S || f == Format::kTL1 || f == Format::kTL2;
 }
 bool HasHalfScales(Format f) {
-  return f == Format::kI2S || f == Format::kTQ1_0 || f == Format::kTQ2_0;
+  return f == Format::kI2S || f == Format::kTQ1_0 || f == Format::kTQ2_0 || f == Format::kQ8_0;
 }
 
 std::string Where(int64_t i, int64_t cols) {
@@ -31,9 +31,11 @@ std::string Where(int64_t i, int64_t cols) {
 // case (all finite and in range) costs one compare per element.
 Status ScreenInput(Format f, const float* src, int64_t rows, int64_t cols) {
   const int64_t n = rows * cols;
-  const float limit = HasHalfScales(f) ? kHalfMax
-                      : Info(f).ternary ? std::numeric_limits<float>::max()
-                                        : std::numeric_limits<float>::infinity();
+  // Q8_0's f16 scale is absmax / 127, so its inputs may reach 127 x 65504.
+  const float limit = f == Format::kQ8_0   ? kHalfMax * 127.0f
+                      : HasHalfScales(f)   ? kHalfMax
+                      : Info(f).ternary    ? std::numeric_limits<float>::max()
+                                           : std::numeric_limits<float>::infinity();
   bool bad = false;
   for (int64_t i = 0; i < n; ++i) bad |= !(std::fabs(src[i]) <= limit);
   if (!bad) return Status::Ok();
@@ -42,11 +44,11 @@ Status ScreenInput(Format f, const float* src, int64_t rows, int64_t cols) {
     if (std::isnan(v)) return Status::Error(std::string(FormatName(f)) + ": input " + Where(i, cols) + " is NaN");
     if (std::isinf(v)) {
       return Status::Error(std::string(FormatName(f)) + ": input " + Where(i, cols) +
-                           " is infinite; a ternary scale cannot represent it");
+                           " is infinite; a finite scale cannot represent it");
     }
     if (!(std::fabs(v) <= limit)) {
       return Status::Error(std::string(FormatName(f)) + ": input " + Where(i, cols) + " = " +
-                           std::to_string(v) + " exceeds the f16 scale range (65504)");
+                           std::to_string(v) + " exceeds the range of the format's f16 scale");
     }
   }
   return Status::Ok();

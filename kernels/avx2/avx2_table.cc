@@ -13,6 +13,7 @@ const KernelSet kAvx2Kernels[kFormatCount] = {
     /* i2_s  */ {nullptr, nullptr, MatmulI2_SAvx2},
     /* tl1   */ {nullptr, nullptr, MatmulTL1Avx2},
     /* tl2   */ {nullptr, nullptr, MatmulTL2Avx2},
+    /* q8_0  */ {nullptr, nullptr, MatmulQ8_0Avx2},
 };
 
 }  // namespace bitgate::kernels::internal

@@ -40,6 +40,9 @@ void MatmulTL1Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activat
 void MatmulTL2Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1);
 
+void MatmulQ8_0Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                      int64_t ldy, int64_t r0, int64_t r1);
+
 void DequantizeTQ2_0Avx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
 void DequantizeI2_SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
 void DequantizeI2SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst);

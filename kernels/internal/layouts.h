@@ -27,6 +27,14 @@ struct BlockTQ1_0 {
 };
 static_assert(sizeof(BlockTQ1_0) == 54, "block_tq1_0 is 54 bytes");
 
+// ---- Q8_0 (llama.cpp block_q8_0), 32 elements --------------------------
+// d = absmax / 127 as f16, qs = roundf(x / d) (half away from zero).
+struct BlockQ8_0 {
+  uint16_t d;
+  int8_t qs[32];
+};
+static_assert(sizeof(BlockQ8_0) == 34, "block_q8_0 is 34 bytes");
+
 // ---- I2_S (bitnet.cpp x86, ACT_PARALLEL), 128-element blocks ------------
 // Flattened row-major; block b = bytes [32b, 32b + 32); element j of a block
 // is in byte j % 32 at shift 6 - 2 * (j / 32). Codes 0, 1, 2 = -1, 0, +1.

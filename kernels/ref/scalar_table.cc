@@ -9,6 +9,7 @@ const KernelSet kScalarKernels[kFormatCount] = {
     BITGATE_REF_ENTRY(F32),   BITGATE_REF_ENTRY(F16),   BITGATE_REF_ENTRY(BF16),
     BITGATE_REF_ENTRY(I2S),   BITGATE_REF_ENTRY(TQ1_0), BITGATE_REF_ENTRY(TQ2_0),
     BITGATE_REF_ENTRY(I2_S),  BITGATE_REF_ENTRY(TL1),   BITGATE_REF_ENTRY(TL2),
+    BITGATE_REF_ENTRY(Q8_0),
 };
 
 }  // namespace bitgate::kernels::internal

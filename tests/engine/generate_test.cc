@@ -239,3 +239,33 @@ TEST(Reference, MatchesGoldenF32Logits) {
 
 }  // namespace
 }  // namespace bitgate::engine
+
+namespace bitgate::engine {
+namespace {
+
+// The cost of storing the output head as Q8_0 instead of F16, measured on
+// the tiny synthetic model against the FP32 reference (docs/ENGINE.md).
+TEST(Reference, Q8HeadCostsLittleAccuracy) {
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 11, "q8head");
+  LoadOptions lo;
+  lo.head_format = kernels::Format::kQ8_0;
+  auto q8 = Model::Load(fx.path, lo);
+  ASSERT_TRUE(q8.ok()) << q8.status().message();
+  EXPECT_EQ((*q8)->head().format, kernels::Format::kQ8_0);
+  const auto tokens = fx.tok->Encode("The quick brown fox jumps over the lazy dog and keeps running.");
+  auto ref = ReferenceLogits(*fx.model, tokens);
+  ASSERT_TRUE(ref.ok());
+  ThreadPool pool(1);
+  Session s(**q8, &pool, static_cast<int64_t>(tokens.size()));
+  std::vector<float> got;
+  ASSERT_TRUE(s.Eval(tokens, true, &got).ok());
+  const auto a = CompareLogits(*ref, got, fx.model->config().n_vocab, tokens);
+  std::printf("q8_0 head: top1 %.3f, mean KL %.2e, max |diff| %.4f, ppl %.2f vs %.2f\n", a.top1_agreement,
+              a.mean_kl, a.max_abs_diff, a.ppl_ref, a.ppl_test);
+  EXPECT_GE(a.top1_agreement, 0.9);
+  EXPECT_LE(a.mean_kl, 5e-3);
+  fs::remove(fx.path);
+}
+
+}  // namespace
+}  // namespace bitgate::engine

@@ -100,7 +100,7 @@ TEST(QuantizeBadInput, ValuesBeyondHalfRangeAreErrorsForHalfScaledFormats) {
   std::vector<uint8_t> out(*TensorBytes(Format::kTQ2_0, 1, 256));
   const Status s = Quantize(Format::kTQ2_0, x.data(), 1, 256, out);
   ASSERT_FALSE(s.ok());
-  EXPECT_TRUE(Contains(s, "f16 scale range")) << s.message();
+  EXPECT_TRUE(Contains(s, "range of the format's f16 scale")) << s.message();
   std::vector<uint8_t> i2(*TensorBytes(Format::kI2_S, 1, 256));
   EXPECT_TRUE(Quantize(Format::kI2_S, x.data(), 1, 256, i2).ok());  // f32 tensor scale
 }

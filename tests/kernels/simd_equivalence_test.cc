@@ -17,7 +17,7 @@ namespace bitgate::kernels {
 namespace {
 
 constexpr Format kFormats[] = {Format::kF32,   Format::kF16,   Format::kBF16, Format::kI2S, Format::kTQ1_0,
-                               Format::kTQ2_0, Format::kI2_S, Format::kTL1,  Format::kTL2};
+                               Format::kTQ2_0, Format::kI2_S, Format::kTL1,  Format::kTL2, Format::kQ8_0};
 
 // Column counts per format: the smallest legal, odd multiples, tails.
 std::vector<int64_t> ColsFor(Format f) {
@@ -146,13 +146,20 @@ TEST_P(SimdVsScalar, MatmulWithinTolerance) {
 // every float operation after the integer dot product exact.
 TEST_P(SimdVsScalar, MatmulIntegerSumsBitExact) {
   const Format f = GetParam();
-  if (!Info(f).ternary) GTEST_SKIP() << "float format";
+  if (!Info(f).integer_activations) GTEST_SKIP() << "float format";
+  const bool q8 = f == Format::kQ8_0;  // int8 weights: absmax 127 per block makes d = 1
   for (int64_t cols : ColsFor(f)) {
     const int64_t rows = 33, tokens = 2;
     SplitMix64 rng(99);
     std::vector<float> w(rows * cols);
-    for (auto& v : w) v = static_cast<float>(static_cast<int>(rng.Next() % 3) - 1);
-    for (int64_t r = 0; r < rows; ++r) w[r * cols] = 1.0f;  // no all-zero scale blocks
+    for (auto& v : w) v = static_cast<float>(q8 ? static_cast<int>(rng.Next() % 255) - 127 : static_cast<int>(rng.Next() % 3) - 1);
+    for (int64_t r = 0; r < rows; ++r) {
+      if (q8) {
+        for (int64_t b = 0; b < cols; b += 32) w[r * cols + b] = 127.0f;
+      } else {
+        w[r * cols] = 1.0f;  // no all-zero scale blocks
+      }
+    }
     std::vector<float> x(tokens * cols);
     for (auto& v : x) v = static_cast<float>(static_cast<int>(rng.Next() % 256) - 128);
     for (int64_t t = 0; t < tokens; ++t) x[t * cols] = 127.0f;  // absmax 127 -> s = 1
@@ -223,7 +230,8 @@ TEST(SimdCoverage, ClaimedKernelsRunOnTheirOwnPath) {
       {KernelOp::kGemv, Format::kI2S, Isa::kAvx512},   {KernelOp::kGemv, Format::kI2S, Isa::kAvx2},
       {KernelOp::kGemv, Format::kF16, Isa::kAvx512},   {KernelOp::kGemv, Format::kF16, Isa::kAvx2},
       {KernelOp::kGemv, Format::kF32, Isa::kAvx512},   {KernelOp::kGemv, Format::kF32, Isa::kAvx2},
-      {KernelOp::kGemv, Format::kBF16, Isa::kAvx512}, {KernelOp::kGemv, Format::kTQ1_0, Isa::kAvx512},
+      {KernelOp::kGemv, Format::kBF16, Isa::kAvx512}, {KernelOp::kGemv, Format::kQ8_0, Isa::kAvx512},
+      {KernelOp::kGemv, Format::kQ8_0, Isa::kAvx2}, {KernelOp::kGemv, Format::kTQ1_0, Isa::kAvx512},
       {KernelOp::kQuantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kQuantize, Format::kI2S, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kDequantize, Format::kI2_S, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kI2S, Isa::kAvx512},
