@@ -37,13 +37,13 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
   nlohmann::json summary = {{"quant", nlohmann::json::array()}, {"simd", nlohmann::json::array()},
                             {"engine", nlohmann::json::array()}};
 
-  for (const auto& q : MeasureQuantAccuracy(o.quant_seeds, o.quant_rows, o.quant_cols)) {
+  for (const auto& q : MeasureQuantAccuracy(o.quant_seeds, o.repetitions, o.quant_rows, o.quant_cols)) {
     BenchmarkResult b;
     b.suite = "accuracy";
     b.name = std::string("quant/") + kernels::FormatName(q.format) + "/" + kernels::PatternName(q.pattern);
     b.params = std::to_string(o.quant_rows) + "x" + std::to_string(o.quant_cols);
     std::vector<double> cos, rel, snr, acc;
-    for (const auto& s : q.samples) {
+    for (const auto& s : q.per_repetition) {
       cos.push_back(s.cosine);
       rel.push_back(s.rel_l2);
       snr.push_back(s.snr_db);
@@ -60,11 +60,13 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
       b.status = baselines::BenchmarkStatus::kError;
       b.message = q.failure.empty() ? "no usable samples" : q.failure;
     }
-    const auto& s0 = q.samples.empty() ? kernels::ErrorStats{} : q.samples.front();
+    const auto& s0 = q.per_repetition.empty() ? kernels::ErrorStats{} : q.per_repetition.front();
+    nlohmann::json seeds = nlohmann::json::array();
+    for (const auto& s : q.per_seed) seeds.push_back({{"cosine", s.cosine}, {"snr_db", s.snr_db}});
     summary["quant"].push_back({{"format", kernels::FormatName(q.format)}, {"pattern", kernels::PatternName(q.pattern)},
                                 {"cosine", s0.cosine}, {"rel_l2", s0.rel_l2}, {"snr_db", s0.snr_db},
                                 {"accuracy_pct", s0.accuracy_pct}, {"floor_cosine", q.floor.min_cosine},
-                                {"floor_snr_db", q.floor.min_snr_db}, {"failure", q.failure}});
+                                {"floor_snr_db", q.floor.min_snr_db}, {"per_seed", seeds}, {"failure", q.failure}});
     out.benchmarks.push_back(std::move(b));
   }
 
@@ -99,14 +101,16 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
       b.params = std::to_string(o.engine_options.windows) + "x" + std::to_string(o.engine_options.window_tokens) +
                  " tokens";
       std::vector<double> top1, kl, ppl;
-      nlohmann::json windows = nlohmann::json::array();
-      for (const auto& w : r.windows) {
+      for (const auto& w : r.repetitions) {
         top1.push_back(w.top1);
         kl.push_back(w.mean_kl);
         ppl.push_back(w.PplDiffPct());
+      }
+      nlohmann::json windows = nlohmann::json::array();
+      for (const auto& w : r.windows)
         windows.push_back({{"top1", w.top1}, {"mean_kl", w.mean_kl}, {"ppl_ref", w.ppl_ref},
                            {"ppl_test", w.ppl_test}, {"max_abs_diff", w.max_abs_diff}});
-      }
+      const EngineWindow stream = r.repetitions.empty() ? EngineWindow{} : r.repetitions.front();
       if (!r.error.empty()) {
         b.status = baselines::BenchmarkStatus::kSkipped;
         b.message = r.error;
@@ -119,7 +123,9 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
           b.message = "no usable samples";
         }
       }
-      summary["engine"].push_back({{"format", r.format}, {"isa", r.isa}, {"windows", windows},
+      summary["engine"].push_back({{"format", r.format}, {"isa", r.isa}, {"top1", stream.top1},
+                                   {"mean_kl", stream.mean_kl}, {"ppl_ref", stream.ppl_ref},
+                                   {"ppl_test", stream.ppl_test}, {"windows", windows},
                                    {"cross_path_max_diff", r.cross_path_max_diff}, {"error", r.error}});
       out.benchmarks.push_back(std::move(b));
     }

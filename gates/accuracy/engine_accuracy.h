@@ -28,16 +28,23 @@ struct EngineWindow {
 struct EngineFormatResult {
   std::string format;      // "auto" (as stored) or the repacked format
   std::string isa;         // the forced path
-  std::vector<EngineWindow> windows;
+  std::vector<EngineWindow> windows;      // first repetition, per window
+  // Per repetition, the whole stream: mean top-1 and KL over the windows,
+  // perplexities as geometric means. The engine is deterministic, so these
+  // are equal (checked) and are the measures' samples.
+  std::vector<EngineWindow> repetitions;
   std::string logits_path; // all windows' quantized logits, float32
   std::string error;       // could not run this format on this path
   double cross_path_max_diff = -1;  // vs the scalar path's logits (-1: not compared)
 };
 
 struct EngineFloors {
-  double min_top1 = 0.80;         // per window (a random tiny model measures 0.91-1.0)
-  double max_kl = 5e-3;           // nats, per window (measured ~8e-5; garbage ~ln(n_vocab))
-  double max_ppl_diff_pct = 3.0;  // per window
+  // Over the whole token stream (the tiny synthetic model measures top-1
+  // 0.95-0.97, KL ~8e-5 nats, perplexity within 0.2%; garbage gives top-1
+  // near 1/n_vocab and KL near ln(n_vocab)).
+  double min_top1 = 0.85;
+  double max_kl = 5e-3;           // nats
+  double max_ppl_diff_pct = 3.0;
   // Kernel paths compute exact integer dot products; only float epilogues
   // (summation order of scales) may differ: logits must agree to this,
   // relative to the largest |logit|.
@@ -51,6 +58,7 @@ struct EngineAccuracyOptions {
   std::vector<std::string> formats = {"auto", "i2_s", "tq2_0", "tq1_0", "i2s", "tl1", "tl2"};
   int windows = 4;
   int window_tokens = 32;
+  int repetitions = 5;
   double timeout_seconds = 300;
   EngineFloors floors;
 };

@@ -30,17 +30,19 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   acc::AccuracySuiteOptions o;
   o.seed = ctx.options.seed;
   o.quant_seeds = ctx.vm["quant-seeds"].as<int>();
+  o.repetitions = ctx.vm["repetitions"].as<int>();
   o.engine = !ctx.vm["no-engine"].as<bool>();
   auto& e = o.engine_options;
   e.self_exe = self;
   e.out_dir = ctx.options.out_dir;
   e.windows = ctx.vm["windows"].as<int>();
   e.window_tokens = ctx.vm["window-tokens"].as<int>();
+  e.repetitions = o.repetitions;
   e.floors.min_top1 = ctx.vm["min-top1"].as<double>();
   e.floors.max_kl = ctx.vm["max-kl"].as<double>();
   e.floors.max_ppl_diff_pct = ctx.vm["max-ppl-diff-pct"].as<double>();
-  if (o.quant_seeds < 2 || e.windows < 2 || e.window_tokens < 2)
-    return Status::Error("--quant-seeds, --windows and --window-tokens must be at least 2 (samples for a verdict)");
+  if (o.quant_seeds < 1 || e.windows < 1 || e.window_tokens < 2 || o.repetitions < 2)
+    return Status::Error("--quant-seeds and --windows must be >= 1, --window-tokens and --repetitions >= 2");
   e.formats.clear();
   std::stringstream ss(ctx.vm["formats"].as<std::string>());
   for (std::string f; std::getline(ss, f, ',');)
@@ -75,13 +77,15 @@ int main(int argc, char** argv) {
   extra.add_options()
       ("formats", po::value<std::string>()->default_value("auto,i2_s,tq2_0,tq1_0,i2s,tl1,tl2"),
        "engine weight formats: auto (as stored) and ternary formats to repack into at load")
-      ("windows", po::value<int>()->default_value(4), "token-stream windows (one sample each)")
+      ("windows", po::value<int>()->default_value(4), "token-stream windows (fresh session each)")
       ("window-tokens", po::value<int>()->default_value(32), "tokens per window")
-      ("quant-seeds", po::value<int>()->default_value(5), "pattern seeds per (format, pattern) (one sample each)")
-      ("min-top1", po::value<double>()->default_value(floors.min_top1), "floor: top-1 agreement per window")
-      ("max-kl", po::value<double>()->default_value(floors.max_kl), "ceiling: mean KL divergence per window (nats)")
+      ("quant-seeds", po::value<int>()->default_value(5), "pattern tensors per (format, pattern)")
+      ("repetitions", po::value<int>()->default_value(5),
+       "samples per measure: each figure is recomputed this often (and must not change)")
+      ("min-top1", po::value<double>()->default_value(floors.min_top1), "floor: top-1 agreement over the stream")
+      ("max-kl", po::value<double>()->default_value(floors.max_kl), "ceiling: mean KL divergence (nats)")
       ("max-ppl-diff-pct", po::value<double>()->default_value(floors.max_ppl_diff_pct),
-       "ceiling: perplexity difference per window (%)")
+       "ceiling: perplexity difference over the stream (%)")
       ("no-engine", po::bool_switch(), "kernel accuracy only (no model)");
   return bitgate::gates::RunGateMain("accuracy", argc, argv, extra,
                                      [&](bitgate::gates::GateContext& ctx) { return AccuracyBody(ctx, self); });

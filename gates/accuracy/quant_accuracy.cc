@@ -48,31 +48,45 @@ std::vector<Format> MeasuredFormats() {
   return out;
 }
 
-std::vector<QuantAccuracy> MeasureQuantAccuracy(int seeds, int64_t rows, int64_t cols) {
+std::vector<QuantAccuracy> MeasureQuantAccuracy(int seeds, int repetitions, int64_t rows, int64_t cols) {
   std::vector<QuantAccuracy> out;
   const int64_t n = rows * cols;
   for (Format f : MeasuredFormats()) {
     std::vector<uint8_t> packed(static_cast<size_t>(*kernels::TensorBytes(f, rows, cols)));
     std::vector<float> y(static_cast<size_t>(n));
     for (Pattern p : kernels::kAllPatterns) {
-      QuantAccuracy qa{f, p, {}, FloorFor(f, p), ""};
-      for (int s = 0; s < seeds; ++s) {
-        const auto x = kernels::MakePattern(p, n, 1000 + static_cast<uint64_t>(s));
-        Status st = kernels::QuantizeWith(Isa::kScalar, f, x.data(), rows, cols, packed);
-        if (st.ok()) st = kernels::DequantizeWith(Isa::kScalar, f, packed, rows, cols, y.data());
-        if (!st.ok()) {
-          qa.failure = st.message();
-          break;
+      QuantAccuracy qa{f, p, {}, {}, FloorFor(f, p), ""};
+      std::vector<std::vector<float>> inputs;
+      for (int s = 0; s < seeds; ++s) inputs.push_back(kernels::MakePattern(p, n, 1000 + static_cast<uint64_t>(s)));
+      for (int rep = 0; rep < repetitions && qa.failure.empty(); ++rep) {
+        kernels::ErrorStats mean;
+        for (int s = 0; s < seeds; ++s) {
+          Status st = kernels::QuantizeWith(Isa::kScalar, f, inputs[s].data(), rows, cols, packed);
+          if (st.ok()) st = kernels::DequantizeWith(Isa::kScalar, f, packed, rows, cols, y.data());
+          if (!st.ok()) {
+            qa.failure = st.message();
+            break;
+          }
+          const auto stats = kernels::CompareSignals(inputs[s].data(), y.data(), n);
+          mean.cosine += stats.cosine / seeds;
+          mean.rel_l2 += stats.rel_l2 / seeds;
+          mean.snr_db += stats.snr_db / seeds;
+          mean.accuracy_pct += stats.accuracy_pct / seeds;
+          mean.max_abs_err = std::max(mean.max_abs_err, stats.max_abs_err);
+          if (rep > 0) continue;
+          qa.per_seed.push_back(stats);
+          // Written as !(a >= b) so that NaN fails too.
+          if (qa.failure.empty() && (!(stats.cosine >= qa.floor.min_cosine) || !(stats.snr_db >= qa.floor.min_snr_db))) {
+            char buf[200];
+            std::snprintf(buf, sizeof(buf), "cosine %.4f (floor %.2f), SNR %.2f dB (floor %.2f) on seed %d",
+                          stats.cosine, qa.floor.min_cosine, stats.snr_db, qa.floor.min_snr_db, 1000 + s);
+            qa.failure = buf;
+          }
         }
-        const auto stats = kernels::CompareSignals(x.data(), y.data(), n);
-        // Written as !(a >= b) so that NaN fails too.
-        if (qa.failure.empty() && (!(stats.cosine >= qa.floor.min_cosine) || !(stats.snr_db >= qa.floor.min_snr_db))) {
-          char buf[200];
-          std::snprintf(buf, sizeof(buf), "cosine %.4f (floor %.2f), SNR %.2f dB (floor %.2f) on seed %d",
-                        stats.cosine, qa.floor.min_cosine, stats.snr_db, qa.floor.min_snr_db, 1000 + s);
-          qa.failure = buf;
-        }
-        qa.samples.push_back(stats);
+        if (!qa.failure.empty()) break;
+        if (!qa.per_repetition.empty() && std::memcmp(&mean, &qa.per_repetition.front(), sizeof(mean)) != 0)
+          qa.failure = "not deterministic: repetition " + std::to_string(rep) + " differs from the first";
+        qa.per_repetition.push_back(mean);
       }
       out.push_back(std::move(qa));
     }

@@ -30,16 +30,22 @@ QuantFloor FloorFor(kernels::Format f, kernels::Pattern p);
 struct QuantAccuracy {
   kernels::Format format;
   kernels::Pattern pattern;
-  std::vector<kernels::ErrorStats> samples;  // one per seed
+  std::vector<kernels::ErrorStats> per_seed;  // first repetition, one per pattern seed
+  // One per repetition: the mean over the seeds. The computation is
+  // deterministic, so these are equal (checked); they are the measure's
+  // samples, which makes an unchanged figure an exact PASS against its
+  // baseline and any change a confirmed difference.
+  std::vector<kernels::ErrorStats> per_repetition;
   QuantFloor floor;
-  std::string failure;  // "" when every sample clears the floor
+  std::string failure;  // "" when every seed clears the floor and repetitions agree
 };
 
 // Formats the gate measures: every format except f32 (an identity).
 std::vector<kernels::Format> MeasuredFormats();
 
-// rows x cols tensors (cols a multiple of 256, so every format accepts it).
-std::vector<QuantAccuracy> MeasureQuantAccuracy(int seeds, int64_t rows, int64_t cols);
+// rows x cols tensors (cols a multiple of 256, so every format accepts it),
+// `seeds` tensors per (format, pattern), measured `repetitions` times.
+std::vector<QuantAccuracy> MeasureQuantAccuracy(int seeds, int repetitions, int64_t rows, int64_t cols);
 
 struct SimdCheck {
   kernels::Format format;
