@@ -1,5 +1,8 @@
 #include "engine/model.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
 
@@ -27,8 +30,21 @@ Result<std::vector<float>> LoadVector(const GgufFile& f, const std::string& name
   return v;
 }
 
+// Drops the resident pages of a mapped range that is no longer read (a
+// tensor repacked into its own buffer), so resident memory stays close to
+// what the model uses. The file backs them: reading them again is still valid.
+void ReleaseMappedRange(const uint8_t* data, int64_t bytes) {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(bytes)) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 Status Repack(Matrix* m, kernels::Format to, const std::string& name) {
   if (m->format == to) return Status::Ok();
+  const bool mapped = m->owned.empty();
+  const uint8_t* old_data = m->data;
+  const int64_t old_bytes = m->bytes;
   std::vector<float> tmp(static_cast<size_t>(m->rows * m->cols));
   BITGATE_RETURN_IF_ERROR(kernels::Dequantize(m->format, {m->data, static_cast<size_t>(m->bytes)}, m->rows,
                                               m->cols, tmp.data())
@@ -41,6 +57,7 @@ Status Repack(Matrix* m, kernels::Format to, const std::string& name) {
   m->format = to;
   m->data = m->owned.data();
   m->bytes = *bytes;
+  if (mapped) ReleaseMappedRange(old_data, old_bytes);
   return Status::Ok();
 }
 
