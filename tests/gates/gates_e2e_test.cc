@@ -1,0 +1,186 @@
+// End-to-end tests of the gates and the pipeline: the real binaries on the
+// tiny synthetic model, a temporary store, few repetitions.
+//
+// Thresholds: this suite runs on shared 2-core CI machines where the same
+// binary drifts by up to ~50% between two runs minutes apart (another job
+// on the sibling hyperthread). Store-mode tests therefore use delta 90% and
+// a 50% CV ceiling: wide enough that an A/A run cannot cross it, while the
+// forced scalar path is 20-40x slower than AVX-512 on the dequantize and
+// generation rows, far beyond it. The statistics themselves are tested at
+// their real defaults in tests/baselines.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gates/subprocess.h"
+#include "kernels/cpu.h"
+
+namespace bitgate::gates {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Ran {
+  int code = -1;
+  ProcessResult process;
+  std::string output;
+};
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class GatesE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / (std::string("bitgate-gates-") + info->name() + "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // One synthetic model for every test of this process (synthesized by
+    // the first gate that needs it, reused through --model afterwards).
+    db_ = (dir_ / "db" / "baselines.db").string();
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  Ran Run(std::vector<std::string> argv, std::map<std::string, std::optional<std::string>> env = {}) {
+    ProcessOptions p;
+    p.argv = std::move(argv);
+    p.env = std::move(env);
+    p.timeout_seconds = 120;
+    p.output_file = (dir_ / ("out-" + std::to_string(runs_++) + ".txt")).string();
+    auto r = RunProcess(p);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    Ran ran;
+    if (r.ok()) {
+      ran.process = *r;
+      ran.code = r->Code();
+    }
+    ran.output = ReadAll(p.output_file);
+    return ran;
+  }
+
+  // Fast throughput settings: two dispatched kernel rows, 8-token generations.
+  std::vector<std::string> FastThroughput() const {
+    return {"--repetitions", "6", "--min-time", "0.01", "--gen-tokens", "8",
+            "--kernel-filter", "^dequantize/(i2_s|tq2_0)/16384$", "--delta", "90%", "--cv-ceiling", "50%"};
+  }
+
+  std::vector<std::string> Gate(const std::string& branch, const std::string& commit, const std::string& merge_base,
+                                const std::string& out) {
+    std::vector<std::string> a = {BITGATE_THROUGHPUT, "--db", db_, "--branch", branch, "--commit", commit,
+                                  "--merge-base", merge_base, "--out", (dir_ / out).string()};
+    for (const auto& x : FastThroughput()) a.push_back(x);
+    return a;
+  }
+
+  fs::path dir_;
+  std::string db_;
+  int runs_ = 0;
+};
+
+TEST_F(GatesE2e, HelpAndBadOptions) {
+  EXPECT_EQ(Run({BITGATE_THROUGHPUT, "--help"}).code, 0);
+  const Ran bad = Run({BITGATE_THROUGHPUT, "--no-such-option"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("bitgate-throughput: error:"), std::string::npos) << bad.output;
+  EXPECT_EQ(Run({BITGATE_BINARY, "pipeline", "--help"}).code, 0);
+  EXPECT_EQ(Run({BITGATE_BINARY, "pipeline", "--no-such-option"}).code, 2);
+  EXPECT_EQ(Run({BITGATE_BINARY, "report", "--run", "1", "--db", db_}).code, 2);  // empty store
+}
+
+TEST_F(GatesE2e, PipelineSeedsThenAaPassesAndReportRerendersFromTheStore) {
+  std::string args;
+  for (const auto& a : FastThroughput()) args += (args.empty() ? "" : " ") + a;
+  auto pipeline = [&](const std::string& out) {
+    return Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "main", "--commit", "c1", "--gates",
+                "throughput", "--out", (dir_ / out).string(), "--gate-args", "throughput=" + args});
+  };
+  const Ran first = pipeline("p1");
+  ASSERT_EQ(first.code, 0) << first.output;
+  const std::string ledger1 = ReadAll(dir_ / "p1" / "ledger.md");
+  EXPECT_NE(ledger1.find("<!-- bitgate-ledger:v1 branch=main commit=c1 pipeline=1 state=PASS -->"), std::string::npos);
+  EXPECT_NE(ledger1.find("no baseline yet; this run seeds it"), std::string::npos) << ledger1;
+  EXPECT_NE(first.output.find("ledger: "), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "p1" / "throughput" / "receipts" / "receipt-0.json"));
+  EXPECT_NE(ReadAll(dir_ / "p1" / "junit.xml").find("<skipped"), std::string::npos);  // no baseline -> skipped
+
+  const Ran second = pipeline("p2");
+  EXPECT_EQ(second.code, 0) << second.output;
+  const std::string ledger2 = ReadAll(dir_ / "p2" / "ledger.md");
+  const std::string junit2 = ReadAll(dir_ / "p2" / "junit.xml");
+  EXPECT_EQ(junit2.find("type=\"regression\""), std::string::npos) << ledger2;
+  EXPECT_NE(ledger2.find("(merge-base)"), std::string::npos) << ledger2;
+  EXPECT_NE(ledger2.find("```mermaid\nxychart-beta"), std::string::npos);
+  EXPECT_NE(ledger2.find("| fingerprint |"), std::string::npos);
+
+  // Re-rendered from the store alone: the same ledger, byte for byte.
+  const std::string rerender = (dir_ / "rerender.md").string();
+  EXPECT_EQ(Run({BITGATE_BINARY, "report", "--db", db_, "--run", "2", "--output", rerender}).code, 0);
+  EXPECT_EQ(ReadAll(rerender), ledger2);
+  const std::string by_branch = (dir_ / "by_branch.xml").string();
+  EXPECT_EQ(Run({BITGATE_BINARY, "report", "--db", db_, "--branch", "main", "--format", "junit", "--output", by_branch}).code, 0);
+  EXPECT_EQ(ReadAll(by_branch), junit2);
+}
+
+TEST_F(GatesE2e, ForcedScalarAgainstAvx512BaselineIsARegression) {
+  if (!kernels::IsaSupported(kernels::Isa::kAvx512)) GTEST_SKIP() << "this CPU has no AVX-512 VNNI path";
+  const Ran base = Run(Gate("main", "b1", "b1", "base"), {{"BITGATE_FORCE_ISA", "avx512"}});
+  ASSERT_EQ(base.code, 0) << base.output;
+  const Ran cand = Run(Gate("pr", "c2", "b1", "cand"), {{"BITGATE_FORCE_ISA", "scalar"}});
+  EXPECT_EQ(cand.code, 1) << cand.output;
+  const std::string report = ReadAll(dir_ / "cand" / "report.md");
+  bool kernel_regression = false;
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("| dequantize/i2_s/16384 | cpu_time", 0) == 0) kernel_regression = line.find("REGRESSION") != std::string::npos;
+  EXPECT_TRUE(kernel_regression) << report;
+}
+
+TEST_F(GatesE2e, AbModeCatchesForcedScalarCandidate) {
+  if (!kernels::IsaSupported(kernels::Isa::kAvx512)) GTEST_SKIP() << "this CPU has no AVX-512 VNNI path";
+  auto args = Gate("pr", "c2", "b1", "ab");
+  for (const char* a : {"--baseline-exe", BITGATE_THROUGHPUT, "--baseline-env", "BITGATE_FORCE_ISA=avx512",
+                        "--ab-rounds", "3"})
+    args.push_back(a);
+  const Ran ab = Run(args, {{"BITGATE_FORCE_ISA", "scalar"}});
+  EXPECT_EQ(ab.code, 1) << ab.output;
+  const std::string report = ReadAll(dir_ / "ab" / "report.md");
+  EXPECT_NE(report.find("A/B mode"), std::string::npos);
+  EXPECT_NE(report.find("REGRESSION"), std::string::npos) << report;
+  EXPECT_TRUE(fs::exists(dir_ / "ab" / "ab" / "base-0" / "result.json"));
+}
+
+TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritten) {
+  const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c3", "--gates",
+                     "crash,hang,nosuch", "--out", (dir_ / "p").string(), "--timeout-per-gate", "2",
+                     "--gate-exe", std::string("crash=") + BITGATE_CRASH_GATE,
+                     "--gate-exe", std::string("hang=") + BITGATE_CRASH_GATE, "--gate-args", "hang=--hang"});
+  EXPECT_EQ(r.code, 2) << r.output;
+  const std::string ledger = ReadAll(dir_ / "p" / "ledger.md");
+  EXPECT_NE(ledger.find("| crash | crashed | signal 11"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("| hang | timeout | timeout after 2 s"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("| nosuch | missing |"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("crash gate: about to crash"), std::string::npos) << ledger;  // output tail
+  EXPECT_NE(ledger.find("state=ERROR"), std::string::npos);
+  const std::string junit = ReadAll(dir_ / "p" / "junit.xml");
+  EXPECT_NE(junit.find("errors=\"3\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("type=\"crashed\""), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "p" / "results.json"));
+}
+
+}  // namespace
+}  // namespace bitgate::gates
