@@ -36,6 +36,18 @@ void Rope(float* head, int64_t dims, const float* table) {
   }
 }
 
+// Dot product with eight independent partial sums, which the compiler can
+// keep in vector registers without reassociating (no -ffast-math needed).
+float Dot(const float* a, const float* b, int64_t n) {
+  float p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) p[j] += a[i + j] * b[i + j];
+  float s = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
 }  // namespace
 
 Session::Session(const Model& model, ThreadPool* pool, int64_t n_ctx)
@@ -80,9 +92,7 @@ void Session::Attention(int64_t layer, int64_t tokens) {
       float max_s = -INFINITY;
       for (int64_t p = 0; p < n_keys; ++p) {
         const float* kp = kc + p * kv_dim + kvh * hd;
-        float s = 0.0f;
-        for (int64_t i = 0; i < hd; ++i) s += q[i] * kp[i];
-        s *= inv_sqrt;
+        const float s = Dot(q, kp, hd) * inv_sqrt;
         scores[static_cast<size_t>(p)] = s;
         max_s = std::max(max_s, s);
       }
