@@ -1,0 +1,260 @@
+// The fuzz gate: planted bugs (a failed invariant, a crash, a hang) each fail
+// it with exit 4 and leave a reproducer whose replay command fails the same
+// way; a clean run exits 0 and records execs/s and corpus size; a seed and a
+// run count fix the corpus. Plus the engine's pieces in-process: mutator
+// determinism, behaviour features, crash isolation of a test-only target.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gates/fuzz/fuzz_runner.h"
+#include "gates/fuzz/fuzz_target.h"
+#include "gates/fuzz/mutator.h"
+#include "gates/subprocess.h"
+
+namespace bitgate::gates::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Ran {
+  int code = -1;
+  std::string output;
+};
+
+class FuzzGate : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / (std::string("bitgate-fuzz-") + info->name() + "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  Ran Run(std::vector<std::string> args) {
+    ProcessOptions p;
+    p.argv = std::move(args);
+    p.timeout_seconds = 120;
+    p.output_file = (dir_ / ("out-" + std::to_string(runs_++) + ".txt")).string();
+    auto r = RunProcess(p);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    Ran ran;
+    if (r.ok()) ran.code = r->Code();
+    ran.output = ReadAll(p.output_file);
+    return ran;
+  }
+
+  // The gate with a temporary store and output directory `out`.
+  Ran Gate(const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {BITGATE_FUZZ_BIN, "--db", (dir_ / "db" / "baselines.db").string(), "--out",
+                                     (dir_ / out).string(), "--branch", "main", "--commit", out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Run(args);
+  }
+
+  nlohmann::json Summary(const std::string& out) {
+    return nlohmann::json::parse(ReadAll(dir_ / out / "fuzz" / "summary.json"));
+  }
+
+  // Splits a replay command line from summary.json into argv.
+  static std::vector<std::string> Words(const std::string& command) {
+    std::vector<std::string> w;
+    std::stringstream ss(command);
+    for (std::string s; ss >> s;) w.push_back(s);
+    return w;
+  }
+
+  fs::path dir_;
+  int runs_ = 0;
+};
+
+TEST_F(FuzzGate, PlantedInvariantFailsTheGateAndItsReproducerReplays) {
+  const Ran r = Gate("inv", {"--planted-bugs", "--targets", "planted_invariant", "--budget-seconds", "5"});
+  ASSERT_EQ(r.code, 4) << r.output;
+  const auto t = Summary("inv")["targets"][0];
+  ASSERT_TRUE(t.contains("failure")) << t.dump(2);
+  EXPECT_EQ(t["failure"]["kind"], "invariant");
+  const std::string repro = t["failure"]["reproducer"];
+  ASSERT_TRUE(fs::exists(repro));
+  EXPECT_NE(ReadAll(repro).find("BUG!"), std::string::npos);
+  EXPECT_NE(ReadAll(repro + ".txt").find("--replay"), std::string::npos);
+  EXPECT_NE(ReadAll(dir_ / "inv" / "report.md").find("planted invariant"), std::string::npos);
+  // The saved command replays the failure.
+  const Ran replay = Run(Words(t["failure"]["replay"]));
+  EXPECT_EQ(replay.code, 4) << replay.output;
+  EXPECT_NE(replay.output.find("planted invariant: input contains BUG!"), std::string::npos) << replay.output;
+}
+
+TEST_F(FuzzGate, PlantedCrashIsIsolatedAndOtherTargetsStillRun) {
+  const Ran r = Gate("crash", {"--planted-bugs", "--targets", "planted_crash,shape", "--budget-seconds", "4"});
+  ASSERT_EQ(r.code, 4) << r.output;
+  const auto targets = Summary("crash")["targets"];
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0]["failure"]["kind"], "crash");
+  EXPECT_NE(targets[0]["failure"]["message"].get<std::string>().find("signal 11"), std::string::npos);
+  EXPECT_FALSE(targets[1].contains("failure"));
+  EXPECT_GT(targets[1]["execs"].get<int64_t>(), 1000);
+  const Ran replay = Run(Words(targets[0]["failure"]["replay"]));
+  EXPECT_EQ(replay.code, 4) << replay.output;
+  EXPECT_NE(replay.output.find("SIGSEGV"), std::string::npos) << replay.output;
+}
+
+TEST_F(FuzzGate, PlantedHangIsStoppedByThePerInputWatchdog) {
+  const Ran r = Gate("hang", {"--planted-bugs", "--targets", "planted_hang", "--budget-seconds", "5",
+                              "--input-timeout", "0.5"});
+  ASSERT_EQ(r.code, 4) << r.output;
+  const auto t = Summary("hang")["targets"][0];
+  EXPECT_EQ(t["failure"]["kind"], "hang");
+  const std::string repro = t["failure"]["reproducer"];
+  EXPECT_NE(ReadAll(repro).find("HANG"), std::string::npos);
+  const Ran replay = Run({BITGATE_FUZZ_BIN, "--replay", repro, "--target", "planted_hang", "--planted-bugs",
+                          "--input-timeout", "0.5"});
+  EXPECT_EQ(replay.code, 4) << replay.output;
+  EXPECT_NE(replay.output.find("hang"), std::string::npos) << replay.output;
+}
+
+TEST_F(FuzzGate, CleanRunPassesAndRecordsExecRatesAndCorpusSizes) {
+  const Ran first = Gate("a", {"--budget-seconds", "6"});
+  ASSERT_EQ(first.code, 0) << first.output;
+  const auto results = nlohmann::json::parse(ReadAll(dir_ / "a" / "results.json"));
+  std::vector<std::string> names;
+  for (const auto& b : results["benchmarks"]) {
+    names.push_back(b["name"]);
+    bool rate = false, corpus = false;
+    for (const auto& m : b["measures"]) {
+      if (m["name"] == "execs_per_second") {
+        rate = true;
+        EXPECT_EQ(m["direction"], "higher");
+        EXPECT_GE(m["samples"].size(), 5u) << b["name"];
+        for (double v : m["samples"]) EXPECT_GT(v, 0);
+      }
+      corpus |= m["name"] == "corpus_size";
+    }
+    EXPECT_TRUE(rate && corpus) << b.dump(2);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"fuzz/gguf", "fuzz/tokenizer", "fuzz/shape", "fuzz/quant",
+                                             "fuzz/result_json", "fuzz/gbench_json"}));
+  // A second run is judged against the first and still passes.
+  const Ran second = Gate("b", {"--budget-seconds", "6", "--delta", "90%", "--cv-ceiling", "50%"});
+  EXPECT_EQ(second.code, 0) << second.output;
+}
+
+TEST_F(FuzzGate, SeedAndRunCountFixTheCorpus) {
+  const std::vector<std::string> common = {"--targets", "shape,tokenizer,result_json", "--runs", "3000",
+                                           "--budget-seconds", "90"};
+  auto run = [&](const std::string& out, const std::string& seed) {
+    auto args = common;
+    args.insert(args.end(), {"--seed", seed});
+    EXPECT_EQ(Gate(out, args).code, 0);
+    std::vector<std::string> digests;
+    const auto summary = Summary(out);  // kept alive: range-for over a temporary's member dangles
+    for (const auto& t : summary["targets"]) {
+      EXPECT_EQ(t["execs"], 3000);
+      digests.push_back(t["corpus_digest"]);
+    }
+    return digests;
+  };
+  const auto a = run("s5a", "5"), b = run("s5b", "5"), c = run("s6", "6");
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST_F(FuzzGate, ReplayOfAPassingInputExitsZeroAndBadArgumentsExitTwo) {
+  const fs::path input = dir_ / "ok.bin";
+  std::ofstream(input) << "harmless";
+  EXPECT_EQ(Run({BITGATE_FUZZ_BIN, "--replay", input.string(), "--target", "tokenizer"}).code, 0);
+  EXPECT_EQ(Run({BITGATE_FUZZ_BIN, "--replay", input.string(), "--target", "nonesuch"}).code, 2);
+  EXPECT_EQ(Run({BITGATE_FUZZ_BIN, "--replay", input.string(), "--target", "planted_crash"}).code, 2)
+      << "planted targets need --planted-bugs";
+  EXPECT_EQ(Gate("bad", {"--targets", "nonesuch"}).code, 2);
+}
+
+// ---- in-process pieces ------------------------------------------------
+
+TEST(FuzzMutator, SameSeedSameMutations) {
+  const Bytes base = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  Mutator a(42, {"tok"}, 64), b(42, {"tok"}, 64), c(43, {"tok"}, 64);
+  Bytes x, y, z;
+  int differ = 0;
+  for (int i = 0; i < 200; ++i) {
+    a.Mutate(base, 0, base, &x);
+    b.Mutate(base, 0, base, &y);
+    c.Mutate(base, 0, base, &z);
+    ASSERT_EQ(x, y);
+    ASSERT_LE(x.size(), 64u);
+    differ += x != z;
+  }
+  EXPECT_GT(differ, 100);
+}
+
+TEST(FuzzFeatures, DigitsAndQuotedInputDoNotMakeNewFeatures) {
+  EXPECT_EQ(StatusFeature(Status::Error("offset 17 past end of 'a'")),
+            StatusFeature(Status::Error("offset 9000 past end of 'bcd'")));
+  EXPECT_NE(StatusFeature(Status::Error("offset 17 past end")), StatusFeature(Status::Error("bad magic")));
+  EXPECT_NE(StatusFeature(Status::Ok(), 1), StatusFeature(Status::Ok(), 2));
+}
+
+// A test-only target run through the library: its planted bug is found,
+// the child dies by the signal, the parent keeps the input.
+TEST(FuzzRunner, CrashInATestOnlyTargetIsCaughtWithItsInput) {
+  FuzzTarget t;
+  t.name = "test_abort_on_zz";
+  t.seeds = [](std::vector<Bytes>* s) {
+    s->push_back({'a', 'b', 'c'});
+    return Status::Ok();
+  };
+  t.run = [](std::span<const uint8_t> in, FuzzOutcome* out) {
+    out->feature = in.size();
+    for (size_t i = 0; i + 1 < in.size(); ++i)
+      if (in[i] == 'z' && in[i + 1] == 'z') std::raise(SIGABRT);
+  };
+  t.dictionary = {"zz"};
+  t.max_input_bytes = 64;
+  FuzzOptions o;
+  o.budget_seconds = 10;
+  o.out_dir = (fs::temp_directory_path() / ("bitgate-fuzz-runner-" + std::to_string(getpid()))).string();
+  const auto r = FuzzTargetInChild(t, o);
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->kind, "crash");
+  EXPECT_NE(r.failure->message.find("SIGABRT"), std::string::npos) << r.failure->message;
+  const std::string saved = ReadAll(r.failure->reproducer);
+  EXPECT_NE(saved.find("zz"), std::string::npos);
+  EXPECT_TRUE(ReplayInChild(t, Bytes(saved.begin(), saved.end()), 5).failed);
+  EXPECT_FALSE(ReplayInChild(t, Bytes{'o', 'k'}, 5).failed);
+  fs::remove_all(o.out_dir);
+}
+
+TEST(FuzzTargets, EveryTargetAcceptsItsSeeds) {
+  for (const auto& t : AllTargets()) {
+    if (t.planted) continue;
+    std::vector<Bytes> seeds;
+    ASSERT_TRUE(t.seeds(&seeds).ok()) << t.name;
+    ASSERT_FALSE(seeds.empty()) << t.name;
+    for (const auto& s : seeds) {
+      FuzzOutcome out;
+      t.run(s, &out);
+      EXPECT_EQ(out.failure, "") << t.name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bitgate::gates::fuzz
