@@ -99,7 +99,7 @@ FuzzSuiteResult RunFuzzSuite(const FuzzSuiteOptions& options, const std::vector<
     if (options.libfuzzer_dir.empty()) {
       r = FuzzTargetInChild(*t, per);
     } else {
-      const std::string bin = (fs::path(options.libfuzzer_dir) / ("bitgate_fuzz_" + t->name)).string();
+      const std::string bin = (fs::path(options.libfuzzer_dir) / ("bitgate-fuzz-" + t->name)).string();
       if (access(bin.c_str(), X_OK) != 0) {
         r.name = t->name;
         r.setup_error = "no libFuzzer binary " + bin + " (configure with -DBITGATE_FUZZ=ON and clang)";

@@ -18,7 +18,7 @@ struct FuzzSuiteOptions {
   double total_budget_seconds = 20;   // split evenly over the targets
   std::vector<std::string> targets;   // empty: every target that is not planted
   bool planted_bugs = false;          // allow the self-test targets in `targets`
-  std::string libfuzzer_dir;          // non-empty: drive DIR/bitgate_fuzz_<target> instead
+  std::string libfuzzer_dir;          // non-empty: drive DIR/bitgate-fuzz-<target> instead
 };
 
 struct FuzzSuiteResult {

@@ -2,7 +2,7 @@
 // set per binary by CMake): the exact code bitgate-fuzz runs in-process,
 // here under clang's coverage-guided engine with ASan + UBSan. A failed
 // invariant aborts, so libFuzzer saves the input as a crash artifact.
-//   build/fuzz/gates/fuzz/bitgate_fuzz_gguf -max_total_time=60 CORPUS_DIR
+//   build/fuzz/gates/fuzz/bitgate-fuzz-gguf -max_total_time=60 CORPUS_DIR
 //   bitgate-fuzz --libfuzzer build/fuzz/gates/fuzz --budget-seconds 60
 #include <cstdio>
 #include <cstdlib>

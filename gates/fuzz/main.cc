@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
       ("input-timeout", po::value<double>()->default_value(2.0), "per-input watchdog: seconds before an input is a hang")
       ("planted-bugs", po::bool_switch(), "self-test: allow the planted_* targets, which have known bugs")
       ("libfuzzer", po::value<std::string>()->default_value(""),
-       "DIR holding bitgate_fuzz_<target> libFuzzer binaries (clang, -DBITGATE_FUZZ=ON) to drive instead")
+       "DIR holding bitgate-fuzz-<target> libFuzzer binaries (clang, -DBITGATE_FUZZ=ON) to drive instead")
       ("list", "list the fuzz targets")
       ("replay", po::value<std::string>(), "FILE: replay a reproducer (with --target NAME)")
       ("target", po::value<std::string>(), "target of --replay");
