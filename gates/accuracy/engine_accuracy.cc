@@ -289,6 +289,13 @@ EngineAccuracy RunEngineAccuracy(const EngineAccuracyOptions& options) {
                               reference_bytes / 1e9, kMaxReferenceBytes / 1e9));
       return acc;
     }
+    if (!opts.formats_explicit && reference_bytes / 4 > static_cast<double>(opts.all_formats_max_params) &&
+        opts.formats.size() > 1) {
+      opts.formats = {"auto"};
+      acc.notes.push_back(Fmt("accuracy/engine: %.0fM weights: only the stored format runs (more than %.0fM; "
+                              "pass --formats to choose)",
+                              reference_bytes / 4e6, static_cast<double>(opts.all_formats_max_params) / 1e6));
+    }
     // "auto" already runs the stored format: do not evaluate it twice.
     const std::string stored = kernels::FormatName((*model)->weights_format());
     const auto it = std::find(opts.formats.begin(), opts.formats.end(), stored);

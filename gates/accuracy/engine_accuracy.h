@@ -59,7 +59,14 @@ struct EngineAccuracyOptions {
   int windows = 4;
   int window_tokens = 32;
   int repetitions = 5;
-  double timeout_seconds = 300;
+  // Per path. The scalar path on the `small` preset needs ~3 minutes.
+  double timeout_seconds = 1200;
+  // With more weights than this, only `auto` runs unless the formats were
+  // chosen explicitly: every repack on the scalar path would take tens of
+  // minutes, and the repacks are covered on the tiny model and by the
+  // kernel tests.
+  bool formats_explicit = false;
+  int64_t all_formats_max_params = 20000000;
   EngineFloors floors;
 };
 

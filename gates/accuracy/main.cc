@@ -43,6 +43,7 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   e.floors.max_ppl_diff_pct = ctx.vm["max-ppl-diff-pct"].as<double>();
   if (o.quant_seeds < 1 || e.windows < 1 || e.window_tokens < 2 || o.repetitions < 2)
     return Status::Error("--quant-seeds and --windows must be >= 1, --window-tokens and --repetitions >= 2");
+  e.formats_explicit = !ctx.vm["formats"].defaulted();
   e.formats.clear();
   std::stringstream ss(ctx.vm["formats"].as<std::string>());
   for (std::string f; std::getline(ss, f, ',');)

@@ -110,7 +110,18 @@ Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   if (!targets.ok()) return targets.status();
   // A user's model joins the GGUF seeds: the reader is fuzzed from the
   // files it actually meets. The default synthetic model is a seed anyway.
-  if (!ctx.options.model.empty()) fz::SetExtraGgufSeeds({ctx.options.model});
+  // Larger files would make every execution copy megabytes the reader
+  // never looks at (inputs are capped at 8 MB): such a model is not a seed.
+  if (!ctx.options.model.empty()) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(ctx.options.model, ec);
+    if (ec) return Status::Error("--model " + ctx.options.model + ": " + ec.message());
+    if (size <= (8u << 20)) {
+      fz::SetExtraGgufSeeds({ctx.options.model});
+    } else {
+      ctx.output.notes.push_back("fuzz: --model is larger than 8 MB, not used as a GGUF seed");
+    }
+  }
 
   auto result = fz::RunFuzzSuite(o, *targets);
   auto& out = ctx.output;
