@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -235,10 +236,15 @@ int Run(int argc, char** argv) {
     p.output_file = (fs::path(pg.out_dir) / "console.log").string();
     const double expected = past.count(gate) ? past.at(gate) : 0;
     if (tty) {
-      p.on_tick = [&, i](double t) {
+      const std::string log = p.output_file;
+      p.on_tick = [&, i, log](double t) {
         char eta[48] = "ETA unknown";
         if (expected > 0) std::snprintf(eta, sizeof eta, "ETA ~%.0f s", std::max(0.0, expected - t));
-        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.0f s  %s", i + 1, gate_names.size(), gate.c_str(), t, eta);
+        // The gate's latest console line says what it is doing now.
+        std::string now = gates::FileTail(log, 1, 512);
+        if (now.size() > 60) now = now.substr(0, 57) + "...";
+        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.0f s  %s  %s", i + 1, gate_names.size(), gate.c_str(), t, eta,
+                     now.c_str());
       };
     }
     auto r = gates::RunProcess(p);

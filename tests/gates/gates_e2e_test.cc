@@ -168,7 +168,8 @@ TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritt
   const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c3", "--gates",
                      "crash,hang,nosuch", "--out", (dir_ / "p").string(), "--timeout-per-gate", "2",
                      "--gate-exe", std::string("crash=") + BITGATE_CRASH_GATE,
-                     "--gate-exe", std::string("hang=") + BITGATE_CRASH_GATE, "--gate-args", "hang=--hang"});
+                     "--gate-exe", std::string("hang=") + BITGATE_CRASH_GATE, "--gate-args", "hang=--hang"},
+                    {{"GITHUB_STEP_SUMMARY", (dir_ / "summary.md").string()}});
   EXPECT_EQ(r.code, 2) << r.output;
   const std::string ledger = ReadAll(dir_ / "p" / "ledger.md");
   EXPECT_NE(ledger.find("| crash | crashed | signal 11"), std::string::npos) << ledger;
@@ -180,6 +181,8 @@ TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritt
   EXPECT_NE(junit.find("errors=\"3\""), std::string::npos) << junit;
   EXPECT_NE(junit.find("type=\"crashed\""), std::string::npos);
   EXPECT_TRUE(fs::exists(dir_ / "p" / "results.json"));
+  // The job summary gets the same ledger.
+  EXPECT_NE(ReadAll(dir_ / "summary.md").find(ledger), std::string::npos);
 }
 
 }  // namespace
