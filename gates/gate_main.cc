@@ -333,7 +333,6 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
       code = MostSevereExit(code, f.exit_code);
     }
   } else if (body_status.ok()) {
-    f.report.candidate = run;
     if (o.strict) code = MostSevereExit(code, cli::kExitUndecided);
   }
   if (!out.correctness_failures.empty()) code = MostSevereExit(code, kExitCorrectness);
