@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   extra.add_options()
       ("budget-seconds", po::value<double>()->default_value(20), "total fuzzing time, split evenly over the targets")
       ("targets", po::value<std::string>()->default_value(""),
-       "comma-separated targets (default: gguf,tokenizer,shape,quant,result_json,gbench_json; --list shows all)")
+       "comma-separated targets (default: gguf,model,tokenizer,shape,quant,result_json,gbench_json; --list shows all)")
       ("runs", po::value<int64_t>()->default_value(0),
        "stop each target after N mutated inputs (0: budget only); with --seed, the corpus is reproducible")
       ("input-timeout", po::value<double>()->default_value(2.0), "per-input watchdog: seconds before an input is a hang")

@@ -1,6 +1,7 @@
 // Engine fuzz targets: the GGUF reader (then the model configuration and
 // tokenizer built from whatever metadata parsed) and the tokenizers on
 // arbitrary text.
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,11 @@
 #include <memory>
 #include <string>
 
+#include "engine/forward.h"
 #include "engine/gguf.h"
+#include "engine/model.h"
 #include "engine/model_config.h"
+#include "engine/thread_pool.h"
 #include "engine/synth.h"
 #include "engine/tokenizer.h"
 #include "gates/fuzz/fuzz_target.h"
@@ -168,6 +172,79 @@ size_t GgufHotPrefix(std::span<const uint8_t> input) {
   auto file = GgufFile::FromBuffer(input, /*copy=*/false);
   if (file.ok()) return static_cast<size_t>(file->data_offset());
   return std::min<size_t>(input.size(), 64 << 10);
+}
+
+// Model::Load takes a path: inputs go through one in-memory file per
+// process, named by /proc/self/fd.
+const std::string& MemFilePath() {
+  static const std::string path = [] {
+    const int fd = memfd_create("bitgate-fuzz-model", 0);
+    return fd < 0 ? std::string() : "/proc/self/fd/" + std::to_string(fd);
+  }();
+  return path;
+}
+
+// The whole load path (configuration, shape-checked tensor lookups, scale
+// tensors, norms) on a fuzzed file, then one token through the forward pass.
+void RunModel(std::span<const uint8_t> input, FuzzOutcome* out) {
+  const std::string& path = MemFilePath();
+  if (path.empty()) {
+    out->failure = "memfd_create failed";
+    return;
+  }
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size()));
+  }
+  auto model = engine::Model::Load(path);
+  if (!model.ok()) {
+    out->feature = StatusFeature(model.status());
+    return;
+  }
+  const engine::Model& m = **model;
+  const uint8_t* begin = m.file().raw_data();
+  const uint8_t* end = begin + m.file().size();
+  auto check = [&](const engine::Matrix& x, const std::string& what) -> bool {
+    auto bytes = kernels::TensorBytes(x.format, x.rows, x.cols);
+    const bool inside = !x.owned.empty() ? (x.data == x.owned.data() && x.bytes <= static_cast<int64_t>(x.owned.size()))
+                                         : (x.data >= begin && x.data + x.bytes <= end);
+    if (!bytes.ok() || *bytes != x.bytes || x.data == nullptr || !inside) {
+      out->failure = "loaded model: " + what + " [" + std::to_string(x.rows) + ", " + std::to_string(x.cols) +
+                     "] has " + std::to_string(x.bytes) + " bytes " + (inside ? "" : "outside its storage ") +
+                     "(TensorBytes: " + (bytes.ok() ? std::to_string(*bytes) : bytes.status().message()) + ")";
+      return false;
+    }
+    return true;
+  };
+  const auto& c = m.config();
+  for (size_t l = 0; l < m.layers().size(); ++l) {
+    const auto& L = m.layers()[l];
+    const std::string p = "layer " + std::to_string(l) + " ";
+    if (!check(L.wq, p + "wq") || !check(L.wk, p + "wk") || !check(L.wv, p + "wv") || !check(L.wo, p + "wo") ||
+        !check(L.gate, p + "gate") || !check(L.up, p + "up") || !check(L.down, p + "down"))
+      return;
+    if (L.wq.cols != c.n_embd || L.wq.rows != c.n_embd || L.down.rows != c.n_embd || L.up.rows != c.n_ff) {
+      out->failure = "loaded model: layer " + std::to_string(l) + " shapes disagree with the configuration";
+      return;
+    }
+  }
+  if (!check(m.head(), "output head")) return;
+  engine::ThreadPool pool(1);
+  engine::Session session(m, &pool, 2);
+  std::vector<float> logits;
+  const int32_t token = static_cast<int32_t>(input.size() % static_cast<size_t>(c.n_vocab));
+  const Status s = session.Eval(std::span<const int32_t>(&token, 1), false, &logits);
+  if (s.ok() && static_cast<int64_t>(logits.size()) != c.n_vocab) {
+    out->failure = "forward pass returned " + std::to_string(logits.size()) + " logits for a vocabulary of " +
+                   std::to_string(c.n_vocab);
+    return;
+  }
+  out->feature = StatusFeature(s, HashMix(static_cast<uint64_t>(m.weights_format()), m.head_tied()));
+}
+
+Status ModelSeeds(std::vector<Bytes>* seeds) {
+  // The ternary seeds only: the F32 golden model is skipped by GgufSeeds.
+  return GgufSeeds(seeds);
 }
 
 // The two tokenizer kinds: SentencePiece from a golden llama.cpp model
@@ -335,6 +412,16 @@ void AddEngineTargets(std::vector<FuzzTarget>* targets) {
                      "bitnet-b1.58", std::string("\0\0\0\0\0\0\0\0", 8), std::string("\xff\xff\xff\xff", 4)};
   gguf.max_input_bytes = 8 << 20;
   targets->push_back(std::move(gguf));
+
+  FuzzTarget model;
+  model.name = "model";
+  model.description = "Model::Load on fuzzed GGUF files, then one token through the forward pass";
+  model.seeds = ModelSeeds;
+  model.run = RunModel;
+  model.hot_prefix = GgufHotPrefix;
+  model.dictionary = targets->back().dictionary;
+  model.max_input_bytes = 8 << 20;
+  targets->push_back(std::move(model));
 
   FuzzTarget tok;
   tok.name = "tokenizer";

@@ -150,7 +150,7 @@ TEST_F(FuzzGate, CleanRunPassesAndRecordsExecRatesAndCorpusSizes) {
     }
     EXPECT_TRUE(rate && corpus) << b.dump(2);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"fuzz/gguf", "fuzz/tokenizer", "fuzz/shape", "fuzz/quant",
+  EXPECT_EQ(names, (std::vector<std::string>{"fuzz/gguf", "fuzz/model", "fuzz/tokenizer", "fuzz/shape", "fuzz/quant",
                                              "fuzz/result_json", "fuzz/gbench_json"}));
   // A second run is judged against the first and still passes.
   const Ran second = Gate("b", {"--budget-seconds", "6", "--delta", "90%", "--cv-ceiling", "50%"});
