@@ -110,6 +110,10 @@ Reason PreCheck(const ComparisonRow& row, const ComparisonInput& input, const Ve
   if (std::min(row.n_baseline, row.n_candidate) < std::max(2, config.min_samples))
     return Reason::kTooFewSamples;
   if (SmallestAchievableP(row.n_baseline, row.n_candidate) > row.alpha) return Reason::kUnreachableAlpha;
+  // The shape checks guard against medians that move with the noise; a
+  // change larger than the threshold and larger than all of the noise
+  // (the sides do not even overlap) is judged whatever the shape.
+  if (row.separated) return Reason::kNone;
   if (config.check_bimodality && row.bimodal) return Reason::kBimodal;
   if (std::max(row.robust_cv_baseline, row.robust_cv_candidate) > config.cv_ceiling) return Reason::kNoisy;
   return Reason::kNone;
@@ -192,6 +196,14 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
   const auto log_b = Logs(tb), log_c = Logs(tc);
   row.bimodality = PooledBimodality(log_b, log_c);
   row.bimodal = LooksBimodal(row.bimodality, log_b, log_c, Logs(b), Logs(c));
+  if (!tb.empty() && !tc.empty()) {
+    const auto [b_min, b_max] = std::minmax_element(tb.begin(), tb.end());
+    const auto [c_min, c_max] = std::minmax_element(tc.begin(), tc.end());
+    // Oriented like `ratio`: > 1 + delta means every candidate sample is worse.
+    const double worst_gap = lower_better ? *c_min / *b_max : *b_min / *c_max;
+    const double best_gap = lower_better ? *c_max / *b_min : *b_max / *c_min;
+    row.separated = worst_gap > 1.0 + row.delta || best_gap < 1.0 - row.delta;
+  }
   const double sigma = std::sqrt(0.5 * (std::pow(SigmaLog(log_b), 2) + std::pow(SigmaLog(log_c), 2)));
   row.mde = MinimumDetectableEffect(sigma, std::min(row.n_baseline, row.n_candidate), row.alpha,
                                     config.power);

@@ -84,6 +84,10 @@ struct ComparisonRow {
   int dropped_baseline = 0, dropped_candidate = 0;  // left out of the test
   double bimodality = 0;  // pooled bimodality coefficient
   bool bimodal = false;
+  // Every sample of one side beyond every sample of the other by more than
+  // the threshold (after dropping extreme outliers): shape checks then
+  // cannot change the verdict, so noisy or bimodal sides are still judged.
+  bool separated = false;
   double mde = 0;  // relative, at alpha and config power
   double delta = 0, alpha = 0;
   Verdict verdict = Verdict::kInconclusive;

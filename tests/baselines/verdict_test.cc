@@ -132,6 +132,29 @@ TEST(VerdictTest, ModeSwitchingIsInconclusive) {
   EXPECT_EQ(Judge(Input(shifted_base, shifted_cand)).verdict, Verdict::kRegression);
 }
 
+TEST(VerdictTest, SeparatedSidesAreJudgedDespiteNoiseOrModes) {
+  // A bimodal, noisy baseline (CV ~10%, two modes) against a candidate 9x
+  // slower: no sample overlaps, so the shape of the noise cannot matter
+  // (seen on a loaded machine: forced scalar vs AVX2 kernels).
+  std::vector<double> base, cand;
+  for (int i = 0; i < 8; ++i) base.push_back((i % 3 == 0 ? 250.0 : 210.0) * (1 + 0.01 * std::sin(i)));
+  for (int i = 0; i < 8; ++i) cand.push_back(2050.0 * (1 + 0.01 * std::cos(i)));
+  const auto row = Judge(Input(base, cand));
+  EXPECT_TRUE(row.separated);
+  EXPECT_EQ(row.verdict, Verdict::kRegression);
+  EXPECT_TRUE(row.confirmed);
+  // Overlapping sides keep the shape checks: the bimodal A/A case above is
+  // still INCONCLUSIVE (not separated).
+  std::vector<double> b2, c2;
+  for (int i = 0; i < 12; ++i) b2.push_back((i < 8 ? 100.0 : 108.0) * (1 + 0.001 * std::sin(i)));
+  for (int i = 0; i < 12; ++i) c2.push_back((i < 4 ? 100.0 : 108.0) * (1 + 0.001 * std::cos(i)));
+  EXPECT_FALSE(Judge(Input(b2, c2)).separated);
+  // Separated but within the threshold (a 2% step with 5% delta): not
+  // separated in this sense, so noisy sides stay INCONCLUSIVE.
+  VerdictConfig config;
+  EXPECT_FALSE(Judge(Input(Around(100, 0.001, 10), Around(102, 0.001, 10)), config).separated);
+}
+
 TEST(VerdictTest, CorrectionAcrossRows) {
   // Ten rows: one with a real 10% shift, nine unchanged. q >= p for every
   // row, and BY is at least as strict as BH.
