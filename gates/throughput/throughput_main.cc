@@ -57,9 +57,24 @@ void AddMeasureOptions(po::options_description& d) {
       ("min-time", po::value<double>()->default_value(0.05), "seconds per kernel repetition")
       ("gen-tokens", po::value<int>()->default_value(128), "tokens decoded per generation")
       ("threads", po::value<int>()->default_value(1), "engine threads")
+      ("kernel-measures", po::value<std::string>()->default_value("cpu_time,real_time"),
+       "kernel measures kept (cpu_time, real_time, items_per_second, bytes_per_second)")
       ("skip-kernels", "do not run the kernel benchmarks")
       ("skip-engine", "do not run the engine benchmarks")
       ("kernel-timeout", po::value<double>()->default_value(1800), "seconds before the kernel suite is killed");
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
 
 Result<Measured> MeasureAll(const po::variables_map& vm, const std::string& model_path, const std::string& out_dir,
@@ -72,6 +87,7 @@ Result<Measured> MeasureAll(const po::variables_map& vm, const std::string& mode
     k.filter = vm["kernel-filter"].as<std::string>();
     k.repetitions = reps;
     k.min_time = vm["min-time"].as<double>();
+    k.measures = SplitComma(vm["kernel-measures"].as<std::string>());
     k.json_out = (fs::path(out_dir) / "kernels.json").string();
     k.log_out = (fs::path(out_dir) / "kernels.log").string();
     k.timeout_seconds = vm["kernel-timeout"].as<double>();
@@ -211,6 +227,7 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
             "--repetitions", std::to_string(reps),
             "--kernel-filter", vm["kernel-filter"].as<std::string>(),
             "--min-time", std::to_string(vm["min-time"].as<double>()),
+            "--kernel-measures", vm["kernel-measures"].as<std::string>(),
             "--gen-tokens", std::to_string(vm["gen-tokens"].as<int>()),
             "--threads", std::to_string(vm["threads"].as<int>())};
   if (pass_bench_exe && vm.count("bench-exe")) {
@@ -281,6 +298,7 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
         k.filter = vm["kernel-filter"].as<std::string>();
         k.repetitions = per_round;
         k.min_time = vm["min-time"].as<double>();
+        k.measures = SplitComma(vm["kernel-measures"].as<std::string>());
         fs::create_directories(ab_dir);
         k.json_out = (ab_dir / (tag + ".json")).string();
         k.log_out = (ab_dir / (tag + ".log")).string();
