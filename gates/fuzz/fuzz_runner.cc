@@ -299,7 +299,9 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
   report.corpus_digest = sh->corpus_digest.load();
   report.seconds = static_cast<double>(sh->fuzz_ns.load()) / 1e9;
   for (int i = 0; i < sh->n_slices.load(); ++i) report.execs_per_second.push_back(sh->slice_rates[i]);
-  const std::string log = FileTail(report.log_path, 8192);
+  // The whole log (up to 1 MB) is searched: an ASan report's first line is
+  // followed by kilobytes of stack and shadow memory.
+  const std::string log = FileTail(report.log_path, 1 << 20);
   FuzzFailure failure;
   const bool in_input = sh->input_started_ns.load() != 0;
   if (hung) {
@@ -332,7 +334,8 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
   }
   if (in_input || failure.kind == "invariant") {
     const Bytes input = region.Input();
-    failure.reproducer = SaveReproducer(options, target, input, failure, log);
+    failure.reproducer =
+        SaveReproducer(options, target, input, failure, log.size() > 8192 ? log.substr(log.size() - 8192) : log);
     failure.replay_command = ReplayCommand(options, target, failure.reproducer);
   } else {
     failure.message += " (outside any input: see " + report.log_path + ")";
@@ -356,7 +359,7 @@ ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double 
   bool hung = false;
   const int status = WaitWithWatchdog(pid, region.get(), timeout_seconds,
                                       NowNs() + static_cast<int64_t>((timeout_seconds + 60) * 1e9), &hung);
-  const std::string log = FileTail(log_path, 8192);
+  const std::string log = FileTail(log_path, 1 << 20);
   std::remove(log_path.c_str());
   const std::string sanitizer = SanitizerLine(log);
   if (hung) {
@@ -371,7 +374,8 @@ ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double 
               : WIFSIGNALED(status) ? SignalText(WTERMSIG(status))
                                     : "exited with status " + std::to_string(WEXITSTATUS(status))};
   }
-  if (result.failed && !log.empty() && result.kind != "invariant") result.message += "\n" + log;
+  if (result.failed && !log.empty() && result.kind != "invariant")
+    result.message += "\n" + (log.size() > 8192 ? log.substr(log.size() - 8192) : log);
   return result;
 }
 

@@ -1,8 +1,10 @@
 #include "gates/fuzz/fuzz_target.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace bitgate::gates::fuzz {
 
@@ -109,6 +111,22 @@ void AddPlantedTargets(std::vector<FuzzTarget>* targets) {
   };
   hang.dictionary = {"HANG"};
   targets->push_back(hang);
+
+  // A heap read one past the end: silent in a plain build, an
+  // AddressSanitizer report (kind "sanitizer") under --preset sanitize/fuzz.
+  FuzzTarget oob = inv;
+  oob.name = "planted_oob";
+  oob.description = "self-test: reads past a heap buffer on inputs containing \"OOB!\" (needs ASan)";
+  oob.run = [](std::span<const uint8_t> in, FuzzOutcome* out) {
+    out->feature = HashBytes(in.first(std::min<size_t>(in.size(), 2)));
+    if (Contains(in, "OOB!")) {
+      std::vector<uint8_t> copy(in.begin(), in.end());
+      volatile const uint8_t* p = copy.data();
+      out->feature ^= p[copy.size()];
+    }
+  };
+  oob.dictionary = {"OOB!"};
+  targets->push_back(oob);
 }
 
 const std::vector<FuzzTarget>& AllTargets() {

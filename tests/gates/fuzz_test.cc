@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -15,6 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/forward.h"
+#include "engine/gguf.h"
+#include "engine/model.h"
+#include "engine/synth.h"
+#include "engine/thread_pool.h"
 #include "gates/fuzz/fuzz_runner.h"
 #include "gates/fuzz/fuzz_target.h"
 #include "gates/fuzz/mutator.h"
@@ -254,6 +261,47 @@ TEST(FuzzTargets, EveryTargetAcceptsItsSeeds) {
       EXPECT_EQ(out.failure, "") << t.name;
     }
   }
+}
+
+// Found by the `model` target under libFuzzer + UBSan (bitgate-fuzz
+// --libfuzzer build/fuzz/gates/fuzz): a model file whose f32 norm weights
+// hold a NaN loads, and the forward pass feeds NaN activations to
+// kernels::Activations::Quantize, which casts NaN to int8:
+//   kernels/matmul.cc:41: runtime error: nan is outside the range of
+//   representable values of type 'signed char'
+// Undefined behaviour from an untrusted file; in plain x86 builds it
+// happens to give 0. Either fix makes this pass: the loader rejects
+// non-finite norms/scales, or Quantize defines non-finite inputs and the
+// forward pass reports an error.
+TEST(EngineBug, NanNormWeightReachesAnUndefinedInt8Cast) {
+  const fs::path dir = fs::temp_directory_path() / ("bitgate-fuzz-nan-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "tiny.gguf").string();
+  engine::SynthOptions o;
+  o.preset = *engine::FindSynthPreset("tiny");
+  ASSERT_TRUE(engine::SynthesizeModel(o, path).ok());
+  uint64_t at = 0;
+  {
+    auto file = engine::GgufFile::Open(path);
+    ASSERT_TRUE(file.ok());
+    const auto* t = file->FindTensor("blk.0.attn_norm.weight");
+    ASSERT_NE(t, nullptr);
+    at = t->file_offset;
+  }
+  std::string bytes = ReadAll(path);
+  const float nan = std::nanf("");
+  std::memcpy(bytes.data() + at, &nan, 4);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto model = engine::Model::Load(path);
+  if (model.ok()) {
+    engine::ThreadPool pool(1);
+    engine::Session session(**model, &pool, 4);
+    std::vector<float> logits;
+    const int32_t token = 1;
+    EXPECT_FALSE(session.Eval(std::span<const int32_t>(&token, 1), false, &logits).ok())
+        << "a NaN norm weight reached int8 activation quantization (undefined behaviour)";
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
