@@ -48,6 +48,7 @@ struct Shared {
   std::atomic<int64_t> corpus_size;
   std::atomic<uint64_t> corpus_digest;
   std::atomic<int64_t> fuzz_ns;
+  std::atomic<int64_t> fuzz_start_ns;  // when mutation began (0: still seeding)
   std::atomic<int32_t> n_slices;
   double slice_rates[kMaxSlices];
   char message[kMessageBytes];
@@ -138,6 +139,7 @@ struct Entry {
                                                            target.name.size()}));
   Mutator mutator(stream, target.dictionary, std::min(target.max_input_bytes, region.max_input()));
   const int64_t start = NowNs();
+  sh->fuzz_start_ns.store(start);
   const int64_t deadline = start + static_cast<int64_t>(options.budget_seconds * 1e9);
   const int64_t slice_ns = std::max<int64_t>(50000000, static_cast<int64_t>(options.budget_seconds * 1e8));
   int64_t slice_start = start, slice_execs = 0, execs = 0;
@@ -298,6 +300,8 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
   report.corpus_size = sh->corpus_size.load();
   report.corpus_digest = sh->corpus_digest.load();
   report.seconds = static_cast<double>(sh->fuzz_ns.load()) / 1e9;
+  if (report.seconds == 0 && sh->fuzz_start_ns.load() != 0)  // the child died mid-run
+    report.seconds = static_cast<double>(NowNs() - sh->fuzz_start_ns.load()) / 1e9;
   for (int i = 0; i < sh->n_slices.load(); ++i) report.execs_per_second.push_back(sh->slice_rates[i]);
   // The whole log (up to 1 MB) is searched: an ASan report's first line is
   // followed by kilobytes of stack and shadow memory.
