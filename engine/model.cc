@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -40,20 +41,41 @@ void ReleaseMappedRange(const uint8_t* data, int64_t bytes) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
+// Formats whose rows are encoded independently (no row tiles, no scale
+// over the whole tensor) are repacked in chunks of rows, so converting the
+// 128256-row head does not hold it all as float at once.
+bool RowIndependent(kernels::Format f) {
+  return kernels::Info(f).row_tile == 1 && f != kernels::Format::kI2_S;
+}
+
 Status Repack(Matrix* m, kernels::Format to, const std::string& name) {
   if (m->format == to) return Status::Ok();
   const bool mapped = m->owned.empty();
   const uint8_t* old_data = m->data;
   const int64_t old_bytes = m->bytes;
-  std::vector<float> tmp(static_cast<size_t>(m->rows * m->cols));
-  BITGATE_RETURN_IF_ERROR(kernels::Dequantize(m->format, {m->data, static_cast<size_t>(m->bytes)}, m->rows,
-                                              m->cols, tmp.data())
-                              .WithContext("tensor '" + name + "'"));
   auto bytes = kernels::TensorBytes(to, m->rows, m->cols);
   if (!bytes.ok()) return bytes.status().WithContext("repacking '" + name + "' to " + kernels::FormatName(to));
-  m->owned.assign(static_cast<size_t>(*bytes), 0);
-  BITGATE_RETURN_IF_ERROR(kernels::Quantize(to, tmp.data(), m->rows, m->cols, m->owned)
-                              .WithContext("repacking '" + name + "'"));
+  std::vector<uint8_t> out(static_cast<size_t>(*bytes), 0);
+  const bool chunked = RowIndependent(m->format) && RowIndependent(to);
+  const int64_t chunk = chunked ? std::max<int64_t>(1, (int64_t{1} << 22) / m->cols) : m->rows;
+  std::vector<float> tmp(static_cast<size_t>(std::min(chunk, m->rows) * m->cols));
+  // Row-independent formats take the same bytes for every row.
+  const int64_t in_row = *kernels::TensorBytes(m->format, 1, m->cols);
+  const int64_t out_row = *kernels::TensorBytes(to, 1, m->cols);
+  for (int64_t r = 0; r < m->rows; r += chunk) {
+    const int64_t n = std::min(chunk, m->rows - r);
+    const int64_t in_off = chunked ? r * in_row : 0;
+    const int64_t in_len = *kernels::TensorBytes(m->format, n, m->cols);
+    BITGATE_RETURN_IF_ERROR(kernels::Dequantize(m->format, {m->data + in_off, static_cast<size_t>(in_len)}, n, m->cols,
+                                                tmp.data())
+                                .WithContext("tensor '" + name + "'"));
+    const int64_t out_off = chunked ? r * out_row : 0;
+    const int64_t out_len = *kernels::TensorBytes(to, n, m->cols);
+    BITGATE_RETURN_IF_ERROR(kernels::Quantize(to, tmp.data(), n, m->cols,
+                                              {out.data() + out_off, static_cast<size_t>(out_len)})
+                                .WithContext("repacking '" + name + "'"));
+  }
+  m->owned = std::move(out);
   m->format = to;
   m->data = m->owned.data();
   m->bytes = *bytes;

@@ -70,6 +70,10 @@ struct DecodeOptions {
 class Tokenizer {
  public:
   static Result<Tokenizer> Create(Vocab vocab);
+  Tokenizer(Tokenizer&&) = default;
+  Tokenizer& operator=(Tokenizer&&) = default;
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
   static Result<Tokenizer> FromMetadata(const GgufMetadata& md);
 
   std::vector<int32_t> Encode(std::string_view text, const EncodeOptions& opts = {}) const;
@@ -102,13 +106,15 @@ class Tokenizer {
   Vocab vocab_;
   TokenizerKind kind_ = TokenizerKind::kSpm;
   bool gpt2_pretokenizer_ = false;  // pre = "gpt-2"; otherwise LLaMA-3's
-  std::unordered_map<std::string, int32_t> token_to_id_;
-  std::unordered_map<std::string, int32_t> merge_rank_;  // "left right" -> rank
+  // Keys view the strings of vocab_ (stable across moves of this object,
+  // which is why copying is deleted): a 128k vocabulary is held once.
+  std::unordered_map<std::string_view, int32_t> token_to_id_;
+  std::unordered_map<std::string_view, int32_t> merge_rank_;  // "left right" -> rank
   std::array<int32_t, 256> byte_to_id_{};                // byte token or byte-level token, -1 if none
   // Special tokens parsed when parse_special: text -> id, the distinct
   // text lengths (longest first) and which bytes can start one, so a scan
   // costs a few hash lookups per position even with 128k reserved tokens.
-  std::unordered_map<std::string, int32_t> special_to_id_;
+  std::unordered_map<std::string_view, int32_t> special_to_id_;
   std::vector<size_t> special_lengths_;
   std::array<bool, 256> special_first_byte_{};
 };

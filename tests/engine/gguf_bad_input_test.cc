@@ -145,7 +145,7 @@ TEST(GgufBadInput, TensorInfoErrors) {
   EXPECT_ERROR_HAS(one({2, int64_t(1) << 31, int64_t(1) << 31, 4}, 0, 0), "overflows 64-bit");
   // Elements fit but bytes do not (f32: 4 bytes each).
   EXPECT_ERROR_HAS(one({int64_t(1) << 31, int64_t(1) << 31}, 0, 0), "overflows 64-bit");
-  EXPECT_ERROR_HAS(one({4}, 8, 0), "unsupported ggml tensor type 8");
+  EXPECT_ERROR_HAS(one({4}, 2, 0), "unsupported ggml tensor type 2");  // Q4_0
   EXPECT_ERROR_HAS(one({4}, 12345, 0), "unsupported ggml tensor type 12345");
   EXPECT_ERROR_HAS(one({100}, 35, 0), "not a multiple of 256");
   EXPECT_ERROR_HAS(one({4}, 0, 7), "offset 7 is not a multiple of the alignment 32");
