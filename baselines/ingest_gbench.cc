@@ -79,7 +79,8 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
   if (!context.is_object()) return Status::Error(src + ": 'context' is not an object");
   if (context.contains("num_cpus") && context["num_cpus"].is_number_integer())
     run.machine.cores = context["num_cpus"].get<int>();
-  if (context.contains("mhz_per_cpu") && context["mhz_per_cpu"].is_number())
+  if (context.contains("mhz_per_cpu") && context["mhz_per_cpu"].is_number() &&
+      std::fabs(context["mhz_per_cpu"].get<double>()) < 1e9)  // beyond int: casting is undefined
     run.machine.mhz = static_cast<int>(context["mhz_per_cpu"].get<double>());
   if (context.contains("cpu_scaling_enabled") && context["cpu_scaling_enabled"].is_boolean())
     run.machine.frequency_scaling = context["cpu_scaling_enabled"].get<bool>();

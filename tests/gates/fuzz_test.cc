@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "baselines/ingest_gbench.h"
 #include "engine/forward.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
@@ -261,6 +262,18 @@ TEST(FuzzTargets, EveryTargetAcceptsItsSeeds) {
       EXPECT_EQ(out.failure, "") << t.name;
     }
   }
+}
+
+// Found by the `gbench_json` target in a sanitizer build: a context
+// "mhz_per_cpu" of 2.4e23 was cast to int (undefined behaviour, UBSan at
+// baselines/ingest_gbench.cc:83). Fixed there with a range check; the
+// informational figure is now ignored when out of range.
+TEST(IngestFix, HugeMhzPerCpuIsIgnored) {
+  const std::string text = R"({"context": {"mhz_per_cpu": 2.4e23}, "benchmarks": [
+      {"name": "BM_A", "run_type": "iteration", "real_time": 5, "cpu_time": 5, "time_unit": "ns"}]})";
+  auto run = baselines::ParseGbenchJson(text, "t.json", {}, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->machine.mhz, 0);
 }
 
 // Found by the `model` target under libFuzzer + UBSan (bitgate-fuzz
