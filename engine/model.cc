@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -28,6 +29,13 @@ Result<std::vector<float>> LoadVector(const GgufFile& f, const std::string& name
   std::vector<float> v(static_cast<size_t>(n));
   BITGATE_RETURN_IF_ERROR(
       kernels::Dequantize(info.format, info.data, info.rows, info.cols, v.data()).WithContext("tensor '" + name + "'"));
+  // Norm weights scale every activation: one NaN would poison the whole
+  // forward pass, so an untrusted file with one is rejected here.
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[static_cast<size_t>(i)])) {
+      return Status::Error("tensor '" + name + "' element " + std::to_string(i) + " is not finite");
+    }
+  }
   return v;
 }
 
@@ -103,6 +111,7 @@ Result<Matrix> LoadMatrix(const GgufFile& f, const std::string& name, int64_t ro
   if (const GgufTensorInfo* s = f.FindTensor(scale_name)) {
     if (s->n_elements != 1) return Status::Error("tensor '" + scale_name + "' must hold one value");
     BITGATE_RETURN_IF_ERROR(kernels::Dequantize(s->format, s->data, 1, 1, &m.scale));
+    if (!std::isfinite(m.scale)) return Status::Error("tensor '" + scale_name + "' is not finite");
   }
   return m;
 }

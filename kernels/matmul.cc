@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "kernels/dispatch.h"
@@ -26,8 +27,14 @@ void Activations::Quantize(const float* x, int64_t tokens, int64_t k, int64_t ld
   row_sum_.assign(static_cast<size_t>(tokens), 0);
   for (int64_t t = 0; t < tokens; ++t) {
     const float* xr = x + t * ldx;
+    // Non-finite inputs (a poisoned model file) are defined, not undefined:
+    // the scale comes from the finite values, NaN quantizes to 0 and +-Inf
+    // to +-127 (the clamp below).
     float m = 0.0f;
-    for (int64_t i = 0; i < k; ++i) m = std::max(m, std::fabs(xr[i]));
+    for (int64_t i = 0; i < k; ++i) {
+      const float a = std::fabs(xr[i]);
+      if (a <= std::numeric_limits<float>::max()) m = std::max(m, a);
+    }
     m = std::max(m, 1e-5f);
     const float s = 127.0f / m;
     scale_[t] = s;
@@ -37,7 +44,8 @@ void Activations::Quantize(const float* x, int64_t tokens, int64_t k, int64_t ld
     int32_t total = 0;
     for (int64_t i = 0; i < k; ++i) {
       // round half to even (the SIMD cvtps2dq rounding), then clamp
-      const float v = std::clamp(std::nearbyint(xr[i] * s), -128.0f, 127.0f);
+      const float scaled = std::isnan(xr[i]) ? 0.0f : xr[i] * s;
+      const float v = std::clamp(std::nearbyint(scaled), -127.0f, 127.0f);
       const auto qi = static_cast<int8_t>(v);
       qr[i] = qi;
       b32[i / 32] += qi;

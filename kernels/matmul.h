@@ -4,7 +4,8 @@
 //
 // Ternary formats take int8 activations quantized per token row by absmax
 // (formats.md, "I8_S"): m = max(1e-5, max|x|), s = 127 / m,
-// q = round_half_even(x * s) clamped to [-128, 127]. The integer dot product
+// q = round_half_even(x * s) clamped to [-127, 127] (symmetric: the Q8_0 sign trick
+// needs -128 never to occur; NaN quantizes to 0). The integer dot product
 // is exact; the result is (sum code*q scaled per block or tensor) / s.
 // Float formats (F32, F16, BF16) take the float activations directly.
 //

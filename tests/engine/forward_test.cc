@@ -222,3 +222,27 @@ TEST(ModelBadInput, HugeDimensionsAreOutOfRange) {
 
 }  // namespace
 }  // namespace bitgate::engine
+
+namespace bitgate::engine {
+namespace {
+
+TEST(ModelBadInput, NonFiniteNormWeightIsRejected) {
+  ExpectLoadError(LoadVariant(
+                      [](const GgufFile& src, GgufWriter* w) {
+                        for (const auto& t : src.tensors()) {
+                          if (t.name == "output_norm.weight") {
+                            std::vector<uint8_t> bad(t.data.begin(), t.data.end());
+                            const float inf = INFINITY;
+                            std::memcpy(bad.data() + 8, &inf, 4);
+                            ASSERT_TRUE(w->AddTensor(t.name, t.ne, t.format, std::move(bad)).ok());
+                          } else {
+                            ASSERT_TRUE(w->AddTensorRef(t.name, t.ne, t.format, t.data).ok());
+                          }
+                        }
+                      },
+                      /*copy_tensors=*/false),
+                  "output_norm.weight' element 2 is not finite");
+}
+
+}  // namespace
+}  // namespace bitgate::engine

@@ -7,6 +7,7 @@
 
 #include "kernels/base/checked_math.h"
 #include "kernels/dispatch.h"
+#include "kernels/matmul.h"
 #include "kernels/quant.h"
 
 namespace bitgate::kernels {
@@ -126,6 +127,17 @@ TEST(QuantizeEdgeCases, AllZeroAndTinyBlocksDecodeToZero) {
     for (int i = 0; i < 256; ++i) ASSERT_TRUE(std::isfinite(back[i])) << FormatName(f) << " " << i;
     for (int i = 0; i < 256; ++i) ASSERT_LE(std::fabs(back[i]), 1e-30f) << FormatName(f) << " " << i;
   }
+}
+
+TEST(ActivationQuantization, NonFiniteInputsAreDefined) {
+  // A poisoned model can feed NaN or Inf activations: they quantize to 0
+  // and +-127, the scale comes from the finite values, and -128 never occurs.
+  const float x[] = {NAN, INFINITY, -INFINITY, 2.0f, -4.0f, 1.0f, -1000.0f * 0.0f, 0.5f};
+  Activations a;
+  a.Quantize(x, 1, 8, 8);
+  EXPECT_FLOAT_EQ(a.scale(0), 127.0f / 4.0f);
+  const int8_t want[] = {0, 127, -127, 64, -127, 32, 0, 16};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(a.q(0)[i], want[i]) << i;
 }
 
 TEST(QuantizeEdgeCases, ExactTernaryInputRoundTripsExactly) {
