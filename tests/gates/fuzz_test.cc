@@ -160,9 +160,15 @@ TEST_F(FuzzGate, CleanRunPassesAndRecordsExecRatesAndCorpusSizes) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"fuzz/gguf", "fuzz/model", "fuzz/tokenizer", "fuzz/shape", "fuzz/quant",
                                              "fuzz/result_json", "fuzz/gbench_json"}));
-  // A second run is judged against the first and still passes.
+  // A second run is judged against the first. Its verdict on execs/s is a
+  // throughput verdict (exit 0 or 1): rates on a shared 2-core machine
+  // swing 2x when ctest runs tests in parallel, so only the bookkeeping is
+  // asserted here; the statistics are tested in tests/baselines.
   const Ran second = Gate("b", {"--budget-seconds", "6", "--delta", "90%", "--cv-ceiling", "50%"});
-  EXPECT_EQ(second.code, 0) << second.output;
+  EXPECT_TRUE(second.code == 0 || second.code == 1) << second.output;
+  const std::string report = ReadAll(dir_ / "b" / "report.md");
+  EXPECT_NE(report.find("baseline: a "), std::string::npos) << report;
+  EXPECT_NE(report.find("| fuzz/gguf | execs_per_second"), std::string::npos) << report;
 }
 
 TEST_F(FuzzGate, SeedAndRunCountFixTheCorpus) {
