@@ -242,11 +242,6 @@ void RunModel(std::span<const uint8_t> input, FuzzOutcome* out) {
   out->feature = StatusFeature(s, HashMix(static_cast<uint64_t>(m.weights_format()), m.head_tied()));
 }
 
-Status ModelSeeds(std::vector<Bytes>* seeds) {
-  // The ternary seeds only: the F32 golden model is skipped by GgufSeeds.
-  return GgufSeeds(seeds);
-}
-
 // The two tokenizer kinds: SentencePiece from a golden llama.cpp model
 // (when present) and byte-level BPE from the synthetic model.
 struct Tokenizers {
@@ -416,7 +411,7 @@ void AddEngineTargets(std::vector<FuzzTarget>* targets) {
   FuzzTarget model;
   model.name = "model";
   model.description = "Model::Load on fuzzed GGUF files, then one token through the forward pass";
-  model.seeds = ModelSeeds;
+  model.seeds = GgufSeeds;  // the same files the reader starts from
   model.run = RunModel;
   model.hot_prefix = GgufHotPrefix;
   model.dictionary = targets->back().dictionary;
