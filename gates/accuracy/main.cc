@@ -26,6 +26,13 @@ std::string SelfPath(const char* argv0) {
   return ec ? std::string(argv0) : p.string();
 }
 
+// "0.85", not "0.84999999999999998", in --help.
+std::string Short(double v) {
+  std::ostringstream ss;
+  ss << v;
+  return ss.str();
+}
+
 Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   acc::AccuracySuiteOptions o;
   o.seed = ctx.options.seed;
@@ -83,9 +90,9 @@ int main(int argc, char** argv) {
       ("quant-seeds", po::value<int>()->default_value(5), "pattern tensors per (format, pattern)")
       ("repetitions", po::value<int>()->default_value(5),
        "samples per measure: each figure is recomputed this often (and must not change)")
-      ("min-top1", po::value<double>()->default_value(floors.min_top1), "floor: top-1 agreement over the stream")
-      ("max-kl", po::value<double>()->default_value(floors.max_kl), "ceiling: mean KL divergence (nats)")
-      ("max-ppl-diff-pct", po::value<double>()->default_value(floors.max_ppl_diff_pct),
+      ("min-top1", po::value<double>()->default_value(floors.min_top1, Short(floors.min_top1)), "floor: top-1 agreement over the stream")
+      ("max-kl", po::value<double>()->default_value(floors.max_kl, Short(floors.max_kl)), "ceiling: mean KL divergence (nats)")
+      ("max-ppl-diff-pct", po::value<double>()->default_value(floors.max_ppl_diff_pct, Short(floors.max_ppl_diff_pct)),
        "ceiling: perplexity difference over the stream (%)")
       ("no-engine", po::bool_switch(), "kernel accuracy only (no model)");
   return bitgate::gates::RunGateMain("accuracy", argc, argv, extra,
