@@ -105,6 +105,12 @@ std::string LedgerJunit(const Ledger& l) {
       default: break;
     }
     cases << "</testcase>\n";
+    for (const auto& f : g.gate.receipt_failures) {
+      ++tests;
+      ++failures;
+      cases << "    <testcase name=\"receipt\" classname=\"" << Xml(cls) << "\" time=\"0\"><failure message=\""
+            << Xml(f) << "\" type=\"receipt\"/></testcase>\n";
+    }
     if (g.outcome) {
       for (const auto& f : g.outcome->correctness_failures) {
         ++tests;

@@ -145,6 +145,9 @@ std::string Evidence(const GateLedger& g) {
   } else if (pg.run_id == 0) {
     out << "; no run stored";
   }
+  if (pg.receipts_verified > 0 || !pg.receipt_failures.empty())
+    out << "; receipts re-verified by the pipeline: " << pg.receipts_verified << " ok, "
+        << pg.receipt_failures.size() << " failed";
   if (g.outcome) {
     if (!g.outcome->correctness_failures.empty())
       out << "; " << g.outcome->correctness_failures.size() << " correctness failure(s)";
@@ -176,6 +179,10 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
         blocking.push_back(name + " produced no verdict");
         break;
       default: break;
+    }
+    for (const auto& f : g.gate.receipt_failures) {
+      why.push_back(name + ": receipt: " + f);
+      blocking.push_back(name + ": " + f);
     }
     if (g.outcome)
       for (const auto& f : g.outcome->correctness_failures) {

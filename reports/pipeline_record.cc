@@ -93,7 +93,9 @@ std::string PipelineRecordJson(const PipelineRecord& r) {
                      {"seconds", g.seconds},
                      {"run_id", g.run_id},
                      {"out_dir", g.out_dir},
-                     {"output_tail", g.output_tail}});
+                     {"output_tail", g.output_tail},
+                     {"receipts_verified", g.receipts_verified},
+                     {"receipt_failures", g.receipt_failures}});
   }
   json hops = json::array();
   for (const auto& h : r.hops) hops.push_back({{"at", h.at}, {"event", h.event}});
@@ -134,6 +136,8 @@ Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_vi
       pg.run_id = g.value("run_id", int64_t{0});
       pg.out_dir = g.value("out_dir", "");
       pg.output_tail = g.value("output_tail", "");
+      pg.receipts_verified = g.value("receipts_verified", 0);
+      pg.receipt_failures = g.value("receipt_failures", std::vector<std::string>{});
       r.gates.push_back(std::move(pg));
     }
     for (const auto& h : j.value("hops", json::array()))

@@ -43,6 +43,10 @@ struct PipelineGate {
   int64_t run_id = 0;        // the run the gate stored (from its gate.json), 0 if none
   std::string out_dir;
   std::string output_tail;   // last lines of its console output
+  // Receipts the gate listed as artifacts, re-verified by the pipeline
+  // itself (a gate's own word is not taken for it).
+  int receipts_verified = 0;
+  std::vector<std::string> receipt_failures;
 };
 
 struct Hop {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "baselines/store.h"
+#include "engine/receipt.h"
 #include "gates/cli/store_cli.h"
 #include "gates/subprocess.h"
 #include "reports/ledger.h"
@@ -119,6 +120,35 @@ std::map<std::string, double> PastDurations(baselines::Store* store) {
     for (const auto& g : r.gates)
       if (!out.count(g.gate) && g.status != GateStatus::kMissing) out[g.gate] = g.seconds;
   return out;
+}
+
+// Re-checks every receipt a gate wrote (model digest re-hashed, token
+// digest and counts, tokens/s = tokens / time, kernels on paths this CPU
+// has). A receipt that fails turns the gate's result into a correctness
+// failure (exit 4): its throughput figures are not to be trusted.
+void VerifyReceipts(const std::vector<std::string>& artifacts, reports::PipelineGate* pg) {
+  for (const auto& path : artifacts) {
+    const std::string name = fs::path(path).filename().string();
+    if (name.rfind("receipt", 0) != 0 || fs::path(path).extension() != ".json") continue;
+    std::string failure;
+    auto text = ReadTextFile(path);
+    if (!text.ok()) {
+      failure = text.status().message();
+    } else {
+      const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+      auto report = engine::VerifyReceipt(j, engine::VerifyOptions{});
+      if (!report.ok()) failure = report.status().message();
+      else if (!report->ok()) failure = report->failures.front();
+    }
+    if (failure.empty()) {
+      ++pg->receipts_verified;
+    } else {
+      pg->receipt_failures.push_back(path + ": " + failure);
+    }
+  }
+  if (!pg->receipt_failures.empty() &&
+      (pg->status == GateStatus::kPass || pg->status == GateStatus::kRegression || pg->status == GateStatus::kUndecided))
+    pg->status = GateStatus::kCorrectness;
 }
 
 Status WriteFile(const fs::path& path, const std::string& text) {
@@ -262,10 +292,16 @@ int Run(int argc, char** argv) {
     auto outcome_text = ReadTextFile((fs::path(pg.out_dir) / "gate.json").string());
     if (outcome_text.ok()) {
       auto outcome = reports::ParseGateOutcome(*outcome_text, pg.out_dir + "/gate.json");
-      if (outcome.ok()) pg.run_id = outcome->run_id;
+      if (outcome.ok()) {
+        pg.run_id = outcome->run_id;
+        VerifyReceipts(outcome->artifacts, &pg);
+      }
     }
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f s", pg.seconds);
+    if (pg.receipts_verified || !pg.receipt_failures.empty())
+      hop(gate + ": receipts re-verified: " + std::to_string(pg.receipts_verified) + " ok, " +
+          std::to_string(pg.receipt_failures.size()) + " failed");
     hop(gate + ": " + pg.process + " in " + secs + " -> " + reports::GateStatusName(pg.status));
     if (tty)
       std::fprintf(stderr, "[%zu/%zu] %s: %s (%s)\n", i + 1, gate_names.size(), gate.c_str(),

@@ -1,14 +1,33 @@
 // A stand-in gate that misbehaves on purpose, for the pipeline's tests:
 // by default it prints a line and dies of SIGSEGV; with --hang it sleeps
-// until killed (the per-gate timeout).
+// until killed (the per-gate timeout); with --forge-receipt it exits 0
+// claiming a receipt (written under --out) that does not verify.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <thread>
 
 int main(int argc, char** argv) {
-  bool hang = false;
-  for (int i = 1; i < argc; ++i) hang = hang || std::strcmp(argv[i], "--hang") == 0;
+  bool hang = false, forge = false;
+  std::string out = ".";
+  for (int i = 1; i < argc; ++i) {
+    hang = hang || std::strcmp(argv[i], "--hang") == 0;
+    forge = forge || std::strcmp(argv[i], "--forge-receipt") == 0;
+    if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[i + 1];
+  }
+  if (forge) {
+    // Claims 1000 tokens/s for a model that does not exist.
+    const std::string receipt = out + "/receipt-0.json";
+    std::ofstream(receipt) << R"({"schema": "bitgate.receipt/1", "model": {"path": "/nonexistent.gguf",)"
+                           << R"( "sha256": "00"}, "timings": {"decode_tokens_per_second": 1000}})" << "\n";
+    std::ofstream(out + "/gate.json") << R"({"format": "bitgate-gate-outcome", "version": 1, "gate": "forged",)"
+                                      << R"( "exit_code": 0, "run_id": 0, "artifacts": [")" << receipt << "\"]}\n";
+    std::printf("forged gate: wrote %s\n", receipt.c_str());
+    return 0;
+  }
   std::printf("crash gate: about to %s\n", hang ? "hang" : "crash");
   std::fflush(stdout);
   if (hang) {

@@ -190,5 +190,16 @@ TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritt
   EXPECT_NE(ReadAll(dir_ / "summary.md").find(ledger), std::string::npos);
 }
 
+TEST_F(GatesE2e, PipelineReverifiesReceiptsAndAForgedOneIsACorrectnessFailure) {
+  const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c4", "--gates", "forged",
+                     "--out", (dir_ / "p").string(), "--gate-exe", std::string("forged=") + BITGATE_CRASH_GATE,
+                     "--gate-args", "forged=--forge-receipt"});
+  EXPECT_EQ(r.code, 4) << r.output;
+  const std::string ledger = ReadAll(dir_ / "p" / "ledger.md");
+  EXPECT_NE(ledger.find("| forged | correctness failure |"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("receipts re-verified by the pipeline: 0 ok, 1 failed"), std::string::npos) << ledger;
+  EXPECT_NE(ReadAll(dir_ / "p" / "junit.xml").find("type=\"receipt\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bitgate::gates

@@ -73,14 +73,14 @@ Ledger GoldenLedger() {
 
   GateLedger fuzz;
   fuzz.gate = {"fuzz", "bitgate-fuzz", GateStatus::kCrashed, "signal 11 (Segmentation fault)", 1.4, 0,
-               "bitgate-out/fuzz", "fuzz: gguf reader, 1200 execs\nSegmentation fault"};
+               "bitgate-out/fuzz", "fuzz: gguf reader, 1200 execs\nSegmentation fault", 0, {}};
   GateLedger accuracy;
   accuracy.gate = {"accuracy", "", GateStatus::kMissing, "not found: no bitgate-accuracy", 0, 0,
-                   "bitgate-out/accuracy", ""};
+                   "bitgate-out/accuracy", "", 0, {}};
 
   GateLedger tp;
   tp.gate = {"throughput", "bitgate-throughput", GateStatus::kRegression, "exit 1", 59.6, 12,
-             "bitgate-out/throughput", ""};
+             "bitgate-out/throughput", "", 10, {}};
   GateOutcome o;
   o.gate = "throughput";
   o.exit_code = 1;
