@@ -185,7 +185,9 @@ FuzzTargetReport RunLibFuzzerTarget(const FuzzTarget& target, const FuzzOptions&
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string log = ss.str();
-  const std::regex rate(R"(exec/s: (\d+))"), units(R"(stat::number_of_executed_units: (\d+))"),
+  // libFuzzer's periodic lines ("pulse" at powers of two, "DONE" at the
+  // end) sample the rate; the many "NEW" lines would swamp them.
+  const std::regex rate(R"((?:pulse|DONE) .*exec/s: (\d+))"), units(R"(stat::number_of_executed_units: (\d+))"),
       secs(R"(Done (\d+) runs in (\d+) second)");
   for (auto it = std::sregex_iterator(log.begin(), log.end(), rate); it != std::sregex_iterator(); ++it) {
     const double v = std::stod((*it)[1]);

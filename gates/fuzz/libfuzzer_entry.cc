@@ -6,10 +6,13 @@
 //   bitgate-fuzz --libfuzzer build/fuzz/gates/fuzz --budget-seconds 60
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "gates/fuzz/fuzz_target.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+namespace {
+
+const bitgate::gates::fuzz::FuzzTarget* Target() {
   static const bitgate::gates::fuzz::FuzzTarget* target = [] {
     const auto* t = bitgate::gates::fuzz::FindTarget(BITGATE_FUZZ_TARGET);
     if (t == nullptr) {
@@ -18,6 +21,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return t;
   }();
+  return target;
+}
+
+}  // namespace
+
+// Targets build their fixtures lazily (the tokenizer target synthesizes a
+// model): do it here, before libFuzzer's per-input timeout starts counting,
+// or the first input reads as a hang.
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  std::vector<bitgate::gates::fuzz::Bytes> seeds;
+  if (!Target()->seeds(&seeds).ok() || seeds.empty()) return 0;
+  bitgate::gates::fuzz::FuzzOutcome outcome;
+  Target()->run(seeds.front(), &outcome);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const auto* target = Target();
   bitgate::gates::fuzz::FuzzOutcome outcome;
   target->run({data, size}, &outcome);
   if (!outcome.failure.empty()) {
