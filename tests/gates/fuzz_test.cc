@@ -199,6 +199,31 @@ TEST_F(FuzzGate, ReplayOfAPassingInputExitsZeroAndBadArgumentsExitTwo) {
   EXPECT_EQ(Run({BITGATE_FUZZ_BIN, "--replay", input.string(), "--target", "planted_crash"}).code, 2)
       << "planted targets need --planted-bugs";
   EXPECT_EQ(Gate("bad", {"--targets", "nonesuch"}).code, 2);
+  // No libFuzzer binaries there: the targets cannot run, no verdict.
+  EXPECT_EQ(Gate("nolf", {"--targets", "shape", "--libfuzzer", (dir_ / "nowhere").string()}).code, 2);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BITGATE_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define BITGATE_TEST_ASAN 1
+#endif
+
+// In sanitizer builds (presets sanitize, fuzz) a heap overflow is reported
+// by ASan in the child and becomes a "sanitizer" failure with a reproducer.
+TEST_F(FuzzGate, SanitizerReportFailsTheGate) {
+#ifndef BITGATE_TEST_ASAN
+  GTEST_SKIP() << "needs an AddressSanitizer build (cmake --preset sanitize)";
+#else
+  const Ran r = Gate("oob", {"--planted-bugs", "--targets", "planted_oob", "--budget-seconds", "5"});
+  ASSERT_EQ(r.code, 4) << r.output;
+  const auto t = Summary("oob")["targets"][0];
+  EXPECT_EQ(t["failure"]["kind"], "sanitizer");
+  EXPECT_NE(t["failure"]["message"].get<std::string>().find("heap-buffer-overflow"), std::string::npos);
+#endif
 }
 
 // ---- in-process pieces ------------------------------------------------
