@@ -1,9 +1,11 @@
 #include "gates/accuracy/accuracy_suite.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "gates/accuracy/quant_accuracy.h"
@@ -74,8 +76,20 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
   // measures (a ratio of zeros judges nothing); the figures are in
   // accuracy/summary.json and the notes.
   int simd_rows = 0;
+  struct PathWorst {
+    int formats = 0;
+    int64_t byte_mismatches = 0;
+    double dequant = 0, matmul = 0, tol_ratio = 0;
+  };
+  std::map<std::string, PathWorst> worst;
   for (const auto& c : CheckSimdPaths(o.seed)) {
     ++simd_rows;
+    PathWorst& w = worst[kernels::IsaName(c.isa)];
+    ++w.formats;
+    w.byte_mismatches += c.quant_byte_mismatches;
+    w.dequant = std::max(w.dequant, c.dequant_max_abs_diff);
+    w.matmul = std::max(w.matmul, c.matmul_max_abs_diff);
+    w.tol_ratio = std::max(w.tol_ratio, c.matmul_max_tol_ratio);
     const std::string what = std::string("accuracy/simd/") + kernels::FormatName(c.format) + "/" +
                              kernels::IsaName(c.isa) + " (runs " + kernels::IsaKernelSuffix(c.implemented) + ")";
     if (!c.failure.empty()) out.correctness_failures.push_back(what + ": " + c.failure);
@@ -88,6 +102,15 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
   }
   out.notes.push_back("accuracy/simd: " + std::to_string(simd_rows) +
                       " (format, path) checks against the scalar reference and the exact product");
+  for (const auto& [isa, w] : worst) {
+    char line[256];
+    std::snprintf(line, sizeof(line),
+                  "accuracy/simd/%s: %d formats; %lld quantized bytes differ, dequantize max |diff| %.3g, "
+                  "matmul max |diff| vs scalar %.3g, worst error %.3g x tolerance",
+                  isa.c_str(), w.formats, static_cast<long long>(w.byte_mismatches), w.dequant, w.matmul,
+                  w.tol_ratio);
+    out.notes.push_back(line);
+  }
 
   if (o.engine) {
     const EngineAccuracy e = RunEngineAccuracy(o.engine_options);
