@@ -213,7 +213,10 @@ double BimodalityCoefficient(std::span<const double> values) {
   m2 /= n;
   m3 /= n;
   m4 /= n;
-  if (m2 <= 0.0) return 0.0;  // constant: one mode
+  // Constant samples: one mode. The mean of n equal values need not be
+  // exact in floating point, so a variance at rounding level (relative
+  // 1e-12) counts as zero rather than yielding a coefficient of pure noise.
+  if (m2 <= 1e-24 * mean * mean || m2 <= 0.0) return 0.0;
   const double g1 = m3 / std::pow(m2, 1.5);
   const double g2 = m4 / (m2 * m2) - 3.0;
   const double skew = std::sqrt(n * (n - 1.0)) / (n - 2.0) * g1;

@@ -201,13 +201,14 @@ TEST(AccuracyFloors, EveryFormatClearsItsFloorsDeterministically) {
   for (const auto& c : CheckSimdPaths(1)) EXPECT_EQ(c.failure, "") << kernels::FormatName(c.format);
 }
 
-// Found by the accuracy gate's A/A runs: identical samples are flagged
-// bimodal (so the row is INCONCLUSIVE, and --strict exits 3) because
+// Found by the accuracy gate's A/A runs (fixed in baselines/stats.cc):
+// identical samples were flagged bimodal (so the row was INCONCLUSIVE, and
+// --strict exited 3) because
 // baselines::BimodalityCoefficient takes the mean of n equal values, which
 // floating point need not return exactly: m2 becomes ~1e-34 instead of 0 and
-// the coefficient of pure rounding noise is 0.81 (> 5/9). Fix in
-// baselines/stats.cc: treat m2 below (1e-12 * |mean|)^2 as constant.
-TEST(BaselinesBug, BimodalityCoefficientOfEqualSamplesIsZero) {
+// the coefficient of pure rounding noise is 0.81 (> 5/9). The fix treats
+// m2 below (1e-12 * |mean|)^2 as constant.
+TEST(BaselinesFix, BimodalityCoefficientOfEqualSamplesIsZero) {
   const std::vector<double> equal(5, std::log(0.0014763685797519676));
   EXPECT_EQ(baselines::BimodalityCoefficient(equal), 0.0);
 }
