@@ -65,8 +65,9 @@ void Session::SetInput(const float* in, int64_t tokens, int64_t k) {
 void Session::Project(const Matrix& m, float* out) {
   acts_.Prepare(m.format);
   const int64_t tile = kernels::Info(m.format).row_tile;
-  // About 4 chunks per thread for balance, whole tiles, at least 16 rows.
-  int64_t grain = m.rows / (4 * pool_->size());
+  // About 8 chunks per thread: balance, and a thread descheduled on a busy
+  // machine holds back at most a small chunk. Whole tiles, at least 16 rows.
+  int64_t grain = m.rows / (8 * pool_->size());
   grain = std::max<int64_t>(16, (grain + tile - 1) / tile * tile);
   pool_->ParallelFor(m.rows, grain, [&](int64_t b, int64_t e) {
     kernels::Matmul(m.format, m.data, m.rows, m.cols, acts_, out, m.rows, b, e);

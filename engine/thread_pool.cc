@@ -40,7 +40,11 @@ void ThreadPool::WorkerLoop() {
     // then sleep.
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < 20000; ++spin) {
-      BITGATE_PAUSE();
+      if (spin < 2000) {
+        BITGATE_PAUSE();
+      } else {
+        std::this_thread::yield();  // let a descheduled thread of ours run
+      }
       gen = generation_.load(std::memory_order_acquire);
     }
     if (gen == seen) {
@@ -77,7 +81,16 @@ void ThreadPool::ParallelFor(int64_t total, int64_t grain,
   }
   cv_.notify_all();
   RunChunks();
-  while (active_.load(std::memory_order_acquire) > 0) BITGATE_PAUSE();
+  // Spin briefly for the workers' last chunks, then yield: on a loaded
+  // machine a worker may be descheduled mid-chunk, and spinning would keep
+  // it off the core it needs.
+  for (int spin = 0; active_.load(std::memory_order_acquire) > 0; ++spin) {
+    if (spin < 2000) {
+      BITGATE_PAUSE();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 }  // namespace bitgate::engine

@@ -71,28 +71,60 @@ void MatmulTQ2_0Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations&
   }
 }
 
+namespace {
+
+// I2_S rows against up to T tokens at once: each 32-byte chunk's code
+// planes are decoded once and reused for every token of the tile, which is
+// what makes batched prefill cheaper per token than decoding.
+template <int T>
+void I2_STileAvx2(const uint8_t* w, int64_t cols, float wscale, const Activations& x, int64_t t0, float* y,
+                  int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t full = cols / 256 * 256;
+  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  const int8_t* a[T];
+  for (int t = 0; t < T; ++t) a[t] = x.q_interleaved(t0 + t);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * cols / 4;
+    __m256i acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_si256();
+    // 32-byte chunk h of a 256-group: plane l meets interleaved 64l + 32h;
+    // the final 128-block (if any) is in natural order: plane l at 32l.
+    auto chunk = [&](const uint8_t* p, int64_t act_off, int64_t stride) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      __m256i c[4];
+      for (int l = 0; l < 4; ++l) {
+        const int shift = 6 - 2 * l;
+        c[l] = _mm256_and_si256(shift ? _mm256_srli_epi16(v, shift) : v, m3);
+      }
+      for (int t = 0; t < T; ++t) {
+        __m256i s16 = _mm256_setzero_si256();
+        for (int l = 0; l < 4; ++l) {
+          const auto* ap = reinterpret_cast<const __m256i*>(a[t] + act_off + stride * l);
+          s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(c[l], _mm256_loadu_si256(ap)));
+        }
+        acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s16, ones));
+      }
+    };
+    for (int64_t g = 0; g < full; g += 256) {
+      chunk(row + g / 4, g, 64);
+      chunk(row + g / 4 + 32, g + 32, 64);
+    }
+    if (full < cols) chunk(row + full / 4, full, 32);
+    for (int t = 0; t < T; ++t) {
+      y[(t0 + t) * ldy + r] = static_cast<float>(HSumI32(acc[t]) - x.row_sum(t0 + t)) / x.scale(t0 + t) * wscale;
+    }
+  }
+}
+
+}  // namespace
+
 void MatmulI2_SAvx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                     int64_t ldy, int64_t r0, int64_t r1) {
   const float wscale = LoadF32(w + rows * cols / 4);
-  const int64_t full = cols / 256 * 256;
-  for (int64_t t = 0; t < x.tokens(); ++t) {
-    const int8_t* a = x.q_interleaved(t);
-    for (int64_t r = r0; r < r1; ++r) {
-      const uint8_t* row = w + r * cols / 4;
-      __m256i acc = _mm256_setzero_si256();
-      for (int64_t g = 0; g < full; g += 256) {
-        const auto* v = reinterpret_cast<const __m256i*>(row + g / 4);
-        acc = _mm256_add_epi32(acc, DotPlanes<true>(_mm256_loadu_si256(v), a + g, 64));
-        acc = _mm256_add_epi32(acc, DotPlanes<true>(_mm256_loadu_si256(v + 1), a + g + 32, 64));
-      }
-      if (full < cols) {  // final 128-block, natural activation order
-        acc = _mm256_add_epi32(
-            acc, DotPlanes<true>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4)),
-                                 a + full, 32));
-      }
-      y[t * ldy + r] = static_cast<float>(HSumI32(acc) - x.row_sum(t)) / x.scale(t) * wscale;
-    }
-  }
+  int64_t t = 0;
+  for (; t + 4 <= x.tokens(); t += 4) I2_STileAvx2<4>(w, cols, wscale, x, t, y, ldy, r0, r1);
+  for (; t + 2 <= x.tokens(); t += 2) I2_STileAvx2<2>(w, cols, wscale, x, t, y, ldy, r0, r1);
+  for (; t < x.tokens(); ++t) I2_STileAvx2<1>(w, cols, wscale, x, t, y, ldy, r0, r1);
 }
 
 void MatmulI2SAvx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,

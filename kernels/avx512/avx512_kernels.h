@@ -23,14 +23,10 @@ namespace bitgate::kernels::internal {
 
 void MatmulTQ2_0Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                        int64_t ldy, int64_t r0, int64_t r1);
-void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
-                      int64_t ldy, int64_t r0, int64_t r1);
 void MatmulI2SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1);
 void MatmulTQ1_0Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                        int64_t ldy, int64_t r0, int64_t r1);
-void MatmulF16Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
-                     int64_t ldy, int64_t r0, int64_t r1);
 void MatmulF32Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1);
 void MatmulBF16Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,

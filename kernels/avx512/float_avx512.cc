@@ -1,4 +1,5 @@
-// AVX-512 float-weight matrix products (F32, F16, BF16 x float activations),
+// AVX-512 float-weight matrix products (F32, BF16 x float activations; F16
+// runs the AVX2 kernel, see avx512_table.cc),
 // used for the output head and the F32 golden model. Memory-bound for large
 // matrices: each weight is converted once and reused for up to 4 tokens.
 #include <immintrin.h>
@@ -14,13 +15,6 @@ struct LoadF32x16 {
     return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(p));
   }
   static constexpr int kBytes = 4;
-};
-struct LoadF16x16 {
-  static __m512 Load(const uint8_t* p) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  }
-  static __m512 LoadTail(const uint8_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
-  static constexpr int kBytes = 2;
 };
 struct LoadBF16x16 {
   static __m512 Widen(__m256i h) {
@@ -74,10 +68,6 @@ void FloatMatmul(const uint8_t* w, int64_t cols, const Activations& x, float* y,
 void MatmulF32Avx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
                      int64_t r0, int64_t r1) {
   FloatMatmul<LoadF32x16>(w, cols, x, y, ldy, r0, r1);
-}
-void MatmulF16Avx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
-                     int64_t r0, int64_t r1) {
-  FloatMatmul<LoadF16x16>(w, cols, x, y, ldy, r0, r1);
 }
 void MatmulBF16Avx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
                       int64_t r0, int64_t r1) {

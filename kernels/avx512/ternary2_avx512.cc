@@ -1,4 +1,5 @@
-// AVX-512 VNNI kernels of the 2-bit ternary formats TQ2_0 and I2_S.
+// AVX-512 VNNI kernels of the 2-bit ternary formats TQ2_0 and I2_S
+// (I2_S matmul runs the AVX2 kernel: see avx512_table.cc).
 //
 // Both pack 128 weights in 32 bytes as four 2-bit planes with codes
 // {0, 1, 2} = {-1, 0, +1}; they differ in plane order (TQ2_0 low bits first,
@@ -90,55 +91,6 @@ void TQ2_0Tile(const uint8_t* w, int64_t cols, const Activations& x, int64_t t0,
   }
 }
 
-template <int T>
-void I2_STile(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, int64_t t0,
-              float* y, int64_t ldy, int64_t r0, int64_t r1) {
-  const float wscale = LoadF32(w + rows * cols / 4);
-  const int64_t full = cols / 256 * 256;
-  const int8_t* a[T];
-  for (int t = 0; t < T; ++t) a[t] = x.q_interleaved(t0 + t);
-  const __m256i m3 = _mm256_set1_epi8(3);
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w + r * cols / 4;
-    __m256i acc0[T], acc1[T];
-    for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm256_setzero_si256();
-    // 256 weights per step as two 32-byte halves (see TQ2_0Tile for why
-    // 256-bit operations); half h, plane g meets interleaved 64g + 32h.
-    for (int64_t g = 0; g < full; g += 256) {
-      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + g / 4));
-      const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + g / 4 + 32));
-      for (int p = 0; p < 4; ++p) {
-        const int shift = 6 - 2 * p;
-        const __m256i c0 = _mm256_and_si256(shift ? _mm256_srli_epi16(v0, shift) : v0, m3);
-        const __m256i c1 = _mm256_and_si256(shift ? _mm256_srli_epi16(v1, shift) : v1, m3);
-        for (int t = 0; t < T; ++t) {
-          const int8_t* ab = a[t] + g + 64 * p;
-          acc0[t] = _mm256_dpbusd_epi32(acc0[t], c0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab)));
-          acc1[t] = _mm256_dpbusd_epi32(acc1[t], c1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab + 32)));
-        }
-      }
-    }
-    if (full < cols) {  // one 128-block left, activations in natural order
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4));
-      for (int p = 0; p < 4; ++p) {
-        const __m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 6 - 2 * p), m3);
-        for (int t = 0; t < T; ++t) {
-          const auto* ab = reinterpret_cast<const __m256i*>(a[t] + full + 32 * p);
-          acc0[t] = _mm256_dpbusd_epi32(acc0[t], c, _mm256_loadu_si256(ab));
-        }
-      }
-    }
-    for (int t = 0; t < T; ++t) {
-      const __m256i s = _mm256_add_epi32(acc0[t], acc1[t]);
-      __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
-      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-      const int32_t isum = _mm_cvtsi128_si32(h);
-      y[(t0 + t) * ldy + r] = static_cast<float>(isum - x.row_sum(t0 + t)) / x.scale(t0 + t) * wscale;
-    }
-  }
-}
-
 template <typename Tile>
 void ForTokenTiles(int64_t tokens, Tile&& tile) {
   int64_t t = 0;
@@ -178,13 +130,6 @@ void MatmulTQ2_0Avx512(const uint8_t* w, int64_t, int64_t cols, const Activation
                        int64_t ldy, int64_t r0, int64_t r1) {
   ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
     TQ2_0Tile<decltype(tile)::value>(w, cols, x, t0, y, ldy, r0, r1);
-  });
-}
-
-void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
-                      int64_t ldy, int64_t r0, int64_t r1) {
-  ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
-    I2_STile<decltype(tile)::value>(w, rows, cols, x, t0, y, ldy, r0, r1);
   });
 }
 

@@ -226,9 +226,9 @@ TEST(SimdCoverage, ClaimedKernelsRunOnTheirOwnPath) {
   };
   const Claim claims[] = {
       {KernelOp::kGemv, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kGemv, Format::kTQ2_0, Isa::kAvx2},
-      {KernelOp::kGemv, Format::kI2_S, Isa::kAvx512},  {KernelOp::kGemv, Format::kI2_S, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kI2_S, Isa::kAvx2},
       {KernelOp::kGemv, Format::kI2S, Isa::kAvx512},   {KernelOp::kGemv, Format::kI2S, Isa::kAvx2},
-      {KernelOp::kGemv, Format::kF16, Isa::kAvx512},   {KernelOp::kGemv, Format::kF16, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kF16, Isa::kAvx2},
       {KernelOp::kGemv, Format::kF32, Isa::kAvx512},   {KernelOp::kGemv, Format::kF32, Isa::kAvx2},
       {KernelOp::kGemv, Format::kBF16, Isa::kAvx512}, {KernelOp::kGemv, Format::kQ8_0, Isa::kAvx512},
       {KernelOp::kGemv, Format::kQ8_0, Isa::kAvx2}, {KernelOp::kGemv, Format::kTQ1_0, Isa::kAvx512},
