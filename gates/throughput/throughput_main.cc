@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "baselines/result_json.h"
@@ -56,7 +57,11 @@ void AddMeasureOptions(po::options_description& d) {
       ("engine-repetitions", po::value<int>(), "generations per engine benchmark (default: --repetitions)")
       ("min-time", po::value<double>()->default_value(0.05), "seconds per kernel repetition")
       ("gen-tokens", po::value<int>()->default_value(128), "tokens decoded per generation")
-      ("threads", po::value<int>()->default_value(1), "engine threads")
+      // Default: every core, as a user would run the engine; the thread
+      // count is part of each engine benchmark's parameters, so runs with
+      // different counts are never compared with each other.
+      ("threads", po::value<int>()->default_value(std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+       "engine threads (default: all cores)")
       ("kernel-measures", po::value<std::string>()->default_value("cpu_time,real_time"),
        "kernel measures kept (cpu_time, real_time, items_per_second, bytes_per_second)")
       ("skip-kernels", "do not run the kernel benchmarks")
