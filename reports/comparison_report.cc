@@ -27,6 +27,8 @@ std::string Cell(const std::string& text) {
 
 std::string Short(const std::string& commit) { return commit.substr(0, 12); }
 
+}  // namespace
+
 std::string XmlEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -35,13 +37,33 @@ std::string XmlEscape(const std::string& text) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '\n': out += "&#10;"; break;
+      default:
+        // XML 1.0 forbids most control characters even when escaped.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
     }
   }
   return out;
 }
 
-}  // namespace
+std::string JunitRowCase(const baselines::ComparisonRow& r, const std::string& classname, JunitCounts* counts) {
+  std::ostringstream c;
+  c << "    <testcase name=\"" << XmlEscape(r.benchmark + " " + r.measure) << "\" classname=\"" << XmlEscape(classname)
+    << "\" time=\"0\">";
+  const std::string message = XmlEscape(VerdictText(r) + ": " + LedgerRow(r));
+  if (r.verdict == Verdict::kRegression && !r.accepted) {
+    ++counts->failures;
+    c << "<failure message=\"" << message << "\" type=\"regression\"/>";
+  } else if (r.reason == Reason::kNotRun) {
+    ++counts->errors;
+    c << "<error message=\"" << message << "\" type=\"not-run\"/>";
+  } else if (r.verdict == Verdict::kInconclusive) {
+    ++counts->skipped;
+    c << "<skipped message=\"" << message << "\"/>";
+  }
+  c << "</testcase>\n";
+  return c.str();
+}
 
 std::string VerdictText(const ComparisonRow& row) {
   std::string text = baselines::VerdictName(row.verdict);
@@ -201,24 +223,10 @@ std::string ComparisonJson(const ComparisonReport& report) {
 }
 
 std::string ComparisonJunit(const ComparisonReport& report) {
-  int failures = 0, errors = 0, skipped = 0;
+  JunitCounts counts;
   std::ostringstream cases;
-  for (const auto& r : report.rows) {
-    cases << "    <testcase name=\"" << XmlEscape(r.benchmark + " " + r.measure) << "\" classname=\"bitgate."
-          << XmlEscape(report.candidate.suite) << "\" time=\"0\">";
-    const std::string message = XmlEscape(VerdictText(r) + ": " + LedgerRow(r));
-    if (r.verdict == Verdict::kRegression && !r.accepted) {
-      ++failures;
-      cases << "<failure message=\"" << message << "\" type=\"regression\"/>";
-    } else if (r.reason == Reason::kNotRun) {
-      ++errors;
-      cases << "<error message=\"" << message << "\" type=\"not-run\"/>";
-    } else if (r.verdict == Verdict::kInconclusive) {
-      ++skipped;
-      cases << "<skipped message=\"" << message << "\"/>";
-    }
-    cases << "</testcase>\n";
-  }
+  for (const auto& r : report.rows) cases << JunitRowCase(r, "bitgate." + report.candidate.suite, &counts);
+  const int failures = counts.failures, errors = counts.errors, skipped = counts.skipped;
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
   out << "  <testsuite name=\"bitgate." << XmlEscape(report.candidate.suite) << "\" tests=\"" << report.rows.size()

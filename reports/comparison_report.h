@@ -28,4 +28,15 @@ std::string ComparisonJson(const baselines::ComparisonReport& report);
 // data -> <skipped>; one <testcase> per benchmark measure.
 std::string ComparisonJunit(const baselines::ComparisonReport& report);
 
+// XML attribute/text escaping (control characters dropped, newlines kept
+// as &#10;), shared by every JUnit writer.
+std::string XmlEscape(const std::string& text);
+
+// One row as a JUnit <testcase>: regression -> failure, not run -> error,
+// inconclusive -> skipped; counts what it emitted.
+struct JunitCounts {
+  int failures = 0, errors = 0, skipped = 0;
+};
+std::string JunitRowCase(const baselines::ComparisonRow& row, const std::string& classname, JunitCounts* counts);
+
 }  // namespace bitgate::reports

@@ -16,22 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string Xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += "&#10;"; break;
-      default:
-        // XML 1.0 forbids most control characters even when escaped.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
-    }
-  }
-  return out;
-}
+std::string Xml(const std::string& s) { return XmlEscape(s); }
 
 std::string Seconds(double s) {
   char buf[32];
@@ -135,20 +120,11 @@ std::string LedgerJunit(const Ledger& l) {
     if (g.comparison) {
       for (const auto& r : g.comparison->rows) {
         ++tests;
-        cases << "    <testcase name=\"" << Xml(r.benchmark + " " + r.measure) << "\" classname=\"" << Xml(cls)
-              << "\" time=\"0\">";
-        const std::string message = Xml(VerdictText(r) + ": " + LedgerRow(r));
-        if (r.verdict == Verdict::kRegression && !r.accepted) {
-          ++failures;
-          cases << "<failure message=\"" << message << "\" type=\"regression\"/>";
-        } else if (r.reason == Reason::kNotRun) {
-          ++errors;
-          cases << "<error message=\"" << message << "\" type=\"not-run\"/>";
-        } else if (r.verdict == Verdict::kInconclusive) {
-          ++skipped;
-          cases << "<skipped message=\"" << message << "\"/>";
-        }
-        cases << "</testcase>\n";
+        JunitCounts counts;
+        cases << JunitRowCase(r, cls, &counts);
+        failures += counts.failures;
+        errors += counts.errors;
+        skipped += counts.skipped;
       }
     }
     suites << "  <testsuite name=\"" << Xml(cls) << "\" tests=\"" << tests << "\" failures=\"" << failures
