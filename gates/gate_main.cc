@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -175,11 +176,69 @@ Result<std::string> GateContext::ModelPath() {
 
 namespace {
 
+// Rows that more samples could settle or confirm.
+bool WantsMoreSamples(const baselines::ComparisonRow& row) {
+  using baselines::Reason;
+  using baselines::Verdict;
+  if (row.verdict == Verdict::kRegression || row.verdict == Verdict::kImprovement) return true;
+  return row.verdict == Verdict::kInconclusive &&
+         (row.reason == Reason::kUnderPowered || row.reason == Reason::kNoisy || row.reason == Reason::kBimodal);
+}
+
+// The adaptive re-sampling round of GateOutput::resample: a preliminary
+// judgement of the unstored run, then more samples for the flagged
+// benchmarks. Notes say what happened.
+void Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
+  const baselines::RunRecord& run = out.run;
+  std::vector<baselines::ComparisonRow> rows;
+  if (out.ab_baseline) {
+    auto thresholds = store.Thresholds();
+    if (!thresholds.ok()) return;
+    rows = baselines::CompareAll(baselines::BuildInputs(run, {*out.ab_baseline}, *thresholds, false, nullptr),
+                                 o.verdict);
+  } else {
+    baselines::BaselineRequest request;
+    request.branch = o.baseline_branch;
+    auto report = baselines::CompareWithBaseline(store, run, request, o.verdict);
+    if (!report.ok() || report->baseline.source == baselines::BaselineSource::kNone ||
+        report->baseline.environment_mismatch)
+      return;
+    rows = std::move(report->rows);
+  }
+  std::vector<const baselines::BenchmarkResult*> flagged;
+  for (const auto& row : rows) {
+    if (!WantsMoreSamples(row)) continue;
+    for (const auto& b : run.benchmarks)
+      if (b.DisplayName() == row.benchmark && std::find(flagged.begin(), flagged.end(), &b) == flagged.end())
+        flagged.push_back(&b);
+  }
+  if (flagged.empty()) return;
+  std::string names;
+  for (const auto* b : flagged) names += (names.empty() ? "" : ", ") + b->DisplayName();
+  std::fprintf(stderr, "bitgate-%s: re-sampling %zu benchmark(s) before judging: %s\n", o.gate.c_str(),
+               flagged.size(), names.c_str());
+  // The callback appends to out.run.benchmarks: copy the names first.
+  std::vector<baselines::BenchmarkResult> keys;
+  for (const auto* b : flagged) {
+    baselines::BenchmarkResult k;
+    k.suite = b->suite;
+    k.name = b->name;
+    k.params = b->params;
+    keys.push_back(std::move(k));
+  }
+  std::vector<const baselines::BenchmarkResult*> key_ptrs;
+  for (const auto& k : keys) key_ptrs.push_back(&k);
+  Status s = out.resample(key_ptrs, out);
+  out.notes.push_back(s.ok() ? "re-sampled before judging (a first look flagged them): " + names
+                             : "re-sampling failed, verdicts use the first samples: " + s.message());
+}
+
 // Stores the run(s), judges, saves verdicts and the outcome. Errors are
 // returned (exit 2); the caller still writes the reports.
 Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
   auto store = cli::OpenStore(o.db, 5000);
   if (!store.ok()) return store.status();
+  if (out.resample && out.correctness_failures.empty() && out.run.status != "failed") Resample(o, **store, out);
   baselines::RunRecord& run = out.run;
   baselines::BaselineRequest request;
   request.branch = o.baseline_branch;

@@ -99,6 +99,14 @@ struct GateOutput {
   std::vector<std::string> artifacts;             // paths under out_dir
   std::vector<std::string> notes;                 // shown in the report
   std::optional<baselines::RunRecord> ab_baseline;  // A/B mode, see above
+  // Adaptive re-sampling (optional). Before the run is stored, the skeleton
+  // judges it once; the benchmarks with a row worth more samples (a
+  // REGRESSION or IMPROVEMENT, or INCONCLUSIVE for being under-powered,
+  // noisy or bimodal) are passed here, and the body's callback measures
+  // them again, appending samples to `run` (and to `ab_baseline` in A/B
+  // mode). The verdicts are then made once, on all the samples. An error
+  // is a note, not a failure: the first samples still stand.
+  std::function<Status(const std::vector<const baselines::BenchmarkResult*>& flagged, GateOutput& out)> resample;
 };
 
 class GateContext {

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -82,10 +83,9 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
-Result<Measured> MeasureAll(const po::variables_map& vm, const std::string& model_path, const std::string& out_dir,
-                            int repetitions_override) {
+Result<Measured> MeasureAll(const po::variables_map& vm, const std::string& model_path, const std::string& out_dir) {
   Measured m;
-  const int reps = repetitions_override > 0 ? repetitions_override : vm["repetitions"].as<int>();
+  const int reps = vm["repetitions"].as<int>();
   if (!vm.count("skip-kernels")) {
     KernelBenchOptions k;
     k.exe = vm.count("bench-exe") ? vm["bench-exe"].as<std::string>() : FindKernelBenchExe();
@@ -105,9 +105,7 @@ Result<Measured> MeasureAll(const po::variables_map& vm, const std::string& mode
   if (!vm.count("skip-engine")) {
     EngineBenchOptions e;
     e.model_path = model_path;
-    e.repetitions = repetitions_override > 0 ? repetitions_override
-                    : vm.count("engine-repetitions") ? vm["engine-repetitions"].as<int>()
-                                                     : reps;
+    e.repetitions = vm.count("engine-repetitions") ? vm["engine-repetitions"].as<int>() : reps;
     e.gen_tokens = vm["gen-tokens"].as<int>();
     e.threads = vm["threads"].as<int>();
     e.receipts_dir = (fs::path(out_dir) / "receipts").string();
@@ -209,7 +207,6 @@ bool IsThroughputExe(const std::string& exe) {
   return fs::path(exe).filename().string().find("bitgate-throughput") != std::string::npos;
 }
 
-// One --measure-only child; returns its benchmarks and correctness failures.
 // KEY=VALUE settings of --baseline-env, for the baseline's processes only.
 Result<std::map<std::string, std::optional<std::string>>> BaselineEnv(const po::variables_map& vm) {
   std::map<std::string, std::optional<std::string>> env;
@@ -222,15 +219,86 @@ Result<std::map<std::string, std::optional<std::string>>> BaselineEnv(const po::
   return env;
 }
 
+// What one measuring pass runs: the whole suite, or (re-sampling) only
+// some benchmarks.
+struct Plan {
+  std::string kernel_filter;
+  bool kernels = true;
+  bool engine = true;
+  int reps = 10;         // kernel repetitions per process
+  int engine_reps = 10;  // generations per process
+};
+
+int CeilDiv(int a, int b) { return (a + b - 1) / b; }
+
+Result<int> Rounds(const po::variables_map& vm) {
+  const int rounds = vm["rounds"].as<int>();
+  if (rounds < 1) return Status::Error("--rounds must be >= 1");
+  return rounds;
+}
+
+// The options' plan, its repetitions split over the rounds.
+Plan OptionsPlan(const po::variables_map& vm, int rounds) {
+  Plan plan;
+  plan.kernel_filter = vm["kernel-filter"].as<std::string>();
+  plan.kernels = !vm.count("skip-kernels");
+  plan.engine = !vm.count("skip-engine");
+  plan.reps = CeilDiv(vm["repetitions"].as<int>(), rounds);
+  const int engine = vm.count("engine-repetitions") ? vm["engine-repetitions"].as<int>() : vm["repetitions"].as<int>();
+  plan.engine_reps = CeilDiv(engine, rounds);
+  return plan;
+}
+
+std::string RegexEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::strchr("\\^$.|?*+()[]{}", c)) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Re-sampling: only the flagged benchmarks, the same repetitions per round.
+Plan ResamplePlan(const Plan& base, const std::vector<const BenchmarkResult*>& flagged) {
+  Plan plan = base;
+  plan.kernels = false;
+  plan.engine = false;
+  std::string alternatives;
+  for (const BenchmarkResult* b : flagged) {
+    if (b->suite == "kernels") {
+      plan.kernels = true;
+      alternatives += (alternatives.empty() ? "" : "|") + RegexEscape(b->name);
+    } else {
+      plan.engine = base.engine;  // the engine benchmarks come as one set
+    }
+  }
+  plan.kernel_filter = "^(" + alternatives + ")$";
+  return plan;
+}
+
+// Adds a child's figures to the candidate's.
+void AddCandidate(Measured* candidate, Measured&& got) {
+  AppendSamples(candidate->benchmarks, got.benchmarks);
+  for (auto& f : got.correctness_failures) candidate->correctness_failures.push_back(std::move(f));
+  for (auto& a : got.artifacts) candidate->artifacts.push_back(std::move(a));
+  for (auto& n : got.notes)
+    if (n != "two_b_shaped" &&
+        std::find(candidate->notes.begin(), candidate->notes.end(), n) == candidate->notes.end())
+      candidate->notes.push_back(std::move(n));
+  candidate->two_b_shaped = candidate->two_b_shaped || got.two_b_shaped;
+}
+
+// One --measure-only child; returns its benchmarks and correctness failures.
 Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map& vm, const std::string& model,
-                                 int reps, const std::string& dir, bool pass_bench_exe,
+                                 const Plan& plan, const std::string& dir, bool pass_bench_exe,
                                  const std::map<std::string, std::optional<std::string>>& env) {
   fs::create_directories(dir);
   const std::string json = (fs::path(dir) / "result.json").string();
   ProcessOptions p;
   p.argv = {exe, "--measure-only", json, "--model", model, "--out", dir,
-            "--repetitions", std::to_string(reps),
-            "--kernel-filter", vm["kernel-filter"].as<std::string>(),
+            "--repetitions", std::to_string(plan.reps),
+            "--engine-repetitions", std::to_string(plan.engine_reps),
+            "--kernel-filter", plan.kernel_filter,
             "--min-time", std::to_string(vm["min-time"].as<double>()),
             "--kernel-measures", vm["kernel-measures"].as<std::string>(),
             "--gen-tokens", std::to_string(vm["gen-tokens"].as<int>()),
@@ -239,8 +307,8 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
     p.argv.push_back("--bench-exe");
     p.argv.push_back(vm["bench-exe"].as<std::string>());
   }
-  if (vm.count("skip-kernels")) p.argv.push_back("--skip-kernels");
-  if (vm.count("skip-engine")) p.argv.push_back("--skip-engine");
+  if (!plan.kernels) p.argv.push_back("--skip-kernels");
+  if (!plan.engine) p.argv.push_back("--skip-engine");
   p.output_file = (fs::path(dir) / "log.txt").string();
   p.env = env;
   p.timeout_seconds = vm["kernel-timeout"].as<double>() + 600;
@@ -268,24 +336,37 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
   return m;
 }
 
-Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, baselines::RunRecord* baseline) {
-  const auto& vm = ctx.vm;
+// Store mode: the plan runs in `rounds` --measure-only child processes.
+// What a process is dealt at start-up (where its buffers land relative to
+// cache lines and pages, which physical pages back the model) shifts its
+// speed as a whole, so repetitions from one process are not independent
+// samples: a baseline and a candidate measured in one process each differ
+// by that shift, and a rank test on their repetitions calls it
+// significant. Spreading the samples over processes puts that variance
+// inside both samples, where the test accounts for it.
+Status RunRounds(const po::variables_map& vm, const std::string& model, const Plan& plan, int rounds,
+                 const fs::path& dir, Measured* candidate) {
+  const std::string self = (fs::path(SelfDir()) / "bitgate-throughput").string();
+  for (int round = 0; round < rounds; ++round) {
+    std::fprintf(stderr, "bitgate-throughput: round %d/%d\n", round + 1, rounds);
+    auto r = RunMeasureChild(self, vm, model, plan, (dir / std::to_string(round)).string(), true, {});
+    if (!r.ok()) return r.status().WithContext("round " + std::to_string(round + 1));
+    AddCandidate(candidate, std::move(*r));
+  }
+  return Status::Ok();
+}
+
+// A/B: baseline and candidate in alternating rounds, AB BA AB ...: neither
+// side always runs first (warm caches, turbo).
+Status RunAbRounds(const po::variables_map& vm, const std::string& model, const Plan& plan, int rounds,
+                   const fs::path& ab_dir, Measured* candidate, baselines::RunRecord* baseline) {
   auto base_exe = ResolveBaselineExe(vm);
   if (!base_exe.ok()) return base_exe.status();
-  const int rounds = vm["ab-rounds"].as<int>();
-  if (rounds < 1) return Status::Error("--ab-rounds must be >= 1");
-  const int reps = vm["repetitions"].as<int>();
-  const int per_round = (reps + rounds - 1) / rounds;
   const bool full = IsThroughputExe(*base_exe);
   auto base_env = BaselineEnv(vm);
   if (!base_env.ok()) return base_env.status();
   const std::string self = (fs::path(SelfDir()) / "bitgate-throughput").string();
-  const fs::path ab_dir = fs::path(ctx.options.out_dir) / "ab";
-  ctx.output.notes.push_back(std::string("A/B mode: baseline ") + *base_exe + ", " + std::to_string(rounds) +
-                             " alternating rounds of " + std::to_string(per_round) + " repetitions per side" +
-                             (full ? "" : "; engine benchmarks have no A/B baseline (the baseline is a kernel suite only)"));
   for (int round = 0; round < rounds; ++round) {
-    // AB, BA, AB, ...: neither side always runs first (warm caches, turbo).
     for (int side = 0; side < 2; ++side) {
       const bool is_base = (side == 0) == (round % 2 == 0);
       const std::string tag = std::string(is_base ? "base-" : "cand-") + std::to_string(round);
@@ -293,15 +374,16 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
                    is_base ? "baseline" : "candidate");
       Measured got;
       if (full) {
-        auto r = RunMeasureChild(is_base ? *base_exe : self, vm, model, per_round, (ab_dir / tag).string(), !is_base,
+        auto r = RunMeasureChild(is_base ? *base_exe : self, vm, model, plan, (ab_dir / tag).string(), !is_base,
                                  is_base ? *base_env : std::map<std::string, std::optional<std::string>>{});
         if (!r.ok()) return r.status().WithContext(is_base ? "baseline build" : "candidate build");
         got = std::move(*r);
       } else {
+        if (!plan.kernels) continue;
         KernelBenchOptions k;
         k.exe = is_base ? *base_exe : (vm.count("bench-exe") ? vm["bench-exe"].as<std::string>() : FindKernelBenchExe());
-        k.filter = vm["kernel-filter"].as<std::string>();
-        k.repetitions = per_round;
+        k.filter = plan.kernel_filter;
+        k.repetitions = plan.reps;
         k.min_time = vm["min-time"].as<double>();
         k.measures = SplitComma(vm["kernel-measures"].as<std::string>());
         fs::create_directories(ab_dir);
@@ -315,21 +397,34 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
       }
       if (is_base) {
         AppendSamples(baseline->benchmarks, got.benchmarks);
-        for (const auto& f : got.correctness_failures) ctx.output.notes.push_back("baseline build: " + f);
       } else {
-        AppendSamples(candidate->benchmarks, got.benchmarks);
-        for (auto& f : got.correctness_failures) candidate->correctness_failures.push_back(std::move(f));
-        for (auto& a : got.artifacts) candidate->artifacts.push_back(std::move(a));
-        candidate->two_b_shaped = candidate->two_b_shaped || got.two_b_shaped;
+        got.notes.clear();
+        AddCandidate(candidate, std::move(got));
       }
     }
   }
-  if (!full && !vm.count("skip-engine")) {
+  return Status::Ok();
+}
+
+Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, baselines::RunRecord* baseline) {
+  const auto& vm = ctx.vm;
+  auto base_exe = ResolveBaselineExe(vm);
+  if (!base_exe.ok()) return base_exe.status();
+  auto rounds = Rounds(vm);
+  if (!rounds.ok()) return rounds.status();
+  const Plan plan = OptionsPlan(vm, *rounds);
+  const bool full = IsThroughputExe(*base_exe);
+  ctx.output.notes.push_back(std::string("A/B mode: baseline ") + *base_exe + ", " + std::to_string(*rounds) +
+                             " alternating rounds of " + std::to_string(plan.reps) + " repetitions per side" +
+                             (full ? "" : "; engine benchmarks have no A/B baseline (the baseline is a kernel suite only)"));
+  Status s = RunAbRounds(vm, model, plan, *rounds, fs::path(ctx.options.out_dir) / "ab", candidate, baseline);
+  if (!s.ok()) return s;
+  if (!full && plan.engine) {
     // The kernel suite alone came from the baseline; the engine rows are
     // measured for the candidate and judged as "no baseline".
     EngineBenchOptions eo;
     eo.model_path = model;
-    eo.repetitions = vm.count("engine-repetitions") ? vm["engine-repetitions"].as<int>() : reps;
+    eo.repetitions = plan.engine_reps * *rounds;
     eo.gen_tokens = vm["gen-tokens"].as<int>();
     eo.threads = vm["threads"].as<int>();
     eo.receipts_dir = (fs::path(ctx.options.out_dir) / "receipts").string();
@@ -353,16 +448,49 @@ Status Body(GateContext& ctx) {
     if (!path.ok()) return path.status();
     model = *path;
   }
+  auto rounds = Rounds(vm);
+  if (!rounds.ok()) return rounds.status();
+  const bool ab = vm.count("baseline-exe") || vm.count("baseline-build");
+  const int resample_rounds = vm["resample-rounds"].as<int>();
+  if (resample_rounds < 0) return Status::Error("--resample-rounds must be >= 0");
   Measured m;
-  if (vm.count("baseline-exe") || vm.count("baseline-build")) {
+  if (ab) {
     baselines::RunRecord base;
     Status s = RunAb(ctx, model, &m, &base);
     if (!s.ok()) return s;
     ctx.output.ab_baseline = std::move(base);
+  } else if (*rounds > 1) {
+    ctx.output.notes.push_back("repetitions split over " + std::to_string(*rounds) + " processes");
+    Status s = RunRounds(vm, model, OptionsPlan(vm, *rounds), *rounds, fs::path(ctx.options.out_dir) / "rounds", &m);
+    if (!s.ok()) return s;
   } else {
-    auto r = MeasureAll(vm, model, ctx.options.out_dir, 0);
+    auto r = MeasureAll(vm, model, ctx.options.out_dir);
     if (!r.ok()) return r.status();
     m = std::move(*r);
+  }
+  if (resample_rounds > 0) {
+    // More samples for what the first look flagged, measured the same way
+    // (the same processes per round, A/B alternation kept).
+    const std::string out_dir = ctx.options.out_dir;
+    const Plan first = OptionsPlan(vm, *rounds);
+    ctx.output.resample = [&vm, model, first, resample_rounds, ab, out_dir](
+                              const std::vector<const BenchmarkResult*>& flagged, GateOutput& out) -> Status {
+      const Plan plan = ResamplePlan(first, flagged);
+      if (!plan.kernels && !plan.engine) return Status::Ok();
+      Measured extra;
+      if (ab) {
+        Status s = RunAbRounds(vm, model, plan, resample_rounds, fs::path(out_dir) / "resample-ab", &extra,
+                               &*out.ab_baseline);
+        if (!s.ok()) return s;
+      } else {
+        Status s = RunRounds(vm, model, plan, resample_rounds, fs::path(out_dir) / "resample", &extra);
+        if (!s.ok()) return s;
+      }
+      AppendSamples(out.run.benchmarks, extra.benchmarks);
+      for (auto& f : extra.correctness_failures) out.correctness_failures.push_back(std::move(f));
+      for (auto& a : extra.artifacts) out.artifacts.push_back(std::move(a));
+      return Status::Ok();
+    };
   }
   ctx.output.slos = CheckSlos(vm, m);
   ctx.output.run.benchmarks = std::move(m.benchmarks);
@@ -388,7 +516,7 @@ int MeasureOnlyMain(int argc, char** argv) {
   }
   const std::string out_dir = vm["out"].as<std::string>();
   fs::create_directories(out_dir);
-  auto m = MeasureAll(vm, vm["model"].as<std::string>(), out_dir, 0);
+  auto m = MeasureAll(vm, vm["model"].as<std::string>(), out_dir);
   if (!m.ok()) return cli::Fail("throughput --measure-only", m.status().message());
   baselines::RunRecord run;
   run.gate = "throughput";
@@ -419,7 +547,10 @@ int main(int argc, char** argv) {
   extra.add_options()
       ("baseline-exe", po::value<std::string>(), "A/B: the baseline build's bitgate-throughput (or bitgate-bench-kernels)")
       ("baseline-build", po::value<std::string>(), "A/B: the baseline's build directory")
-      ("ab-rounds", po::value<int>()->default_value(5), "A/B: alternating rounds (repetitions are split across them)")
+      ("resample-rounds", po::value<int>()->default_value(5),
+       "rounds of extra samples for benchmarks a first look flags (regression, improvement, inconclusive); 0: none")
+      ("rounds", po::value<int>()->default_value(5),
+       "processes the repetitions are split across (A/B: alternating baseline and candidate rounds)")
       ("baseline-env", po::value<std::vector<std::string>>()->composing(),
        "A/B: KEY=VALUE set for the baseline's processes only (e.g. BITGATE_FORCE_ISA=avx512)")
       ("slo-generate-seconds", po::value<double>()->default_value(10.0), "SLO: 128-token generation on the 2b-shaped model")

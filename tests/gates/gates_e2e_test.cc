@@ -146,20 +146,24 @@ TEST_F(GatesE2e, ForcedScalarAgainstAvx512BaselineIsARegression) {
   const Ran cand = Run(Gate("pr", "c2", "b1", "cand"), {{"BITGATE_FORCE_ISA", "scalar"}});
   EXPECT_EQ(cand.code, 1) << cand.output;
   // Every generation left a receipt that verified (else exit 4).
-  EXPECT_TRUE(fs::exists(dir_ / "cand" / "receipts" / "receipt-5.json"));
+  EXPECT_TRUE(fs::exists(dir_ / "cand" / "rounds" / "4" / "receipts" / "receipt-1.json"));
   const std::string report = ReadAll(dir_ / "cand" / "report.md");
   bool kernel_regression = false;
   std::istringstream lines(report);
   for (std::string line; std::getline(lines, line);)
     if (line.rfind("| dequantize/i2_s/16384 | cpu_time", 0) == 0) kernel_regression = line.find("REGRESSION") != std::string::npos;
   EXPECT_TRUE(kernel_regression) << report;
+  // The first look flagged it, so it was measured again before the verdict
+  // (5 rounds of 2 samples, then 5 more): 20 candidate samples.
+  EXPECT_NE(report.find("re-sampled before judging"), std::string::npos) << report;
+  EXPECT_NE(report.find("n=10/20"), std::string::npos) << report;
 }
 
 TEST_F(GatesE2e, AbModeCatchesForcedScalarCandidate) {
   if (!kernels::IsaSupported(kernels::Isa::kAvx512)) GTEST_SKIP() << "this CPU has no AVX-512 VNNI path";
   auto args = Gate("pr", "c2", "b1", "ab");
   for (const char* a : {"--baseline-exe", BITGATE_THROUGHPUT, "--baseline-env", "BITGATE_FORCE_ISA=avx512",
-                        "--ab-rounds", "3"})
+                        "--rounds", "3"})
     args.push_back(a);
   const Ran ab = Run(args, {{"BITGATE_FORCE_ISA", "scalar"}});
   EXPECT_EQ(ab.code, 1) << ab.output;
