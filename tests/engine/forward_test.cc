@@ -8,6 +8,8 @@
 // has no activation quantization and must agree within 5e-3.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -157,10 +159,16 @@ Status LoadVariant(const std::function<void(const GgufFile&, GgufWriter*)>& edit
     }
   }
   edit(*src, &w);
-  const std::string path = ::testing::TempDir() + "variant.gguf";
+  // ctest runs every test as its own process, two at a time: one file each.
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string path =
+      ::testing::TempDir() + "variant-" + info->name() + "-" + std::to_string(getpid()) + ".gguf";
   EXPECT_TRUE(w.WriteFile(path).ok());
   auto m = Model::Load(path);
-  return m.ok() ? Status::Ok() : m.status();
+  Status result = m.ok() ? Status::Ok() : m.status();
+  m = Status::Error("unloaded");  // unmap before the file goes
+  std::remove(path.c_str());
+  return result;
 }
 
 void ExpectLoadError(const Status& s, const std::string& needle) {

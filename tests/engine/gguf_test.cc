@@ -151,7 +151,7 @@ TEST(GgufWriter, RejectsBadTensors) {
 
 TEST(GgufWriter, WriteFileIsAtomicAndReadable) {
   GgufWriter w = MakeSampleWriter();
-  const std::string path = ::testing::TempDir() + "/bitgate_gguf_writer_test.gguf";
+  const std::string path = ::testing::TempDir() + "/bitgate_gguf_writer_test-" + std::to_string(getpid()) + ".gguf";
   ASSERT_TRUE(w.WriteFile(path).ok());
   auto f = GgufFile::Open(path);
   ASSERT_TRUE(f.ok()) << f.status().message();
