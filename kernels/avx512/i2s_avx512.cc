@@ -41,43 +41,51 @@ float I2STailGroup(const uint8_t* codes, const uint8_t* scales, int64_t g, const
 
 }  // namespace
 
-// 256-bit VNNI: with the per-block scales, 512-bit lanes need a permute per
-// plane to spread two scales; 256-bit halves hold exactly one block each
-// (plane p, half h = block 2p + h) and take a broadcast scale, which measured
-// faster on cores that split 512-bit operations (docs/KERNELS.md).
+// Plane p of a group (64 code bytes, bits 2p..2p+1) is blocks 2p and 2p+1,
+// so one 512-bit vpdpbusd gives block 2p in int32 lanes 0-7 and block 2p+1
+// in lanes 8-15, scaled by one vpermps-spread vector [d(2p) x8, d(2p+1) x8].
+// The codes are masked in place, not shifted down: plane p's codes enter
+// vpdpbusd as code * 4^p (at most 2 * 64 = 128, still a u8), and each
+// plane's accumulator is scaled by 4^-p once per row. Powers of two are
+// exact, so every term equals d * sum(code * q) as the reference computes
+// it. Per-plane accumulators are independent FMA chains, and the scales
+// are spread by permutes (a stored vector re-read as broadcasts stalls on
+// store forwarding).
 void MatmulI2SAvx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
   const int64_t full = cols / kI2SGroup * kI2SGroup;
-  const __m256i m3 = _mm256_set1_epi8(3);
+  __m512i spread[4];
+  for (int p = 0; p < 4; ++p) {  // lanes 0-7 take scale 2p, lanes 8-15 scale 2p + 1
+    spread[p] = _mm512_mask_blend_epi32(0xff00, _mm512_set1_epi32(2 * p), _mm512_set1_epi32(2 * p + 1));
+  }
   for (int64_t t = 0; t < x.tokens(); ++t) {
     const int8_t* q = x.q(t);
     const int32_t* bsum = x.bsum32(t);
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* codes = w + r * row_bytes;
       const uint8_t* scales = codes + cols / 4;
-      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), corr = _mm256_setzero_ps();
+      __m512 acc[4];
+      for (auto& a : acc) a = _mm512_setzero_ps();
+      __m256 corr = _mm256_setzero_ps();
       for (int64_t g = 0; g < full; g += kI2SGroup) {
         const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
-        alignas(32) float d[8];
-        _mm256_store_ps(d, d8);
-        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4));
-        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4 + 32));
+        const __m512 d16 = _mm512_zextps256_ps512(d8);
+        const __m512i v = _mm512_loadu_si512(codes + g / 4);
         const int8_t* qg = q + g;
         for (int p = 0; p < 4; ++p) {
-          const __m256i c0 = _mm256_and_si256(p ? _mm256_srli_epi16(v0, 2 * p) : v0, m3);
-          const __m256i c1 = _mm256_and_si256(p ? _mm256_srli_epi16(v1, 2 * p) : v1, m3);
-          const __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), c0,
-                                                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 64 * p)));
-          const __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), c1,
-                                                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 64 * p + 32)));
-          acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(d[2 * p]), acc0);
-          acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(d[2 * p + 1]), acc1);
+          const __m512i c = _mm512_and_si512(v, _mm512_set1_epi8(static_cast<char>(3 << (2 * p))));
+          const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c, _mm512_loadu_si512(qg + 64 * p));
+          acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(spread[p], d16), acc[p]);
         }
         const __m256 bs = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum + g / 32)));
         corr = _mm256_fmadd_ps(d8, bs, corr);
       }
-      const __m256 diff = _mm256_sub_ps(_mm256_add_ps(acc0, acc1), corr);
+      __m512 sum = _mm512_add_ps(acc[0], _mm512_mul_ps(acc[1], _mm512_set1_ps(1.0f / 4)));
+      sum = _mm512_add_ps(sum, _mm512_mul_ps(acc[2], _mm512_set1_ps(1.0f / 16)));
+      sum = _mm512_add_ps(sum, _mm512_mul_ps(acc[3], _mm512_set1_ps(1.0f / 64)));
+      const __m256 half = _mm256_add_ps(_mm512_castps512_ps256(sum), _mm512_extractf32x8_ps(sum, 1));
+      const __m256 diff = _mm256_sub_ps(half, corr);
       __m128 h = _mm_add_ps(_mm256_castps256_ps128(diff), _mm256_extractf128_ps(diff, 1));
       h = _mm_add_ps(h, _mm_movehl_ps(h, h));
       h = _mm_add_ss(h, _mm_movehdup_ps(h));
