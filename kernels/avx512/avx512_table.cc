@@ -3,7 +3,8 @@
 namespace bitgate::kernels::internal {
 
 // Indexed by Format; a null entry falls back to the AVX2 / scalar kernel.
-// F16 and I2_S matmul deliberately fall back: on Zen 4 (which executes
+// F16 matmul, and I2_S matmul of one token (decode), deliberately run the
+// AVX2 kernels: on Zen 4 (which executes
 // 512-bit operations as two halves) their AVX2 kernels measured faster
 // (bitgate-bench-kernels, quiet machine: gemv f16 6912x2560x16 22.0 vs
 // 15.6 GB/s; dot i2_s 97.6 vs 58.0 G weights/s, gemv i2_s x16 16.7 vs
@@ -15,7 +16,7 @@ const KernelSet kAvx512Kernels[kFormatCount] = {
     /* i2s   */ {QuantizeI2SAvx512, DequantizeI2SAvx512, MatmulI2SAvx512},
     /* tq1_0 */ {nullptr, nullptr, MatmulTQ1_0Avx512},
     /* tq2_0 */ {QuantizeTQ2_0Avx512, DequantizeTQ2_0Avx512, MatmulTQ2_0Avx512},
-    /* i2_s  */ {nullptr, DequantizeI2_SAvx512, nullptr},  // AVX2 matmul (see above)
+    /* i2_s  */ {nullptr, DequantizeI2_SAvx512, MatmulI2_SAvx512},  // decode: the AVX2 kernel (see above)
     /* tl1   */ {nullptr, nullptr, MatmulTL1Avx512},
     /* tl2   */ {nullptr, nullptr, MatmulTL2Avx512},
     /* q8_0  */ {nullptr, nullptr, MatmulQ8_0Avx512},

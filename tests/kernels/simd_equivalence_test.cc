@@ -101,7 +101,8 @@ TEST_P(SimdVsScalar, DequantizeFloatsEqual) {
 TEST_P(SimdVsScalar, MatmulWithinTolerance) {
   const Format f = GetParam();
   for (int64_t cols : ColsFor(f)) {
-    for (int64_t tokens : {1, 3, 5}) {
+    // 9 and 19: full 8-token prefill tiles plus a remainder.
+    for (int64_t tokens : {1, 3, 5, 9, 19}) {
       const int64_t rows = Info(f).row_tile > 1 ? 37 : 19;
       auto w = Weights(f, rows, cols, 21);
       const int64_t bytes = *TensorBytes(f, rows, cols);
@@ -149,7 +150,7 @@ TEST_P(SimdVsScalar, MatmulIntegerSumsBitExact) {
   if (!Info(f).integer_activations) GTEST_SKIP() << "float format";
   const bool q8 = f == Format::kQ8_0;  // int8 weights: absmax 127 per block makes d = 1
   for (int64_t cols : ColsFor(f)) {
-    const int64_t rows = 33, tokens = 2;
+    const int64_t rows = 33, tokens = 11;  // an 8-token tile and a remainder of 3
     SplitMix64 rng(99);
     std::vector<float> w(rows * cols);
     for (auto& v : w) v = static_cast<float>(q8 ? static_cast<int>(rng.Next() % 255) - 127 : static_cast<int>(rng.Next() % 3) - 1);
@@ -185,25 +186,28 @@ TEST_P(SimdVsScalar, MatmulIntegerSumsBitExact) {
   }
 }
 
-// Row ranges (thread splits) compute exactly the rows asked for.
+// Row ranges (thread splits) compute exactly the rows asked for, for one
+// token (decode) and a batch (prefill); an odd split for untiled formats.
 TEST_P(SimdVsScalar, RowRangesMatchWholeMatrix) {
   const Format f = GetParam();
   const int64_t cols = ColsFor(f).back(), rows = 64, tile = Info(f).row_tile;
   auto w = Weights(f, rows, cols, 3);
   std::vector<uint8_t> packed(*TensorBytes(f, rows, cols));
   ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
-  auto x = Inputs(1, cols, 8);
-  Activations acts;
-  if (Info(f).integer_activations) acts.Quantize(x.data(), 1, cols, cols);
-  else acts.SetFloat(x.data(), 1, cols, cols);
-  acts.Prepare(f);
-  for (Isa isa : {Isa::kScalar, BestIsa()}) {
-    std::vector<float> whole(rows), parts(rows, NAN);
-    MatmulWith(isa, f, packed.data(), rows, cols, acts, whole.data(), rows, 0, rows);
-    const int64_t split = 2 * tile;
-    MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, 0, split);
-    MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, split, rows);
-    EXPECT_EQ(whole, parts) << FormatName(f) << " " << IsaName(isa);
+  for (int64_t tokens : {1, 10}) {
+    auto x = Inputs(tokens, cols, 8);
+    Activations acts;
+    if (Info(f).integer_activations) acts.Quantize(x.data(), tokens, cols, cols);
+    else acts.SetFloat(x.data(), tokens, cols, cols);
+    acts.Prepare(f);
+    for (Isa isa : {Isa::kScalar, BestIsa()}) {
+      std::vector<float> whole(tokens * rows), parts(tokens * rows, NAN);
+      MatmulWith(isa, f, packed.data(), rows, cols, acts, whole.data(), rows, 0, rows);
+      const int64_t split = tile > 1 ? 2 * tile : 5;
+      MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, 0, split);
+      MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, split, rows);
+      EXPECT_EQ(whole, parts) << FormatName(f) << " " << IsaName(isa) << " tokens " << tokens;
+    }
   }
 }
 
@@ -226,7 +230,7 @@ TEST(SimdCoverage, ClaimedKernelsRunOnTheirOwnPath) {
   };
   const Claim claims[] = {
       {KernelOp::kGemv, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kGemv, Format::kTQ2_0, Isa::kAvx2},
-      {KernelOp::kGemv, Format::kI2_S, Isa::kAvx2},
+      {KernelOp::kGemv, Format::kI2_S, Isa::kAvx2},    {KernelOp::kGemv, Format::kI2_S, Isa::kAvx512},
       {KernelOp::kGemv, Format::kI2S, Isa::kAvx512},   {KernelOp::kGemv, Format::kI2S, Isa::kAvx2},
       {KernelOp::kGemv, Format::kF16, Isa::kAvx2},
       {KernelOp::kGemv, Format::kF32, Isa::kAvx512},   {KernelOp::kGemv, Format::kF32, Isa::kAvx2},

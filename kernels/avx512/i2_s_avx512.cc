@@ -1,0 +1,136 @@
+// I2_S matmul on the AVX-512 path: 256-bit VNNI tiles for prefill.
+//
+// A single token (decode) is bound by memory, and there the AVX2 kernel
+// (vpmaddubsw) measured fastest on Zen 4 (avx512_table.cc), so one token
+// goes to it. Two or more tokens are bound by arithmetic: each 64-byte
+// group (256 codes, four 2-bit planes, high bits first) is decoded once and
+// multiplied into every token of the tile with vpdpbusd, which fuses the
+// u8 x s8 products and the four-way sum that vpmaddubsw + vpmaddwd take two
+// instructions (and a 16-bit add chain) for. The accumulators stay int32
+// for the whole row: I2_S has one scale per tensor, so the row's
+// sum(code * q) - sum(q) is converted once.
+//
+// Overflow: one vpdpbusd adds at most 4 * 2 * 127 = 1016 to a lane, and a
+// lane sees 8 of them per 256 weights (4 planes x 2 halves), so it stays
+// below 2^31 for rows up to 2^26 weights; the shape validation caps
+// columns at 2^22.
+#include <immintrin.h>
+
+#include "kernels/avx2/avx2_kernels.h"
+#include "kernels/avx512/avx512_kernels.h"
+#include "kernels/internal/fp16.h"
+#include "kernels/internal/layouts.h"
+
+namespace bitgate::kernels::internal {
+namespace {
+
+inline int32_t HSumEpi32(__m128i s) {
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+inline int32_t HSumEpi32(__m256i v) {
+  return HSumEpi32(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
+
+// Once per row and token, so a store beats a shuffle tree (and GCC 12's
+// 512-bit extract intrinsics trip -Wuninitialized inside its own header).
+inline int32_t HSumEpi32(__m512i v) {
+  alignas(64) int32_t lanes[16];
+  _mm512_store_si512(lanes, v);
+  int32_t s = 0;
+  for (int32_t x : lanes) s += x;
+  return s;
+}
+
+inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// R rows x T tokens per pass: each 32-byte half of a row's 256-group is
+// decoded plane by plane, and each activation load feeds all R rows, so
+// loads per vpdpbusd fall to 1/R (a row-at-a-time tile is bound by the
+// activation loads, not the multiplies).
+template <int R, int T>
+void I2_STileVnni(const uint8_t* w, int64_t cols, float wscale, const Activations& x, int64_t t0, float* y,
+                  int64_t ldy, int64_t r) {
+  const int64_t full = cols / 256 * 256;
+  const __m256i m3 = _mm256_set1_epi8(3);
+  const int8_t* a[T];
+  for (int t = 0; t < T; ++t) a[t] = x.q_interleaved(t0 + t);
+  const uint8_t* row[R];
+  for (int i = 0; i < R; ++i) row[i] = w + (r + i) * cols / 4;
+  __m512i acc512[R][T];
+  __m256i acc[R][T];
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) {
+      acc512[i][t] = _mm512_setzero_si512();
+      acc[i][t] = _mm256_setzero_si256();
+    }
+  // A 256-group's 64 bytes hold plane l of interleaved positions 64l..64l+63.
+  const __m512i m3z = _mm512_set1_epi8(3);
+  for (int64_t g = 0; g < full; g += 256) {
+    __m512i v[R];
+    for (int i = 0; i < R; ++i) v[i] = _mm512_loadu_si512(row[i] + g / 4);
+    for (int l = 0; l < 4; ++l) {
+      const int shift = 6 - 2 * l;
+      __m512i c[R];
+      for (int i = 0; i < R; ++i) c[i] = _mm512_and_si512(shift ? _mm512_srli_epi16(v[i], shift) : v[i], m3z);
+      for (int t = 0; t < T; ++t) {
+        const __m512i q = _mm512_loadu_si512(a[t] + g + 64 * l);
+        for (int i = 0; i < R; ++i) acc512[i][t] = _mm512_dpbusd_epi32(acc512[i][t], c[i], q);
+      }
+    }
+  }
+
+  if (full < cols) {  // a final 128-block, natural order: plane l at 32l
+    for (int l = 0; l < 4; ++l) {
+      const int shift = 6 - 2 * l;
+      __m256i c[R];
+      for (int i = 0; i < R; ++i) {
+        const __m256i v = Load256(row[i] + full / 4);
+        c[i] = _mm256_and_si256(shift ? _mm256_srli_epi16(v, shift) : v, m3);
+      }
+      for (int t = 0; t < T; ++t) {
+        const __m256i q = Load256(a[t] + full + 32 * l);
+        for (int i = 0; i < R; ++i) acc[i][t] = _mm256_dpbusd_epi32(acc[i][t], c[i], q);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) {
+      const int32_t sum = HSumEpi32(acc512[i][t]) + HSumEpi32(acc[i][t]) - x.row_sum(t0 + t);
+      y[(t0 + t) * ldy + r + i] = static_cast<float>(sum) / x.scale(t0 + t) * wscale;
+    }
+}
+
+// Rows r0..r1 against tokens t0..t0+T-1, two rows at a time.
+template <int T>
+void I2_STokens(const uint8_t* w, int64_t cols, float wscale, const Activations& x, int64_t t0, float* y,
+                int64_t ldy, int64_t r0, int64_t r1) {
+  int64_t r = r0;
+  for (; r + 2 <= r1; r += 2) I2_STileVnni<2, T>(w, cols, wscale, x, t0, y, ldy, r);
+  if (r < r1) I2_STileVnni<1, T>(w, cols, wscale, x, t0, y, ldy, r);
+}
+
+}  // namespace
+
+void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                      int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t tokens = x.tokens();
+  if (tokens == 1) return MatmulI2_SAvx2(w, rows, cols, x, y, ldy, r0, r1);
+  const float wscale = LoadF32(w + rows * cols / 4);
+  int64_t t = 0;
+  for (; t + 8 <= tokens; t += 8) I2_STokens<8>(w, cols, wscale, x, t, y, ldy, r0, r1);
+  switch (tokens - t) {
+    case 7: I2_STokens<7>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
+    case 6: I2_STokens<6>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
+    case 5: I2_STokens<5>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
+    case 4: I2_STokens<4>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
+    case 3: I2_STokens<3>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
+    case 2: I2_STokens<2>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
+    case 1: I2_STokens<1>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
+    default: break;
+  }
+}
+
+}  // namespace bitgate::kernels::internal
