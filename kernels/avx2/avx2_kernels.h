@@ -17,6 +17,8 @@ void MatmulF32Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activatio
                    int64_t ldy, int64_t r0, int64_t r1);
 void MatmulQ8_0Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                     int64_t ldy, int64_t r0, int64_t r1);
+void MatmulTQ1_0Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1);
 void MatmulTL1Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                    int64_t ldy, int64_t r0, int64_t r1);
 void MatmulTL2Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,

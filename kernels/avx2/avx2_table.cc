@@ -8,7 +8,7 @@ const KernelSet kAvx2Kernels[kFormatCount] = {
     /* f16   */ {nullptr, nullptr, MatmulF16Avx2},
     /* bf16  */ {nullptr, nullptr, nullptr},
     /* i2s   */ {nullptr, nullptr, MatmulI2SAvx2},
-    /* tq1_0 */ {nullptr, nullptr, nullptr},
+    /* tq1_0 */ {nullptr, nullptr, MatmulTQ1_0Avx2},
     /* tq2_0 */ {nullptr, nullptr, MatmulTQ2_0Avx2},
     /* i2_s  */ {nullptr, nullptr, MatmulI2_SAvx2},
     /* tl1   */ {nullptr, nullptr, MatmulTL1Avx2},

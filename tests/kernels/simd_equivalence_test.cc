@@ -236,6 +236,7 @@ TEST(SimdCoverage, ClaimedKernelsRunOnTheirOwnPath) {
       {KernelOp::kGemv, Format::kF32, Isa::kAvx512},   {KernelOp::kGemv, Format::kF32, Isa::kAvx2},
       {KernelOp::kGemv, Format::kBF16, Isa::kAvx512}, {KernelOp::kGemv, Format::kQ8_0, Isa::kAvx512},
       {KernelOp::kGemv, Format::kQ8_0, Isa::kAvx2}, {KernelOp::kGemv, Format::kTQ1_0, Isa::kAvx512},
+      {KernelOp::kGemv, Format::kTQ1_0, Isa::kAvx2},
       {KernelOp::kQuantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kQuantize, Format::kI2S, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kDequantize, Format::kI2_S, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kI2S, Isa::kAvx512},

@@ -1,0 +1,133 @@
+// SIMD kernels at the edges of their integer ranges, against the scalar
+// reference, bit-exact. simd_equivalence_test covers random data; this file
+// drives what the newer kernels' tricks depend on:
+//   - I2S codes enter vpmaddubsw as code * 4^p (<= 128): all +1 weights
+//     against all -127 activations reach the int16 pair bound 2*128*127;
+//   - TQ1_0 kernels decode trits arithmetically from the stored bytes, so
+//     every byte value 0..255 must decode as the reference does, including
+//     the 13 values the quantizer never writes (a GGUF file may hold them);
+//   - all-zero blocks (I2S scale 0), constant weights, constant activations.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/dispatch.h"
+#include "kernels/matmul.h"
+#include "kernels/patterns.h"
+#include "kernels/quant.h"
+#include "test_util.h"
+
+namespace bitgate::kernels {
+namespace {
+
+// Token t of 4: all +1, all -1, alternating, random; each row's absmax is 1
+// (or 127 with an outlier for the random one) so q reaches +-127.
+std::vector<float> EdgeInputs(int64_t tokens, int64_t cols, uint64_t seed) {
+  std::vector<float> x(static_cast<size_t>(tokens * cols));
+  SplitMix64 rng(seed);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t k = 0; k < cols; ++k) {
+      float& v = x[static_cast<size_t>(t * cols + k)];
+      switch (t % 4) {
+        case 0: v = 1.0f; break;
+        case 1: v = -1.0f; break;
+        case 2: v = k % 2 ? 1.0f : -1.0f; break;
+        default: v = k == 0 ? 127.0f : static_cast<float>(static_cast<int>(rng.Next() % 255) - 127); break;
+      }
+    }
+  return x;
+}
+
+void ExpectSimdEqualsScalar(Format f, const std::vector<uint8_t>& packed, int64_t rows, int64_t cols,
+                            const Activations& acts, const std::string& what) {
+  const int64_t tokens = acts.tokens();
+  std::vector<float> ref(static_cast<size_t>(tokens * rows)), got(ref.size());
+  MatmulWith(Isa::kScalar, f, packed.data(), rows, cols, acts, ref.data(), rows, 0, rows);
+  for (Isa isa : testing::SupportedSimdIsas()) {
+    std::fill(got.begin(), got.end(), -7.0f);
+    MatmulWith(isa, f, packed.data(), rows, cols, acts, got.data(), rows, 0, rows);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      ASSERT_EQ(ref[i], got[i]) << what << " " << FormatName(f) << " " << IsaName(isa) << " cols " << cols
+                                << " t " << i / static_cast<size_t>(rows) << " r " << i % static_cast<size_t>(rows);
+    }
+  }
+}
+
+class SimdExtremes : public ::testing::TestWithParam<Format> {};
+
+// Constant ternary weights (all -1, all 0, all +1, and rows mixing them)
+// against constant +-1 activations: every product at its bound.
+TEST_P(SimdExtremes, ConstantWeightsAndActivations) {
+  const Format f = GetParam();
+  const int64_t step = std::max<int64_t>(Info(f).col_multiple, 256);
+  for (int64_t cols : {step, 6912 / step * step, 6912 / step * step + Info(f).col_multiple}) {
+    if (!ValidateShape(f, 32, cols).ok()) continue;
+    const int64_t rows = 32, tokens = 4;
+    std::vector<float> w(static_cast<size_t>(rows * cols));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < cols; ++k) {
+        const int kind = static_cast<int>(r % 4);  // -1, 0, +1, blocks of 32 alternating
+        float v = kind == 0 ? -1.0f : kind == 1 ? 0.0f : kind == 2 ? 1.0f : ((k / 32) % 3 == 0 ? 0.0f : 1.0f);
+        w[static_cast<size_t>(r * cols + k)] = v;
+      }
+    std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
+    ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
+    const auto x = EdgeInputs(tokens, cols, 3);
+    Activations acts;
+    acts.Quantize(x.data(), tokens, cols, cols);
+    ASSERT_EQ(acts.q(0)[0], 127);
+    ASSERT_EQ(acts.q(1)[0], -127);
+    acts.Prepare(f);
+    ExpectSimdEqualsScalar(f, packed, rows, cols, acts, "constant");
+    // closed form: row 2 (all +1, scale 1) against all +1 / all -1 tokens
+    std::vector<float> y(static_cast<size_t>(tokens * rows));
+    for (Isa isa : testing::SupportedSimdIsas()) {
+      MatmulWith(isa, f, packed.data(), rows, cols, acts, y.data(), rows, 0, rows);
+      EXPECT_EQ(y[2], static_cast<float>(127 * cols) / acts.scale(0)) << FormatName(f) << " " << IsaName(isa);
+      EXPECT_EQ(y[rows + 2], static_cast<float>(-127 * cols) / acts.scale(1)) << FormatName(f) << " " << IsaName(isa);
+      EXPECT_EQ(y[1], 0.0f) << FormatName(f) << " " << IsaName(isa);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ternary, SimdExtremes,
+                         ::testing::Values(Format::kI2S, Format::kTQ1_0, Format::kTQ2_0, Format::kI2_S,
+                                           Format::kTL1, Format::kTL2),
+                         [](const ::testing::TestParamInfo<Format>& p) { return std::string(FormatName(p.param)); });
+
+// TQ1_0 blocks of arbitrary bytes (scale 1.0): every byte value in every
+// position of qs and qh, against activations whose scale is exactly 1.
+TEST(SimdExtremesTq1, EveryByteValueDecodesAsTheReference) {
+  const Format f = Format::kTQ1_0;
+  const int64_t rows = 256, cols = 512, nb = cols / 256, block = 54;
+  std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
+  ASSERT_EQ(static_cast<int64_t>(packed.size()), rows * nb * block);
+  SplitMix64 rng(5);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* p = packed.data() + (r * nb + b) * block;
+      for (int i = 0; i < 52; ++i) {
+        // row r puts byte value r in position (b * 52 + i) % 52 == r % 52,
+        // random bytes elsewhere: every value reaches every position.
+        p[i] = i == r % 52 ? static_cast<uint8_t>(r) : static_cast<uint8_t>(rng.Next());
+      }
+      p[52] = 0x00;  // f16 1.0
+      p[53] = 0x3c;
+    }
+  const auto x = EdgeInputs(4, cols, 9);
+  Activations acts;
+  acts.Quantize(x.data() + 3 * cols, 1, cols, cols);  // the random token: scale 1
+  ASSERT_EQ(acts.scale(0), 1.0f);
+  acts.Prepare(f);
+  ExpectSimdEqualsScalar(f, packed, rows, cols, acts, "bytes");
+  Activations all;
+  all.Quantize(x.data(), 4, cols, cols);
+  all.Prepare(f);
+  ExpectSimdEqualsScalar(f, packed, rows, cols, all, "bytes, edge tokens");
+}
+
+}  // namespace
+}  // namespace bitgate::kernels
