@@ -13,6 +13,8 @@ void MatmulI2SAvx2(const uint8_t* w, int64_t rows, int64_t cols, const Activatio
                    int64_t ldy, int64_t r0, int64_t r1);
 void MatmulF16Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                    int64_t ldy, int64_t r0, int64_t r1);
+void MatmulBF16Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                    int64_t ldy, int64_t r0, int64_t r1);
 void MatmulF32Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                    int64_t ldy, int64_t r0, int64_t r1);
 void MatmulQ8_0Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
@@ -24,5 +26,8 @@ void MatmulTL1Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activatio
 void MatmulTL2Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                    int64_t ldy, int64_t r0, int64_t r1);
 
+void DequantizeF16Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
+void DequantizeBF16Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
+void DequantizeTQ1_0Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
 
 }  // namespace bitgate::kernels::internal

@@ -1,5 +1,5 @@
 // AVX2 kernels of the 2-bit ternary formats (TQ2_0, I2_S, I2S) and the
-// float-weight products (F32, F16).
+// float-weight products (F32, F16, BF16).
 //
 // Without VNNI the byte products go through vpmaddubsw (u8 code x s8
 // activation, adjacent pairs summed to int16: at most 2 * 2 * 128 = 512, no
@@ -190,32 +190,48 @@ void MatmulI2SAvx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x
 }
 
 namespace {
-template <bool kHalf>
+enum class FloatKind { kF32, kF16, kBF16 };
+
+// 8 weights of a row as floats.
+template <FloatKind K>
+inline __m256 LoadWeights8(const uint8_t* row, int64_t k) {
+  if constexpr (K == FloatKind::kF32) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + k);
+  } else if constexpr (K == FloatKind::kF16) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k)));
+  } else {  // bf16: the upper half of a float's bits
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+}
+
+template <FloatKind K>
+inline float LoadWeight1(const uint8_t* row, int64_t k) {
+  if constexpr (K == FloatKind::kF32) {
+    return LoadF32(row + 4 * k);
+  } else if constexpr (K == FloatKind::kF16) {
+    return HalfToFloatScalar(LoadU16(row + 2 * k));
+  } else {
+    return Bf16ToFloatScalar(LoadU16(row + 2 * k));
+  }
+}
+
+template <FloatKind K>
 void FloatMatmulAvx2(const uint8_t* w, int64_t cols, const Activations& x, float* y, int64_t ldy,
                      int64_t r0, int64_t r1) {
+  constexpr int64_t kBytes = K == FloatKind::kF32 ? 4 : 2;
   const int64_t main = cols / 16 * 16;
   for (int64_t t = 0; t < x.tokens(); ++t) {
     const float* xf = x.f(t);
     for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* row = w + r * cols * kBytes;
       __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-      float tail = 0.0f;
-      if (kHalf) {
-        const uint8_t* row = w + r * cols * 2;
-        for (int64_t k = 0; k < main; k += 16) {
-          const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k)));
-          const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k + 16)));
-          acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xf + k), acc0);
-          acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xf + k + 8), acc1);
-        }
-        for (int64_t k = main; k < cols; ++k) tail += HalfToFloatScalar(LoadU16(row + 2 * k)) * xf[k];
-      } else {
-        const float* row = reinterpret_cast<const float*>(w) + r * cols;
-        for (int64_t k = 0; k < main; k += 16) {
-          acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + k), _mm256_loadu_ps(xf + k), acc0);
-          acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + k + 8), _mm256_loadu_ps(xf + k + 8), acc1);
-        }
-        for (int64_t k = main; k < cols; ++k) tail += row[k] * xf[k];
+      for (int64_t k = 0; k < main; k += 16) {
+        acc0 = _mm256_fmadd_ps(LoadWeights8<K>(row, k), _mm256_loadu_ps(xf + k), acc0);
+        acc1 = _mm256_fmadd_ps(LoadWeights8<K>(row, k + 8), _mm256_loadu_ps(xf + k + 8), acc1);
       }
+      float tail = 0.0f;
+      for (int64_t k = main; k < cols; ++k) tail += LoadWeight1<K>(row, k) * xf[k];
       y[t * ldy + r] = HSum(_mm256_add_ps(acc0, acc1)) + tail;
     }
   }
@@ -224,11 +240,15 @@ void FloatMatmulAvx2(const uint8_t* w, int64_t cols, const Activations& x, float
 
 void MatmulF16Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
                    int64_t r0, int64_t r1) {
-  FloatMatmulAvx2<true>(w, cols, x, y, ldy, r0, r1);
+  FloatMatmulAvx2<FloatKind::kF16>(w, cols, x, y, ldy, r0, r1);
 }
 void MatmulF32Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
                    int64_t r0, int64_t r1) {
-  FloatMatmulAvx2<false>(w, cols, x, y, ldy, r0, r1);
+  FloatMatmulAvx2<FloatKind::kF32>(w, cols, x, y, ldy, r0, r1);
+}
+void MatmulBF16Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y, int64_t ldy,
+                    int64_t r0, int64_t r1) {
+  FloatMatmulAvx2<FloatKind::kBF16>(w, cols, x, y, ldy, r0, r1);
 }
 
 }  // namespace bitgate::kernels::internal

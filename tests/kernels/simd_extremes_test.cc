@@ -129,5 +129,46 @@ TEST(SimdExtremesTq1, EveryByteValueDecodesAsTheReference) {
   ExpectSimdEqualsScalar(f, packed, rows, cols, all, "bytes, edge tokens");
 }
 
+// Dequantized floats, bit-exact: TQ1_0 blocks of arbitrary bytes (positive,
+// negative and zero scales), and every F16 / BF16 bit pattern (NaN payloads
+// and signaling NaNs included: vcvtph2ps would quiet them).
+TEST(SimdExtremesDequantize, ArbitraryBytesAndEveryHalf) {
+  auto expect_same = [](Format f, const std::vector<uint8_t>& packed, int64_t rows, int64_t cols) {
+    std::vector<float> ref(static_cast<size_t>(rows * cols)), got(ref.size());
+    ASSERT_TRUE(DequantizeWith(Isa::kScalar, f, packed, rows, cols, ref.data()).ok());
+    for (Isa isa : testing::SupportedSimdIsas()) {
+      std::fill(got.begin(), got.end(), -7.0f);
+      ASSERT_TRUE(DequantizeWith(isa, f, packed, rows, cols, got.data()).ok());
+      for (size_t i = 0; i < ref.size(); ++i) {
+        uint32_t a, b;
+        std::memcpy(&a, &ref[i], 4);
+        std::memcpy(&b, &got[i], 4);
+        ASSERT_EQ(a, b) << FormatName(f) << " " << IsaName(isa) << " element " << i;
+      }
+    }
+  };
+  {
+    const int64_t rows = 3, cols = 256 * 86;  // 258 blocks: each byte value in each position
+    std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(Format::kTQ1_0, rows, cols)));
+    SplitMix64 rng(11);
+    for (size_t b = 0; b < packed.size() / 54; ++b) {
+      uint8_t* p = packed.data() + 54 * b;
+      for (int i = 0; i < 52; ++i) p[i] = static_cast<uint8_t>(b + 7 * i + (rng.Next() & 1));
+      const uint16_t d = b % 3 == 0 ? 0x3c00 : b % 3 == 1 ? 0xb555 : 0x0000;  // 1, -0.333, 0
+      std::memcpy(p + 52, &d, 2);
+    }
+    expect_same(Format::kTQ1_0, packed, rows, cols);
+  }
+  for (Format f : {Format::kF16, Format::kBF16}) {
+    const int64_t rows = 1, cols = 65536 + 5;  // every pattern, then a tail
+    std::vector<uint8_t> packed(static_cast<size_t>(2 * cols));
+    for (int64_t i = 0; i < cols; ++i) {
+      const auto h = static_cast<uint16_t>(i);
+      std::memcpy(packed.data() + 2 * i, &h, 2);
+    }
+    expect_same(f, packed, rows, cols);
+  }
+}
+
 }  // namespace
 }  // namespace bitgate::kernels
