@@ -7,13 +7,44 @@
 #include <string>
 
 #include "kernels/dispatch.h"
+#include "kernels/internal/activation_kernels.h"
 #include "kernels/internal/counters_impl.h"
 #include "kernels/internal/kernel_table.h"
 #include "kernels/internal/tl_layout.h"
 
 namespace bitgate::kernels {
 
+namespace internal {
+
+float AbsMaxFiniteScalar(const float* x, int64_t k) {
+  float m = 0.0f;
+  for (int64_t i = 0; i < k; ++i) {
+    const float a = std::fabs(x[i]);
+    if (a <= std::numeric_limits<float>::max()) m = std::max(m, a);
+  }
+  return m;
+}
+
+void QuantizeRowScalar(const float* x, int64_t k, float s, int8_t* q) {
+  for (int64_t i = 0; i < k; ++i) q[i] = QuantizeActivationScalar(x[i], s);
+}
+
+ActivationKernels ActivationKernelsFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return {AbsMaxFiniteAvx512, QuantizeRowAvx512};
+    case Isa::kAvx2: return {AbsMaxFiniteAvx2, QuantizeRowAvx2};
+    default: return {AbsMaxFiniteScalar, QuantizeRowScalar};
+  }
+}
+
+}  // namespace internal
+
 void Activations::Quantize(const float* x, int64_t tokens, int64_t k, int64_t ldx) {
+  Reset(tokens, k);
+  QuantizeRows(x, ldx, 0, tokens);
+}
+
+void Activations::Reset(int64_t tokens, int64_t k) {
   tokens_ = tokens;
   k_ = k;
   stride_ = (k + 63) / 64 * 64;
@@ -25,32 +56,37 @@ void Activations::Quantize(const float* x, int64_t tokens, int64_t k, int64_t ld
   bsum32_.assign(static_cast<size_t>(tokens * n_bsum32_), 0);
   bsum256_.assign(static_cast<size_t>(tokens * n_bsum256_), 0);
   row_sum_.assign(static_cast<size_t>(tokens), 0);
-  for (int64_t t = 0; t < tokens; ++t) {
+}
+
+void Activations::QuantizeRows(const float* x, int64_t ldx, int64_t t0, int64_t t1) {
+  auto isa = SelectedIsa();
+  QuantizeRowsWith(isa.ok() ? *isa : Isa::kScalar, x, ldx, t0, t1);
+}
+
+void Activations::QuantizeRowsWith(Isa isa, const float* x, int64_t ldx, int64_t t0, int64_t t1) {
+  BITGATE_CHECK(0 <= t0 && t0 <= t1 && t1 <= tokens_);
+  const internal::ActivationKernels kern = internal::ActivationKernelsFor(isa);
+  const int64_t k = k_;
+  for (int64_t t = t0; t < t1; ++t) {
     const float* xr = x + t * ldx;
     // Non-finite inputs (a poisoned model file) are defined, not undefined:
     // the scale comes from the finite values, NaN quantizes to 0 and +-Inf
-    // to +-127 (the clamp below).
-    float m = 0.0f;
-    for (int64_t i = 0; i < k; ++i) {
-      const float a = std::fabs(xr[i]);
-      if (a <= std::numeric_limits<float>::max()) m = std::max(m, a);
-    }
-    m = std::max(m, 1e-5f);
+    // to +-127 (internal/activation_kernels.h).
+    const float m = std::max(kern.absmax(xr, k), 1e-5f);
     const float s = 127.0f / m;
     scale_[t] = s;
     int8_t* qr = q_.data() + t * stride_;
+    kern.quantize_row(xr, k, s, qr);
     int32_t* b32 = bsum32_.data() + t * n_bsum32_;
     int32_t* b256 = bsum256_.data() + t * n_bsum256_;
     int32_t total = 0;
-    for (int64_t i = 0; i < k; ++i) {
-      // round half to even (the SIMD cvtps2dq rounding), then clamp
-      const float scaled = std::isnan(xr[i]) ? 0.0f : xr[i] * s;
-      const float v = std::clamp(std::nearbyint(scaled), -127.0f, 127.0f);
-      const auto qi = static_cast<int8_t>(v);
-      qr[i] = qi;
-      b32[i / 32] += qi;
-      b256[i / 256] += qi;
-      total += qi;
+    for (int64_t b = 0; b < n_bsum32_; ++b) {
+      const int64_t end = std::min(k, 32 * b + 32);
+      int32_t sum = 0;
+      for (int64_t i = 32 * b; i < end; ++i) sum += qr[i];
+      b32[b] = sum;
+      b256[b / 8] += sum;
+      total += sum;
     }
     row_sum_[t] = total;
   }

@@ -1,0 +1,80 @@
+// Activation quantization (Activations::Quantize) on every SIMD path equals
+// the scalar rule byte for byte: codes, scales and block sums, on random
+// rows of odd lengths, rows with NaN and +-Inf, all-zero rows, values that
+// round exactly at .5, and values far beyond the clamp.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels/matmul.h"
+#include "kernels/patterns.h"
+#include "tests/kernels/test_util.h"
+
+namespace bitgate::kernels {
+namespace {
+
+void ExpectSameActivations(const Activations& a, const Activations& b, const std::string& what) {
+  ASSERT_EQ(a.tokens(), b.tokens());
+  for (int64_t t = 0; t < a.tokens(); ++t) {
+    EXPECT_EQ(0, std::memcmp(a.q(t), b.q(t), static_cast<size_t>(a.stride()))) << what << " token " << t;
+    EXPECT_EQ(std::bit_cast<uint32_t>(a.scale(t)), std::bit_cast<uint32_t>(b.scale(t))) << what << " token " << t;
+    EXPECT_EQ(a.row_sum(t), b.row_sum(t)) << what << " token " << t;
+    for (int64_t i = 0; i < (a.k() + 31) / 32; ++i) EXPECT_EQ(a.bsum32(t)[i], b.bsum32(t)[i]) << what;
+    for (int64_t i = 0; i < (a.k() + 255) / 256; ++i) EXPECT_EQ(a.bsum256(t)[i], b.bsum256(t)[i]) << what;
+  }
+}
+
+void CheckAllPaths(const std::vector<float>& x, int64_t tokens, int64_t k, const std::string& what) {
+  Activations ref;
+  ref.Reset(tokens, k);
+  ref.QuantizeRowsWith(Isa::kScalar, x.data(), k, 0, tokens);
+  for (Isa isa : testing::SupportedSimdIsas()) {
+    Activations got;
+    got.Reset(tokens, k);
+    // In two ranges, as threads do.
+    got.QuantizeRowsWith(isa, x.data(), k, 0, tokens / 2);
+    got.QuantizeRowsWith(isa, x.data(), k, tokens / 2, tokens);
+    ExpectSameActivations(ref, got, what + " " + IsaName(isa));
+  }
+}
+
+TEST(ActivationQuantize, SimdEqualsScalarOnRandomRowsOfEveryLength) {
+  for (int64_t k : {1, 7, 15, 16, 17, 31, 33, 255, 256, 257, 2560, 6912 + 5}) {
+    const int64_t tokens = 3;
+    auto x = MakePattern(Pattern::kGaussian, tokens * k, static_cast<uint64_t>(k));
+    CheckAllPaths(x, tokens, k, "gaussian k=" + std::to_string(k));
+    auto o = MakePattern(Pattern::kOutliers, tokens * k, static_cast<uint64_t>(k) + 1);
+    CheckAllPaths(o, tokens, k, "outlier k=" + std::to_string(k));
+  }
+}
+
+TEST(ActivationQuantize, NonFiniteZeroAndHalfwayValues) {
+  const int64_t k = 75;  // 4 full AVX2 steps of 16 and a tail
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x(4 * k, 0.0f);  // row 0: all zero
+  for (int64_t i = 0; i < k; ++i) {
+    // row 1: absmax 127 exactly, so x * s hits .5 boundaries: round half to even
+    x[k + i] = static_cast<float>(i % 2 == 0 ? 127 : -1) * (i < 64 ? 1.0f : 0.5f) + (i % 3 == 0 ? 0.5f : 0.0f);
+    // row 2: NaN and +-Inf among finite values
+    x[2 * k + i] = i % 5 == 0 ? nan : i % 7 == 0 ? inf : i % 11 == 0 ? -inf : static_cast<float>(i) - 40.0f;
+    // row 3: nothing finite but NaN and +-Inf
+    x[3 * k + i] = i % 2 ? nan : (i % 4 ? inf : -inf);
+  }
+  x[k] = 127.0f;
+  CheckAllPaths(x, 4, k, "special values");
+  Activations a;
+  a.Quantize(x.data(), 4, k, k);
+  EXPECT_EQ(a.q(0)[0], 0);
+  EXPECT_EQ(a.q(2)[0], 0);      // NaN -> 0
+  EXPECT_EQ(a.q(2)[7], 127);    // +Inf -> 127
+  EXPECT_EQ(a.q(2)[11], -127);  // -Inf -> -127
+  EXPECT_EQ(a.q(3)[1], 0);
+  EXPECT_EQ(a.q(3)[2], 127);
+}
+
+}  // namespace
+}  // namespace bitgate::kernels
