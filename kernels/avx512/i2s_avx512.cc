@@ -164,10 +164,12 @@ void QuantizeI2SAvx512(const float* src, int64_t rows, int64_t cols, float, uint
             s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
             scale = _mm_cvtss_f32(s4) * (1.0f / 32.0f);
           }
-          d16 = FloatToHalfScalar(scale);
+          // vcvtps2ph rounds to nearest even like FloatToHalfScalar; the
+          // scale is finite, positive and <= 65504 (inputs are screened).
+          d16 = static_cast<uint16_t>(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(scale), _MM_FROUND_TO_NEAREST_INT)));
         }
         StoreU16(scales + (g / 32 + b) * 2, d16);
-        const float d = HalfToFloatScalar(d16);
+        const float d = _cvtsh_ss(d16);  // exact, as HalfToFloatScalar (no NaN here)
         const __m512 inv = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
         // clamp before rounding: same result as rounding then clamping, and
         // keeps the int conversion in range
