@@ -1,4 +1,4 @@
-// I2_S matmul on the AVX-512 path: 256-bit VNNI tiles for prefill.
+// I2_S matmul on the AVX-512 path: VNNI tiles for prefill.
 //
 // A single token (decode) is bound by memory, and there the AVX2 kernel
 // (vpmaddubsw) measured fastest on Zen 4 (avx512_table.cc), so one token
@@ -11,9 +11,8 @@
 // sum(code * q) - sum(q) is converted once.
 //
 // Overflow: one vpdpbusd adds at most 4 * 2 * 127 = 1016 to a lane, and a
-// lane sees 8 of them per 256 weights (4 planes x 2 halves), so it stays
-// below 2^31 for rows up to 2^26 weights; the shape validation caps
-// columns at 2^22.
+// lane sees at most 8 of them per 256 weights, so it stays below 2^31 for
+// rows up to 2^26 weights; the shape validation caps columns at 2^22.
 #include <immintrin.h>
 
 #include "kernels/avx2/avx2_kernels.h"
@@ -46,10 +45,12 @@ inline int32_t HSumEpi32(__m512i v) {
 
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// R rows x T tokens per pass: each 32-byte half of a row's 256-group is
-// decoded plane by plane, and each activation load feeds all R rows, so
-// loads per vpdpbusd fall to 1/R (a row-at-a-time tile is bound by the
-// activation loads, not the multiplies).
+// R rows x T tokens per pass: each row's 64-byte group is decoded plane by
+// plane, and each activation load feeds all R rows, so loads per vpdpbusd
+// fall to 1/R (a row-at-a-time tile is bound by the activation loads, not
+// the multiplies). 4 x 4 measured best of 2x8, 4x4, 4x6 and 8x2
+// (gemm i2_s 6912x2560 t32 against tq2_0 in the same run: 1.12 vs
+// 0.89-0.98); 16 accumulators leave registers for codes and loads.
 template <int R, int T>
 void I2_STileVnni(const uint8_t* w, int64_t cols, float wscale, const Activations& x, int64_t t0, float* y,
                   int64_t ldy, int64_t r) {
@@ -103,13 +104,13 @@ void I2_STileVnni(const uint8_t* w, int64_t cols, float wscale, const Activation
     }
 }
 
-// Rows r0..r1 against tokens t0..t0+T-1, two rows at a time.
+// Rows r0..r1 against tokens t0..t0+T-1, four rows at a time.
 template <int T>
 void I2_STokens(const uint8_t* w, int64_t cols, float wscale, const Activations& x, int64_t t0, float* y,
                 int64_t ldy, int64_t r0, int64_t r1) {
   int64_t r = r0;
-  for (; r + 2 <= r1; r += 2) I2_STileVnni<2, T>(w, cols, wscale, x, t0, y, ldy, r);
-  if (r < r1) I2_STileVnni<1, T>(w, cols, wscale, x, t0, y, ldy, r);
+  for (; r + 4 <= r1; r += 4) I2_STileVnni<4, T>(w, cols, wscale, x, t0, y, ldy, r);
+  for (; r < r1; ++r) I2_STileVnni<1, T>(w, cols, wscale, x, t0, y, ldy, r);
 }
 
 }  // namespace
@@ -120,12 +121,8 @@ void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activa
   if (tokens == 1) return MatmulI2_SAvx2(w, rows, cols, x, y, ldy, r0, r1);
   const float wscale = LoadF32(w + rows * cols / 4);
   int64_t t = 0;
-  for (; t + 8 <= tokens; t += 8) I2_STokens<8>(w, cols, wscale, x, t, y, ldy, r0, r1);
+  for (; t + 4 <= tokens; t += 4) I2_STokens<4>(w, cols, wscale, x, t, y, ldy, r0, r1);
   switch (tokens - t) {
-    case 7: I2_STokens<7>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
-    case 6: I2_STokens<6>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
-    case 5: I2_STokens<5>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
-    case 4: I2_STokens<4>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
     case 3: I2_STokens<3>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
     case 2: I2_STokens<2>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
     case 1: I2_STokens<1>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
