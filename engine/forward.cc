@@ -58,11 +58,19 @@ Session::Session(const Model& model, ThreadPool* pool, int64_t n_ctx)
 }
 
 void Session::SetInput(const float* in, int64_t tokens, int64_t k) {
-  acts_.Quantize(in, tokens, k, k);
-  acts_.SetFloat(in, tokens, k, k);
+  acts_.Reset(tokens, k);
+  pool_->ParallelFor(tokens, 1, [&](int64_t b, int64_t e) { acts_.QuantizeRows(in, k, b, e); });
+  // The float copy is made only if a float-weight matrix (the F16 head)
+  // reads this input: Project does it on demand.
+  input_ = in;
+  float_ready_ = false;
 }
 
 void Session::Project(const Matrix& m, float* out) {
+  if (!kernels::Info(m.format).integer_activations && !float_ready_) {
+    acts_.SetFloat(input_, acts_.tokens(), acts_.k(), acts_.k());
+    float_ready_ = true;
+  }
   acts_.Prepare(m.format);
   const int64_t tile = kernels::Info(m.format).row_tile;
   // About 8 chunks per thread: balance, and a thread descheduled on a busy
@@ -75,6 +83,13 @@ void Session::Project(const Matrix& m, float* out) {
   if (m.scale != 1.0f) {
     for (int64_t i = 0; i < acts_.tokens() * m.rows; ++i) out[i] *= m.scale;
   }
+}
+
+void Session::NormRows(const float* x, const std::vector<float>& w, int64_t tokens, int64_t n, float* out) {
+  const float eps = model_.config().rms_eps;
+  pool_->ParallelFor(tokens, 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) RmsNorm(x + t * n, w.data(), n, eps, out + t * n);
+  });
 }
 
 void Session::Attention(int64_t layer, int64_t tokens) {
@@ -140,8 +155,7 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
 
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = model_.layers()[static_cast<size_t>(l)];
-    for (int64_t t = 0; t < n; ++t)
-      RmsNorm(x_.data() + t * c.n_embd, L.attn_norm.data(), c.n_embd, c.rms_eps, h_.data() + t * c.n_embd);
+    NormRows(x_.data(), L.attn_norm, n, c.n_embd, h_.data());
     SetInput(h_.data(), n, c.n_embd);
     Project(L.wq, q_.data());
     Project(L.wk, kc_.data());
@@ -155,14 +169,12 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
       std::copy_n(vc_.data() + t * c.kv_dim(), KV, v_.data() + slot);
     }
     Attention(l, n);
-    for (int64_t t = 0; t < n; ++t)
-      RmsNorm(attn_.data() + t * c.n_embd, L.attn_sub_norm.data(), c.n_embd, c.rms_eps, h_.data() + t * c.n_embd);
+    NormRows(attn_.data(), L.attn_sub_norm, n, c.n_embd, h_.data());
     SetInput(h_.data(), n, c.n_embd);
     Project(L.wo, tmp_.data());
     for (size_t i = 0; i < N * E; ++i) x_[i] += tmp_[i];
 
-    for (int64_t t = 0; t < n; ++t)
-      RmsNorm(x_.data() + t * c.n_embd, L.ffn_norm.data(), c.n_embd, c.rms_eps, h_.data() + t * c.n_embd);
+    NormRows(x_.data(), L.ffn_norm, n, c.n_embd, h_.data());
     SetInput(h_.data(), n, c.n_embd);
     Project(L.gate, gate_.data());
     Project(L.up, up_.data());
@@ -172,8 +184,7 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
                                                            : (g > 0.0f ? g * g : 0.0f);
       gate_[i] = a * up_[i];
     }
-    for (int64_t t = 0; t < n; ++t)
-      RmsNorm(gate_.data() + t * c.n_ff, L.ffn_sub_norm.data(), c.n_ff, c.rms_eps, h_.data() + t * c.n_ff);
+    NormRows(gate_.data(), L.ffn_sub_norm, n, c.n_ff, h_.data());
     SetInput(h_.data(), n, c.n_ff);
     Project(L.down, tmp_.data());
     for (size_t i = 0; i < N * E; ++i) x_[i] += tmp_[i];

@@ -44,6 +44,8 @@ class Session {
   // out[tokens][m.rows] = m x input, times m.scale.
   void Project(const Matrix& m, float* out);
   void Attention(int64_t layer, int64_t tokens);
+  // out[t] = RMSNorm(x[t]) * w for each of `tokens` rows of n, in parallel.
+  void NormRows(const float* x, const std::vector<float>& w, int64_t tokens, int64_t n, float* out);
 
   const Model& model_;
   ThreadPool* pool_;
@@ -53,6 +55,8 @@ class Session {
   // Scratch, sized for the largest batch seen so far.
   std::vector<float> x_, h_, q_, kc_, vc_, attn_, gate_, up_, tmp_, rope_;
   kernels::Activations acts_;
+  const float* input_ = nullptr;  // what SetInput quantized, for a float copy
+  bool float_ready_ = false;
 };
 
 }  // namespace bitgate::engine
