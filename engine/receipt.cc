@@ -186,6 +186,10 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     auto model = Model::Load(model_path, [&] {
       LoadOptions lo;
       if (auto f = kernels::FormatFromName(*wfmt)) lo.weights_format = *f;
+      // The head as it ran (a repacked Q8_0 head picks other near-ties).
+      auto hfmt = Field<std::string>(receipt, "model", "head_format");
+      if (hfmt.ok())
+        if (auto f = kernels::FormatFromName(*hfmt)) lo.head_format = *f;
       return lo;
     }());
     if (!model.ok()) return model.status();

@@ -53,11 +53,15 @@ Result<engine::LoadOptions> LoadOptionsFrom(const po::variables_map& vm) {
   return lo;
 }
 
-void AddModelOptions(po::options_description& desc) {
+// head_default: "q8_0" for generation (half the bytes a decode step reads
+// for an F16 head; accuracy cost in docs/ENGINE.md), "keep" for `logits`,
+// whose output is compared with other engines'.
+void AddModelOptions(po::options_description& desc, const char* head_default) {
   desc.add_options()("model,m", po::value<std::string>()->required(), "GGUF model file")
       ("weights-format", po::value<std::string>()->default_value("auto"),
        "auto (as stored) or a ternary format to repack the projections into at load (i2_s, tq2_0, tl2, ...)")
-      ("head-format", po::value<std::string>()->default_value("keep"), "keep, or f16/f32/bf16 for the output head")
+      ("head-format", po::value<std::string>()->default_value(head_default),
+       "output head: keep (as stored), or q8_0, f16, f32, bf16 to repack it at load")
       ("threads,t", po::value<int>()->default_value(1), "threads");
 }
 
@@ -121,7 +125,7 @@ Result<std::vector<int32_t>> ParseTokens(const std::string& text) {
 int RunLogits(int argc, char** argv) {
   constexpr const char* kVerb = "logits";
   po::options_description desc("options");
-  AddModelOptions(desc);
+  AddModelOptions(desc, "keep");
   desc.add_options()("tokens", po::value<std::string>()->required(), "comma-separated token ids")
       ("output,o", po::value<std::string>()->required(), "output file: float32 little-endian [T][V]")
       ("help,h", "show this help");
@@ -159,7 +163,7 @@ int RunLogits(int argc, char** argv) {
 int RunGenerate(int argc, char** argv) {
   constexpr const char* kVerb = "generate";
   po::options_description desc("options");
-  AddModelOptions(desc);
+  AddModelOptions(desc, "q8_0");
   desc.add_options()("prompt,p", po::value<std::string>()->default_value(""), "prompt text")
       ("n,n", po::value<int32_t>()->default_value(128), "tokens to generate at most")
       ("seed", po::value<uint64_t>()->default_value(0), "sampling seed")

@@ -78,7 +78,9 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
   // benchmark's and not, say, the synthesis of the model in this process.
   { std::ofstream("/proc/self/clear_refs") << "5"; }
 
-  auto model = engine::Model::Load(o.model_path);
+  engine::LoadOptions load;
+  load.head_format = o.head_format;
+  auto model = engine::Model::Load(o.model_path, load);
   if (!model.ok()) return model.status().WithContext("loading " + o.model_path);
   auto tok = engine::Tokenizer::FromMetadata((*model)->file().metadata());
   if (!tok.ok()) return tok.status().WithContext("tokenizer of " + o.model_path);
@@ -94,7 +96,8 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
   g.max_tokens = o.gen_tokens;
   g.stop_at_eos = false;  // always gen_tokens tokens, so every sample times the same work
   g.sampler = engine::SamplerConfig::Greedy();
-  const std::string params = "tokens=" + std::to_string(o.gen_tokens) + " threads=" + std::to_string(o.threads);
+  const std::string params = "tokens=" + std::to_string(o.gen_tokens) + " threads=" + std::to_string(o.threads) +
+                             " head=" + kernels::FormatName((*model)->head().format);
 
   BenchmarkResult total = Bench(kGenerateTotal, params);
   BenchmarkResult prefill = Bench(kGeneratePrefill, params);

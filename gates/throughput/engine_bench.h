@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "baselines/run_record.h"
+#include "kernels/format.h"
 #include "kernels/base/status.h"
 
 namespace bitgate::gates {
@@ -23,6 +25,9 @@ struct EngineBenchOptions {
   int repetitions = 10;
   int gen_tokens = 32;       // decoded tokens per generation (EOS ignored, so always this many)
   int threads = 1;
+  // The output head's format at load, as `bitgate generate` defaults it
+  // (nullopt: as stored). Part of every engine benchmark's parameters.
+  std::optional<kernels::Format> head_format = kernels::Format::kQ8_0;
   std::string receipts_dir;  // receipt-<i>.json per repetition
   int64_t stop_lookups = 1 << 20;  // per stop-token sample
 };

@@ -65,6 +65,8 @@ void AddMeasureOptions(po::options_description& d) {
        "engine threads (default: all cores)")
       ("kernel-measures", po::value<std::string>()->default_value("cpu_time,real_time"),
        "kernel measures kept (cpu_time, real_time, items_per_second, bytes_per_second)")
+      ("head-format", po::value<std::string>()->default_value("q8_0"),
+       "engine: output head format at load, as `bitgate generate` (keep: as stored)")
       ("skip-kernels", "do not run the kernel benchmarks")
       ("skip-engine", "do not run the engine benchmarks")
       ("kernel-timeout", po::value<double>()->default_value(1800), "seconds before the kernel suite is killed");
@@ -81,6 +83,14 @@ std::vector<std::string> SplitComma(const std::string& s) {
     start = comma + 1;
   }
   return out;
+}
+
+Result<std::optional<kernels::Format>> HeadFormat(const po::variables_map& vm) {
+  const std::string name = vm["head-format"].as<std::string>();
+  if (name == "keep") return std::optional<kernels::Format>();
+  auto f = kernels::FormatFromName(name);
+  if (!f) return Status::Error("--head-format '" + name + "': not a format (keep, q8_0, f16, f32, bf16)");
+  return std::optional<kernels::Format>(*f);
 }
 
 Result<Measured> MeasureAll(const po::variables_map& vm, const std::string& model_path, const std::string& out_dir) {
@@ -108,6 +118,9 @@ Result<Measured> MeasureAll(const po::variables_map& vm, const std::string& mode
     e.repetitions = vm.count("engine-repetitions") ? vm["engine-repetitions"].as<int>() : reps;
     e.gen_tokens = vm["gen-tokens"].as<int>();
     e.threads = vm["threads"].as<int>();
+    auto head = HeadFormat(vm);
+    if (!head.ok()) return head.status();
+    e.head_format = *head;
     e.receipts_dir = (fs::path(out_dir) / "receipts").string();
     std::fprintf(stderr, "bitgate-throughput: engine benchmarks (%d generations of %d tokens, %s)\n", e.repetitions,
                  e.gen_tokens, model_path.c_str());
@@ -302,7 +315,8 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
             "--min-time", std::to_string(vm["min-time"].as<double>()),
             "--kernel-measures", vm["kernel-measures"].as<std::string>(),
             "--gen-tokens", std::to_string(vm["gen-tokens"].as<int>()),
-            "--threads", std::to_string(vm["threads"].as<int>())};
+            "--threads", std::to_string(vm["threads"].as<int>()),
+            "--head-format", vm["head-format"].as<std::string>()};
   if (pass_bench_exe && vm.count("bench-exe")) {
     p.argv.push_back("--bench-exe");
     p.argv.push_back(vm["bench-exe"].as<std::string>());
@@ -427,6 +441,9 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
     eo.repetitions = plan.engine_reps * *rounds;
     eo.gen_tokens = vm["gen-tokens"].as<int>();
     eo.threads = vm["threads"].as<int>();
+    auto head = HeadFormat(vm);
+    if (!head.ok()) return head.status();
+    eo.head_format = *head;
     eo.receipts_dir = (fs::path(ctx.options.out_dir) / "receipts").string();
     auto e = RunEngineBench(eo);
     if (!e.ok()) return e.status();

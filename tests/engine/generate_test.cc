@@ -35,7 +35,7 @@ struct Fixture {
   std::unique_ptr<Tokenizer> tok;
 };
 
-Fixture MakeTiny(kernels::Format f, uint64_t seed, const std::string& tag) {
+Fixture MakeTiny(kernels::Format f, uint64_t seed, const std::string& tag, const LoadOptions& load = {}) {
   Fixture fx;
   fx.path = TempPath(tag + ".gguf");
   SynthOptions so;
@@ -43,7 +43,7 @@ Fixture MakeTiny(kernels::Format f, uint64_t seed, const std::string& tag) {
   so.format = f;
   so.seed = seed;
   EXPECT_TRUE(SynthesizeModel(so, fx.path).ok());
-  auto m = Model::Load(fx.path);
+  auto m = Model::Load(fx.path, load);
   EXPECT_TRUE(m.ok()) << m.status().message();
   fx.model = std::move(m).value();
   auto vocab = VocabFromMetadata(fx.model->file().metadata());
@@ -156,6 +156,32 @@ TEST_F(ReceiptTest, AGenuineReceiptVerifiesAndReplays) {
   EXPECT_TRUE(rep.ok()) << (rep.failures.empty() ? "" : rep.failures[0]);
   EXPECT_GE(rep.checks.size(), 10u);
   EXPECT_TRUE(receipt_["kernels"].contains("gemv.tq2_0." + std::string(kernels::IsaKernelSuffix(*kernels::SelectedIsa()))));
+}
+
+// `bitgate generate` repacks the head to Q8_0 by default: the receipt says
+// so, the Q8_0 kernels appear in it, and the replay loads the same head.
+TEST(Receipt, Q8HeadReceiptRecordsAndReplaysItsHead) {
+  LoadOptions load;
+  load.head_format = kernels::Format::kQ8_0;
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 4, "q8head", load);
+  GenerateOptions g;
+  g.prompt = "A head in eight bits";
+  g.max_tokens = 12;
+  g.stop_at_eos = false;
+  ThreadPool pool(2);
+  auto r = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(r.ok());
+  const auto receipt = MakeReceipt(*fx.model, Sha256Hex(fx.model->file().bytes()), g, *r);
+  EXPECT_EQ(receipt["model"]["head_format"], "q8_0");
+  bool q8_ran = false;
+  for (const auto& [id, calls] : receipt["kernels"].items()) q8_ran |= id.rfind("gemv.q8_0.", 0) == 0;
+  EXPECT_TRUE(q8_ran) << receipt["kernels"].dump();
+  VerifyOptions vo;
+  vo.replay = true;
+  auto rep = VerifyReceipt(receipt, vo);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_TRUE(rep->ok()) << (rep->failures.empty() ? "" : rep->failures[0]);
+  fs::remove(fx.path);
 }
 
 TEST_F(ReceiptTest, TamperedClaimsFail) {
