@@ -92,6 +92,12 @@ void Session::NormRows(const float* x, const std::vector<float>& w, int64_t toke
   });
 }
 
+void Session::AddRows(const float* add, int64_t tokens, int64_t n, float* x) {
+  pool_->ParallelFor(tokens, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b * n; i < e * n; ++i) x[i] += add[i];
+  });
+}
+
 void Session::Attention(int64_t layer, int64_t tokens) {
   const ModelConfig& c = model_.config();
   const int64_t hd = c.head_dim, kv_dim = c.kv_dim(), group = c.n_head / c.n_head_kv;
@@ -160,34 +166,39 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
     Project(L.wq, q_.data());
     Project(L.wk, kc_.data());
     Project(L.wv, vc_.data());
-    for (int64_t t = 0; t < n; ++t) {
-      const float* table = rope_.data() + t * c.rope_dims;
-      for (int64_t h = 0; h < c.n_head; ++h) Rope(q_.data() + t * c.n_embd + h * c.head_dim, c.rope_dims, table);
-      for (int64_t h = 0; h < c.n_head_kv; ++h) Rope(kc_.data() + t * c.kv_dim() + h * c.head_dim, c.rope_dims, table);
-      const int64_t slot = (l * n_ctx_ + pos_ + t) * c.kv_dim();
-      std::copy_n(kc_.data() + t * c.kv_dim(), KV, k_.data() + slot);
-      std::copy_n(vc_.data() + t * c.kv_dim(), KV, v_.data() + slot);
-    }
+    pool_->ParallelFor(n, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const float* table = rope_.data() + t * c.rope_dims;
+        for (int64_t h = 0; h < c.n_head; ++h) Rope(q_.data() + t * c.n_embd + h * c.head_dim, c.rope_dims, table);
+        for (int64_t h = 0; h < c.n_head_kv; ++h)
+          Rope(kc_.data() + t * c.kv_dim() + h * c.head_dim, c.rope_dims, table);
+        const int64_t slot = (l * n_ctx_ + pos_ + t) * c.kv_dim();
+        std::copy_n(kc_.data() + t * c.kv_dim(), KV, k_.data() + slot);
+        std::copy_n(vc_.data() + t * c.kv_dim(), KV, v_.data() + slot);
+      }
+    });
     Attention(l, n);
     NormRows(attn_.data(), L.attn_sub_norm, n, c.n_embd, h_.data());
     SetInput(h_.data(), n, c.n_embd);
     Project(L.wo, tmp_.data());
-    for (size_t i = 0; i < N * E; ++i) x_[i] += tmp_[i];
+    AddRows(tmp_.data(), n, c.n_embd, x_.data());
 
     NormRows(x_.data(), L.ffn_norm, n, c.n_embd, h_.data());
     SetInput(h_.data(), n, c.n_embd);
     Project(L.gate, gate_.data());
     Project(L.up, up_.data());
-    for (size_t i = 0; i < N * F; ++i) {
-      const float g = gate_[i];
-      const float a = c.activation == FfnActivation::kSilu ? g / (1.0f + std::exp(-g))
-                                                           : (g > 0.0f ? g * g : 0.0f);
-      gate_[i] = a * up_[i];
-    }
+    pool_->ParallelFor(n, 1, [&](int64_t b, int64_t e) {
+      const bool silu = c.activation == FfnActivation::kSilu;
+      for (int64_t i = b * c.n_ff; i < e * c.n_ff; ++i) {
+        const float g = gate_[static_cast<size_t>(i)];
+        const float a = silu ? g / (1.0f + std::exp(-g)) : (g > 0.0f ? g * g : 0.0f);
+        gate_[static_cast<size_t>(i)] = a * up_[static_cast<size_t>(i)];
+      }
+    });
     NormRows(gate_.data(), L.ffn_sub_norm, n, c.n_ff, h_.data());
     SetInput(h_.data(), n, c.n_ff);
     Project(L.down, tmp_.data());
-    for (size_t i = 0; i < N * E; ++i) x_[i] += tmp_[i];
+    AddRows(tmp_.data(), n, c.n_embd, x_.data());
   }
 
   const int64_t first = all_logits ? 0 : n - 1, rows = n - first;

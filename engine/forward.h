@@ -45,6 +45,8 @@ class Session {
   void Project(const Matrix& m, float* out);
   void Attention(int64_t layer, int64_t tokens);
   // out[t] = RMSNorm(x[t]) * w for each of `tokens` rows of n, in parallel.
+  // x[t] += add[t] for each of `tokens` rows of n, in parallel.
+  void AddRows(const float* add, int64_t tokens, int64_t n, float* x);
   void NormRows(const float* x, const std::vector<float>& w, int64_t tokens, int64_t n, float* out);
 
   const Model& model_;
