@@ -19,7 +19,7 @@ const KernelSet kAvx512Kernels[kFormatCount] = {
     /* i2_s  */ {nullptr, DequantizeI2_SAvx512, MatmulI2_SAvx512},  // decode: the AVX2 kernel (see above)
     /* tl1   */ {nullptr, nullptr, MatmulTL1Avx512},
     /* tl2   */ {nullptr, nullptr, MatmulTL2Avx512},
-    /* q8_0  */ {nullptr, nullptr, MatmulQ8_0Avx512},
+    /* q8_0  */ {QuantizeQ8_0Avx512, nullptr, MatmulQ8_0Avx512},
 };
 
 }  // namespace bitgate::kernels::internal
