@@ -29,5 +29,7 @@ void MatmulTL2Avx2(const uint8_t* w, int64_t rows, int64_t cols, const Activatio
 void DequantizeF16Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
 void DequantizeBF16Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
 void DequantizeTQ1_0Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
+void DequantizeTL1Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
+void DequantizeTL2Avx2(const uint8_t* src, int64_t rows, int64_t cols, float* dst);
 
 }  // namespace bitgate::kernels::internal

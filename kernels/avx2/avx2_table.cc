@@ -11,8 +11,8 @@ const KernelSet kAvx2Kernels[kFormatCount] = {
     /* tq1_0 */ {nullptr, DequantizeTQ1_0Avx2, MatmulTQ1_0Avx2},
     /* tq2_0 */ {nullptr, nullptr, MatmulTQ2_0Avx2},
     /* i2_s  */ {nullptr, nullptr, MatmulI2_SAvx2},
-    /* tl1   */ {nullptr, nullptr, MatmulTL1Avx2},
-    /* tl2   */ {nullptr, nullptr, MatmulTL2Avx2},
+    /* tl1   */ {nullptr, DequantizeTL1Avx2, MatmulTL1Avx2},
+    /* tl2   */ {nullptr, DequantizeTL2Avx2, MatmulTL2Avx2},
     /* q8_0  */ {nullptr, nullptr, MatmulQ8_0Avx2},
 };
 

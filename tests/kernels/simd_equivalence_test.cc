@@ -23,7 +23,7 @@ constexpr Format kFormats[] = {Format::kF32,   Format::kF16,   Format::kBF16, Fo
 std::vector<int64_t> ColsFor(Format f) {
   switch (Info(f).col_multiple) {
     case 1: return {1, 7, 33, 255, 1024, 2560};
-    case 16: return {16, 48, 64, 112, 2560, 6912};  // TL: all three TL2 tail cases
+    case 16: return {16, 48, 64, 80, 112, 2560, 6912};  // TL: all three TL2 tail cases (80: 32)
     case 32: return {32, 96, 224, 256, 288, 2560};
     case 128: return {128, 384, 2560};
     default: return {256, 768, 2560};
@@ -81,17 +81,18 @@ TEST_P(SimdVsScalar, QuantizeBytesEqual) {
 TEST_P(SimdVsScalar, DequantizeFloatsEqual) {
   const Format f = GetParam();
   for (int64_t cols : ColsFor(f)) {
-    const int64_t rows = 5;
-    auto w = Weights(f, rows, cols, 11);
-    const int64_t bytes = *TensorBytes(f, rows, cols);
-    std::vector<uint8_t> packed(bytes);
-    ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
-    std::vector<float> ref(rows * cols), got(rows * cols);
-    ASSERT_TRUE(DequantizeWith(Isa::kScalar, f, packed, rows, cols, ref.data()).ok());
-    for (Isa isa : testing::SupportedSimdIsas()) {
-      ASSERT_TRUE(DequantizeWith(isa, f, packed, rows, cols, got.data()).ok());
-      EXPECT_EQ(0, std::memcmp(ref.data(), got.data(), ref.size() * 4))
-          << FormatName(f) << " cols " << cols << " " << IsaName(isa);
+    for (int64_t rows : {5, 16 * 3 + 7}) {  // TL: one partial tile; three tiles and a partial one
+      auto w = Weights(f, rows, cols, 11);
+      const int64_t bytes = *TensorBytes(f, rows, cols);
+      std::vector<uint8_t> packed(bytes);
+      ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
+      std::vector<float> ref(rows * cols), got(rows * cols);
+      ASSERT_TRUE(DequantizeWith(Isa::kScalar, f, packed, rows, cols, ref.data()).ok());
+      for (Isa isa : testing::SupportedSimdIsas()) {
+        ASSERT_TRUE(DequantizeWith(isa, f, packed, rows, cols, got.data()).ok());
+        EXPECT_EQ(0, std::memcmp(ref.data(), got.data(), ref.size() * 4))
+            << FormatName(f) << " [" << rows << "x" << cols << "] " << IsaName(isa);
+      }
     }
   }
 }
@@ -239,6 +240,7 @@ TEST(SimdCoverage, ClaimedKernelsRunOnTheirOwnPath) {
       {KernelOp::kGemv, Format::kTQ1_0, Isa::kAvx2},   {KernelOp::kGemv, Format::kBF16, Isa::kAvx2},
       {KernelOp::kDequantize, Format::kTQ1_0, Isa::kAvx2}, {KernelOp::kDequantize, Format::kF16, Isa::kAvx2},
       {KernelOp::kDequantize, Format::kBF16, Isa::kAvx2},
+      {KernelOp::kDequantize, Format::kTL1, Isa::kAvx2}, {KernelOp::kDequantize, Format::kTL2, Isa::kAvx2},
       {KernelOp::kQuantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kQuantize, Format::kI2S, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kDequantize, Format::kI2_S, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kI2S, Isa::kAvx512},

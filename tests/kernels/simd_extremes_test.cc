@@ -129,8 +129,8 @@ TEST(SimdExtremesTq1, EveryByteValueDecodesAsTheReference) {
   ExpectSimdEqualsScalar(f, packed, rows, cols, all, "bytes, edge tokens");
 }
 
-// Dequantized floats, bit-exact: TQ1_0 blocks of arbitrary bytes (positive,
-// negative and zero scales), and every F16 / BF16 bit pattern (NaN payloads
+// Dequantized floats, bit-exact: TQ1_0 blocks and TL1 / TL2 tiles of
+// arbitrary bytes (positive, negative and zero scales), and every F16 / BF16 bit pattern (NaN payloads
 // and signaling NaNs included: vcvtph2ps would quiet them).
 TEST(SimdExtremesDequantize, ArbitraryBytesAndEveryHalf) {
   auto expect_same = [](Format f, const std::vector<uint8_t>& packed, int64_t rows, int64_t cols) {
@@ -158,6 +158,21 @@ TEST(SimdExtremesDequantize, ArbitraryBytesAndEveryHalf) {
       std::memcpy(p + 52, &d, 2);
     }
     expect_same(Format::kTQ1_0, packed, rows, cols);
+  }
+  // TL1 / TL2 tiles of arbitrary bytes (index nibbles 9..15 and 14..15 too,
+  // any sign bits), padding rows included, all three TL2 tail widths; the
+  // tensor scale positive, negative (signed zeros) and zero.
+  for (Format f : {Format::kTL1, Format::kTL2}) {
+    for (int64_t cols : {16, 32, 48, 80, 96 + 16 * 5}) {
+      for (float scale : {0.75f, -1.5f, 0.0f}) {
+        const int64_t rows = 16 * 5 + 3;
+        std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
+        SplitMix64 rng(static_cast<uint64_t>(cols) * 7 + 3);
+        for (size_t i = 0; i + 32 < packed.size(); ++i) packed[i] = static_cast<uint8_t>(rng.Next() >> 24);
+        std::memcpy(packed.data() + packed.size() - 32, &scale, 4);
+        expect_same(f, packed, rows, cols);
+      }
+    }
   }
   for (Format f : {Format::kF16, Format::kBF16}) {
     const int64_t rows = 1, cols = 65536 + 5;  // every pattern, then a tail
