@@ -112,12 +112,74 @@ inline __m256i BlockSum1(const BlockTQ1_0* blk, const int8_t* q, const int32_t* 
 
 inline __m256 Scale(const BlockTQ1_0& blk) { return _mm256_set1_ps(_cvtsh_ss(blk.d)); }
 
+inline float HorizontalSum(__m256 v) {
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
+// Prefill: one block decoded once (cur / next vectors of its 8 planes, as
+// in BlockSums) for a tile of NT tokens, so the byte multiplies and the qh
+// construction are shared and each token pays only its vpdpbusd.
+template <int NT>
+void RowTokenTile(const BlockTQ1_0* blk, int64_t nb, const Activations& x, int64_t t0, float* y,
+                  int64_t ldy, int64_t r) {
+  const int8_t* q[NT];
+  const int32_t* bsum[NT];
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) {
+    q[t] = x.q(t0 + t);
+    bsum[t] = x.bsum256(t0 + t);
+    acc[t] = _mm256_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    __m256i cur[8], next[8];
+    cur[0] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[b].qs));
+    for (int n = 0; n < 5; ++n) next[n] = cur[n + 1 < 5 ? n + 1 : 5] = Mul3(cur[n]);
+    const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b].qs + 32)));
+    cur[5] = _mm256_blend_epi32(q1, Mul3(q1), 0xF0);  // [qs[32..47], x 3]
+    next[5] = Mul3(cur[5]);
+    cur[6] = Mul3(next[5]);
+    next[6] = Mul3(cur[6]);
+    const __m256i r7 = Mul3(next[6]), h = QhPair(blk[b], blk[b]);
+    cur[7] = _mm256_permute2x128_si256(r7, h, 0x20);  // upper half: the qh trits
+    next[7] = Mul3(cur[7]);
+    const __m256 d = Scale(blk[b]);
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* qb = q[t] + 256 * b;
+      __m256i a = _mm256_setzero_si256(), c = _mm256_zextsi128_si256(_mm_cvtsi32_si128(bsum[t][b] * 256));
+      for (int i = 0; i < 8; ++i) {
+        const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qb + 32 * i));
+        a = _mm256_dpbusd_epi32(a, cur[i], av);
+        c = _mm256_dpbusd_epi32(c, next[i], av);
+      }
+      const __m256i sum = _mm256_sub_epi32(_mm256_add_epi32(a, _mm256_add_epi32(a, a)), c);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d, acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) y[(t0 + t) * ldy + r] = HorizontalSum(acc[t]) * (1.0f / 256) / x.scale(t0 + t);
+}
+
+constexpr int kTokenTile = 4;
+
 }  // namespace
 
 void MatmulTQ1_0Avx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                        int64_t ldy, int64_t r0, int64_t r1) {
   const int64_t nb = cols / 256;
-  for (int64_t t = 0; t < x.tokens(); ++t) {
+  int64_t t0 = 0;
+  if (x.tokens() >= 2) {
+    for (; t0 + kTokenTile <= x.tokens(); t0 += kTokenTile) {
+      for (int64_t r = r0; r < r1; ++r)
+        RowTokenTile<kTokenTile>(reinterpret_cast<const BlockTQ1_0*>(w) + r * nb, nb, x, t0, y, ldy, r);
+    }
+    for (; t0 + 2 <= x.tokens(); t0 += 2) {
+      for (int64_t r = r0; r < r1; ++r)
+        RowTokenTile<2>(reinterpret_cast<const BlockTQ1_0*>(w) + r * nb, nb, x, t0, y, ldy, r);
+    }
+  }
+  for (int64_t t = t0; t < x.tokens(); ++t) {
     const int8_t* q = x.q(t);
     const int32_t* bsum = x.bsum256(t);
     for (int64_t r = r0; r < r1; ++r) {
@@ -140,11 +202,7 @@ void MatmulTQ1_0Avx512(const uint8_t* w, int64_t, int64_t cols, const Activation
       }
       if (b < nb) acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(BlockSum1(blk + b, q + 256 * b, bsum + b)), Scale(blk[b]), acc0);
       // The sums are 256 x the reference's: scaled once here (a power of two, exact).
-      const __m256 acc = _mm256_mul_ps(_mm256_add_ps(acc0, acc1), _mm256_set1_ps(1.0f / 256));
-      __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-      h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-      h = _mm_add_ss(h, _mm_movehdup_ps(h));
-      y[t * ldy + r] = _mm_cvtss_f32(h) / x.scale(t);
+      y[t * ldy + r] = HorizontalSum(_mm256_add_ps(acc0, acc1)) * (1.0f / 256) / x.scale(t);
     }
   }
 }
