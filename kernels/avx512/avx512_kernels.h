@@ -48,5 +48,6 @@ void DequantizeI2SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* 
 void QuantizeTQ2_0Avx512(const float* src, int64_t rows, int64_t cols, float scale, uint8_t* dst);
 void QuantizeQ8_0Avx512(const float* src, int64_t rows, int64_t cols, float scale, uint8_t* dst);
 void QuantizeI2SAvx512(const float* src, int64_t rows, int64_t cols, float scale, uint8_t* dst);
+void QuantizeTQ1_0Avx512(const float* src, int64_t rows, int64_t cols, float scale, uint8_t* dst);
 
 }  // namespace bitgate::kernels::internal

@@ -14,7 +14,7 @@ const KernelSet kAvx512Kernels[kFormatCount] = {
     /* f16   */ {nullptr, nullptr, nullptr},  // AVX2 kernel (see above)
     /* bf16  */ {nullptr, nullptr, MatmulBF16Avx512},
     /* i2s   */ {QuantizeI2SAvx512, DequantizeI2SAvx512, MatmulI2SAvx512},
-    /* tq1_0 */ {nullptr, nullptr, MatmulTQ1_0Avx512},
+    /* tq1_0 */ {QuantizeTQ1_0Avx512, nullptr, MatmulTQ1_0Avx512},
     /* tq2_0 */ {QuantizeTQ2_0Avx512, DequantizeTQ2_0Avx512, MatmulTQ2_0Avx512},
     /* i2_s  */ {nullptr, DequantizeI2_SAvx512, MatmulI2_SAvx512},  // decode: the AVX2 kernel (see above)
     /* tl1   */ {nullptr, nullptr, MatmulTL1Avx512},

@@ -242,6 +242,7 @@ TEST(SimdCoverage, ClaimedKernelsRunOnTheirOwnPath) {
       {KernelOp::kDequantize, Format::kBF16, Isa::kAvx2},
       {KernelOp::kDequantize, Format::kTL1, Isa::kAvx2}, {KernelOp::kDequantize, Format::kTL2, Isa::kAvx2},
       {KernelOp::kQuantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kQuantize, Format::kI2S, Isa::kAvx512},
+      {KernelOp::kQuantize, Format::kTQ1_0, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kTQ2_0, Isa::kAvx512}, {KernelOp::kDequantize, Format::kI2_S, Isa::kAvx512},
       {KernelOp::kDequantize, Format::kI2S, Isa::kAvx512},
   };

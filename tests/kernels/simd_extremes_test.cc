@@ -9,6 +9,8 @@
 //   - all-zero blocks (I2S scale 0), constant weights, constant activations.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -182,6 +184,34 @@ TEST(SimdExtremesDequantize, ArbitraryBytesAndEveryHalf) {
       std::memcpy(packed.data() + 2 * i, &h, 2);
     }
     expect_same(f, packed, rows, cols);
+  }
+}
+
+// Quantized bytes of the f16-block ternary formats on edge blocks: all
+// zeros, a subnormal absmax (no finite inverse: the reference encodes 0),
+// values at exactly +-d/2 (lroundf rounds away from zero) and just inside,
+// +-d, negative zeros, and a random block.
+TEST(SimdExtremesQuantize, TernaryEdgeBlocksEncodeAsTheReference) {
+  constexpr int64_t kBlocks = 6;
+  std::vector<float> x(static_cast<size_t>(256 * kBlocks), 0.0f);
+  SplitMix64 rng(5);
+  for (int i = 0; i < 256; ++i) {
+    const float d = 3.0f;
+    const float vals[] = {d, -d, d / 2, -d / 2, std::nextafter(d / 2, 0.0f), -std::nextafter(d / 2, 0.0f), -0.0f, 0.0f};
+    x[256 * 1 + i] = i % 2 ? 1e-40f : -1e-40f;  // subnormal absmax
+    x[256 * 2 + i] = vals[i % 8];
+    x[256 * 3 + i] = vals[(i * 5 + 3) % 8] * (i % 3 == 0 ? 1.0f : -1.0f);
+    x[256 * 4 + i] = static_cast<float>(rng.Normal());
+    x[256 * 5 + i] = i == 77 ? -65504.0f : static_cast<float>(rng.Normal()) * 8000.0f;
+  }
+  for (Format f : {Format::kTQ1_0, Format::kTQ2_0}) {
+    const int64_t bytes = *TensorBytes(f, 1, 256 * kBlocks);
+    std::vector<uint8_t> ref(static_cast<size_t>(bytes)), got(ref.size());
+    ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, x.data(), 1, 256 * kBlocks, ref).ok());
+    for (Isa isa : testing::SupportedSimdIsas()) {
+      ASSERT_TRUE(QuantizeWith(isa, f, x.data(), 1, 256 * kBlocks, got).ok());
+      EXPECT_EQ(ref, got) << FormatName(f) << " " << IsaName(isa);
+    }
   }
 }
 
