@@ -20,18 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::string> FileSha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error("cannot open " + path);
-  Sha256 h;
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.Update({reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(in.gcount())});
-  }
-  return ToHex(h.Final());
-}
-
 // Field access with a clear error for a missing or mistyped field.
 template <typename T>
 Result<T> Field(const json& j, const char* path_a, const char* path_b = nullptr) {
@@ -175,7 +163,7 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
   if (!sha.ok()) return sha.status();
   std::string model_path = opts.model_path.empty() ? *path : opts.model_path;
   if (!model_path.empty() && std::filesystem::exists(model_path)) {
-    auto actual = FileSha256(model_path);
+    auto actual = Sha256FileHex(model_path);
     if (!actual.ok()) return actual.status();
     check(*actual == *sha, "model file digest matches (" + model_path + ")");
   } else if (opts.replay || !opts.model_path.empty()) {

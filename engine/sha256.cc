@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <fstream>
+#include <vector>
+
 #include "kernels/base/status.h"
 
 namespace bitgate::engine {
@@ -47,5 +50,18 @@ std::string ToHex(std::span<const uint8_t> bytes) {
 }
 
 std::string Sha256Hex(std::span<const uint8_t> data) { return ToHex(Sha256Of(data)); }
+
+Result<std::string> Sha256FileHex(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot open " + path);
+  Sha256 h;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.Update({reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(in.gcount())});
+  }
+  if (in.bad()) return Status::Error("reading " + path + " failed");
+  return ToHex(h.Final());
+}
 
 }  // namespace bitgate::engine

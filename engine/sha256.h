@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 
+#include "kernels/base/status.h"
+
 namespace bitgate::engine {
 
 using Sha256Digest = std::array<uint8_t, 32>;
@@ -32,5 +34,9 @@ Sha256Digest Sha256Of(std::span<const uint8_t> data);
 std::string ToHex(std::span<const uint8_t> bytes);
 // Lower-case hex SHA-256 of the bytes.
 std::string Sha256Hex(std::span<const uint8_t> data);
+// Lower-case hex SHA-256 of a file, read in 1 MiB pieces. Use it rather
+// than hashing a model's mapping: reading the mapping would make every
+// page of the file resident again, including the ones a repack released.
+Result<std::string> Sha256FileHex(const std::string& path);
 
 }  // namespace bitgate::engine

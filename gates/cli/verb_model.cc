@@ -227,7 +227,9 @@ int RunGenerate(int argc, char** argv) {
                r->DecodeTokensPerSecond(), r->ttft_seconds, threads, kernels::FormatName((*model)->weights_format()),
                r->stop_reason.c_str());
   if (vm.count("receipt")) {
-    const std::string sha = engine::Sha256Hex((*model)->file().bytes());
+    auto sha_or = engine::Sha256FileHex(path);
+    if (!sha_or.ok()) return Fail(kVerb, sha_or.status().message());
+    const std::string sha = *sha_or;
     const auto receipt = engine::MakeReceipt(**model, sha, g, *r);
     const std::string out = vm["receipt"].as<std::string>();
     std::ofstream f(out);

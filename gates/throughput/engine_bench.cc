@@ -88,7 +88,9 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
   out.two_b_shaped = IsTwoBShaped(cfg);
   // Hashed once: receipts name the model by digest; VerifyReceipt re-hashes
   // the file, so a digest computed wrongly here cannot pass.
-  const std::string sha = engine::Sha256Hex((*model)->file().bytes());
+  auto sha_or = engine::Sha256FileHex(o.model_path);
+  if (!sha_or.ok()) return sha_or.status();
+  const std::string sha = *sha_or;
   engine::ThreadPool pool(o.threads);
 
   engine::GenerateOptions g;
