@@ -286,7 +286,7 @@ Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
 }  // namespace
 
 int RunGateMain(const char* gate, int argc, char** argv, const po::options_description& extra,
-                const GateBody& body) {
+                const GateBody& body, const char* default_delta) {
   const std::string prog = std::string("bitgate-") + gate;
   auto fail = [&](const std::string& msg) {
     std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), msg.c_str());
@@ -305,7 +305,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
       ("strict", "exit 3 when no verdict can be reached (no baseline, machine mismatch, INCONCLUSIVE)")
       // 5%, not compare's 3%: gates usually run on shared CI runners
       // (verdicts.md: 3% quiet machine, 5% shared CI).
-      ("delta", po::value<std::string>()->default_value("5%"), "practical threshold")
+      ("delta", po::value<std::string>()->default_value(default_delta), "practical threshold")
       ("alpha", po::value<double>()->default_value(0.05), "significance level on q-values")
       ("min-samples", po::value<int>()->default_value(5), "samples per side below which a row is INCONCLUSIVE")
       ("cv-ceiling", po::value<std::string>()->default_value("10%"), "robust CV above which a row is INCONCLUSIVE (noisy)")

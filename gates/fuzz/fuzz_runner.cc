@@ -37,6 +37,13 @@ int64_t NowNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// CPU time of this process (the forked child runs one target).
+int64_t CpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 // Shared between the parent and the forked child (MAP_SHARED), followed by
 // the input buffer. Lock-free atomics on shared anonymous memory work across
 // processes.
@@ -142,16 +149,22 @@ struct Entry {
   sh->fuzz_start_ns.store(start);
   const int64_t deadline = start + static_cast<int64_t>(options.budget_seconds * 1e9);
   const int64_t slice_ns = std::max<int64_t>(50000000, static_cast<int64_t>(options.budget_seconds * 1e8));
-  int64_t slice_start = start, slice_execs = 0, execs = 0;
+  // Rates per CPU second of this child: wall time would also measure how
+  // often the machine's other jobs took the core (a 1.2x "slowdown" of
+  // unchanged code between two runs on a shared machine).
+  int64_t slice_start = start, slice_cpu_start = CpuNs(), slice_execs = 0, execs = 0;
   int32_t n_slices = 0;
   Bytes input;
   while (options.runs <= 0 || execs < options.runs) {
     const int64_t now = NowNs();
     if (now >= deadline) break;
     if (now - slice_start >= slice_ns && n_slices < kMaxSlices) {
-      sh->slice_rates[n_slices] = static_cast<double>(slice_execs) * 1e9 / static_cast<double>(now - slice_start);
+      const int64_t cpu = CpuNs();
+      sh->slice_rates[n_slices] =
+          static_cast<double>(slice_execs) * 1e9 / static_cast<double>(std::max<int64_t>(1, cpu - slice_cpu_start));
       sh->n_slices.store(++n_slices);
       slice_start = now;
+      slice_cpu_start = cpu;
       slice_execs = 0;
     }
     const Entry& base = corpus[mutator.Below(corpus.size())];
