@@ -16,6 +16,23 @@ inline __m128i Lane128(__m512i v, int i) {
     default: return _mm512_extracti32x4_epi32(v, 3);
   }
 }
+
+// max |x| over the 256 floats of a TQ1_0 / TQ2_0 block (its scale).
+inline float AbsMax256(const float* x) {
+  __m512 m = _mm512_setzero_ps();
+  for (int i = 0; i < 16; ++i) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)));
+  return _mm512_reduce_max_ps(m);
+}
+
+// Ternary codes of 16 floats as the llama.cpp quantizers make them:
+// lroundf(x * id) + 1 for |x * id| <= 1, i.e. 2 from 0.5 up, 0 from -0.5
+// down, else 1 (int32 lanes).
+inline __m512i TernaryCodes16(const float* p, __m512 vid) {
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(p), vid);
+  const __m512i code = _mm512_mask_add_epi32(one, _mm512_cmp_ps_mask(v, _mm512_set1_ps(0.5f), _CMP_GE_OQ), one, one);
+  return _mm512_mask_sub_epi32(code, _mm512_cmp_ps_mask(v, _mm512_set1_ps(-0.5f), _CMP_LE_OQ), code, one);
+}
 }  // namespace bitgate::kernels::internal
 #endif
 

@@ -160,13 +160,9 @@ void DequantizeI2_SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float*
 void QuantizeTQ2_0Avx512(const float* src, int64_t rows, int64_t cols, float, uint8_t* dst) {
   auto* out = reinterpret_cast<BlockTQ2_0*>(dst);
   const int64_t nb = rows * cols / 256;
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512 half = _mm512_set1_ps(0.5f), neg_half = _mm512_set1_ps(-0.5f);
   for (int64_t b = 0; b < nb; ++b) {
     const float* x = src + b * 256;
-    __m512 m = _mm512_setzero_ps();
-    for (int i = 0; i < 16; ++i) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)));
-    const float d = _mm512_reduce_max_ps(m);
+    const float d = AbsMax256(x);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     out[b].d = FloatToHalfScalar(d);
     if (!std::isfinite(id)) {  // as the reference: non-finite x * id encodes 0
@@ -178,10 +174,7 @@ void QuantizeTQ2_0Avx512(const float* src, int64_t rows, int64_t cols, float, ui
       for (int h = 0; h < 32; h += 16) {
         __m128i bytes = _mm_setzero_si128();
         for (int l = 0; l < 4; ++l) {
-          const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + j * 4 + l * 32 + h), vid);
-          // lroundf for |v| <= 1: +1 from 0.5 up, -1 from -0.5 down
-          __m512i code = _mm512_mask_add_epi32(one, _mm512_cmp_ps_mask(v, half, _CMP_GE_OQ), one, one);
-          code = _mm512_mask_sub_epi32(code, _mm512_cmp_ps_mask(v, neg_half, _CMP_LE_OQ), code, one);
+          const __m512i code = TernaryCodes16(x + j * 4 + l * 32 + h, vid);
           bytes = _mm_or_si128(bytes, _mm_slli_epi16(_mm512_cvtepi32_epi8(code), 2 * l));
         }
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs + j + h), bytes);

@@ -165,19 +165,12 @@ void RowTokenTile(const BlockTQ1_0* blk, int64_t nb, const Activations& x, int64
 
 constexpr int kTokenTile = 4;
 
-// Quantize: lroundf(x * id) + 1 for |x * id| <= 1 (as in QuantizeTQ2_0Avx512).
-inline __m512i TritCodes(const float* p, __m512 vid) {
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(p), vid);
-  const __m512i code = _mm512_mask_add_epi32(one, _mm512_cmp_ps_mask(v, _mm512_set1_ps(0.5f), _CMP_GE_OQ), one, one);
-  return _mm512_mask_sub_epi32(code, _mm512_cmp_ps_mask(v, _mm512_set1_ps(-0.5f), _CMP_LE_OQ), code, one);
-}
 inline __m512i Times3(__m512i v) { return _mm512_add_epi32(v, _mm512_add_epi32(v, v)); }
 // Base-3 numbers v (0..242) of the 5 trits at p + stride n, first trit most
 // significant.
 inline __m512i Base3(const float* p, int stride, __m512 vid) {
-  __m512i v = TritCodes(p, vid);
-  for (int n = 1; n < 5; ++n) v = _mm512_add_epi32(Times3(v), TritCodes(p + stride * n, vid));
+  __m512i v = TernaryCodes16(p, vid);
+  for (int n = 1; n < 5; ++n) v = _mm512_add_epi32(Times3(v), TernaryCodes16(p + stride * n, vid));
   return v;
 }
 // ceil(v * 256 / 243) = (256 v + 242) / 243, as (N * 69043) >> 24: exact for
@@ -196,9 +189,7 @@ void QuantizeTQ1_0Avx512(const float* src, int64_t rows, int64_t cols, float, ui
   const __m512i qh_pow = _mm512_setr_epi32(27, 27, 27, 27, 9, 9, 9, 9, 3, 3, 3, 3, 1, 1, 1, 1);
   for (int64_t b = 0; b < nb; ++b) {
     const float* x = src + b * 256;
-    __m512 m = _mm512_setzero_ps();
-    for (int i = 0; i < 16; ++i) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)));
-    const float d = _mm512_reduce_max_ps(m);
+    const float d = AbsMax256(x);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     out[b].d = FloatToHalfScalar(d);
     // A non-finite id makes every x * id non-finite or NaN, which the
@@ -211,7 +202,7 @@ void QuantizeTQ1_0Avx512(const float* src, int64_t rows, int64_t cols, float, ui
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs + 32),
                      _mm512_cvtepi32_epi8(PackBase3(Base3(x + 160, 16, vid))));
     // qh[j]: trits x[240 + j + 4n], n = 0..3, then one more digit (x 3).
-    const __m512i w = _mm512_mullo_epi32(TritCodes(x + 240, vid), qh_pow);
+    const __m512i w = _mm512_mullo_epi32(TernaryCodes16(x + 240, vid), qh_pow);
     const __m256i w8 = _mm256_add_epi32(_mm512_castsi512_si256(w), _mm512_extracti64x4_epi64(w, 1));
     const __m128i w4 = _mm_add_epi32(_mm256_castsi256_si128(w8), _mm256_extracti128_si256(w8, 1));
     const __m128i qh = _mm512_cvtepi32_epi8(PackBase3(_mm512_zextsi128_si512(_mm_add_epi32(w4, _mm_add_epi32(w4, w4)))));
