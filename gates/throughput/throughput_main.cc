@@ -564,9 +564,11 @@ int main(int argc, char** argv) {
   extra.add_options()
       ("baseline-exe", po::value<std::string>(), "A/B: the baseline build's bitgate-throughput (or bitgate-bench-kernels)")
       ("baseline-build", po::value<std::string>(), "A/B: the baseline's build directory")
-      ("resample-rounds", po::value<int>()->default_value(5),
+      ("resample-rounds", po::value<int>()->default_value(10),
        "rounds of extra samples for benchmarks a first look flags (regression, improvement, inconclusive); 0: none")
-      ("rounds", po::value<int>()->default_value(5),
+      // 10 = the default repetitions: one sample per process, so samples are
+      // independent at the level where the machine varies most.
+      ("rounds", po::value<int>()->default_value(10),
        "processes the repetitions are split across (A/B: alternating baseline and candidate rounds)")
       ("baseline-env", po::value<std::vector<std::string>>()->composing(),
        "A/B: KEY=VALUE set for the baseline's processes only (e.g. BITGATE_FORCE_ISA=avx512)")
