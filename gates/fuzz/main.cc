@@ -164,11 +164,14 @@ int main(int argc, char** argv) {
       ("list", "list the fuzz targets")
       ("replay", po::value<std::string>(), "FILE: replay a reproducer (with --target NAME)")
       ("target", po::value<std::string>(), "target of --replay");
-  // 20%: a time-budgeted mutational run's exec rate follows the corpus it
-  // happens to grow, so two runs of unchanged code differ by more than
-  // timings do (seen: x1.21 between two runs on a shared machine, before
-  // rates were taken per CPU second). A parser that got twice as slow is
-  // still caught.
+  // 90%: only an exec rate that fell to about half (ratio above 1.9) is a
+  // REGRESSION. A time-budgeted
+  // mutational run's rate follows the corpus it happens to grow (bigger
+  // inputs cost more), so two runs of unchanged code differ by a third even
+  // per CPU second (measured: gbench_json 139k -> 105k execs/s in a
+  // fresh-clone ci/demo A/A). The gate's verdict is its crashes, hangs and
+  // invariants; the rates are a record, and a guard against a parser that
+  // became much slower.
   return bitgate::gates::RunGateMain(
-      "fuzz", argc, argv, extra, [&](bitgate::gates::GateContext& ctx) { return FuzzBody(ctx, self); }, "20%");
+      "fuzz", argc, argv, extra, [&](bitgate::gates::GateContext& ctx) { return FuzzBody(ctx, self); }, "90%");
 }
