@@ -205,30 +205,28 @@ void Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
       return;
     rows = std::move(report->rows);
   }
-  std::vector<const baselines::BenchmarkResult*> flagged;
+  // Names only (suite, name, params): the callback appends to out.run.
+  std::vector<baselines::BenchmarkResult> flagged;
+  std::string names;
   for (const auto& row : rows) {
     if (!WantsMoreSamples(row)) continue;
-    for (const auto& b : run.benchmarks)
-      if (b.DisplayName() == row.benchmark && std::find(flagged.begin(), flagged.end(), &b) == flagged.end())
-        flagged.push_back(&b);
+    for (const auto& b : run.benchmarks) {
+      const bool seen = std::any_of(flagged.begin(), flagged.end(), [&](const baselines::BenchmarkResult& f) {
+        return f.suite == b.suite && f.name == b.name && f.params == b.params;
+      });
+      if (b.DisplayName() != row.benchmark || seen) continue;
+      baselines::BenchmarkResult key;
+      key.suite = b.suite;
+      key.name = b.name;
+      key.params = b.params;
+      flagged.push_back(std::move(key));
+      names += (names.empty() ? "" : ", ") + b.DisplayName();
+    }
   }
   if (flagged.empty()) return;
-  std::string names;
-  for (const auto* b : flagged) names += (names.empty() ? "" : ", ") + b->DisplayName();
   std::fprintf(stderr, "bitgate-%s: re-sampling %zu benchmark(s) before judging: %s\n", o.gate.c_str(),
                flagged.size(), names.c_str());
-  // The callback appends to out.run.benchmarks: copy the names first.
-  std::vector<baselines::BenchmarkResult> keys;
-  for (const auto* b : flagged) {
-    baselines::BenchmarkResult k;
-    k.suite = b->suite;
-    k.name = b->name;
-    k.params = b->params;
-    keys.push_back(std::move(k));
-  }
-  std::vector<const baselines::BenchmarkResult*> key_ptrs;
-  for (const auto& k : keys) key_ptrs.push_back(&k);
-  Status s = out.resample(key_ptrs, out);
+  Status s = out.resample(flagged, out);
   out.notes.push_back(s.ok() ? "re-sampled before judging (a first look flagged them): " + names
                              : "re-sampling failed, verdicts use the first samples: " + s.message());
 }

@@ -106,7 +106,8 @@ struct GateOutput {
   // them again, appending samples to `run` (and to `ab_baseline` in A/B
   // mode). The verdicts are then made once, on all the samples. An error
   // is a note, not a failure: the first samples still stand.
-  std::function<Status(const std::vector<const baselines::BenchmarkResult*>& flagged, GateOutput& out)> resample;
+  // `flagged` holds names only (suite, name, params; no samples).
+  std::function<Status(const std::vector<baselines::BenchmarkResult>& flagged, GateOutput& out)> resample;
 };
 
 class GateContext {

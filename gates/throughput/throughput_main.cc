@@ -272,15 +272,15 @@ std::string RegexEscape(const std::string& s) {
 }
 
 // Re-sampling: only the flagged benchmarks, the same repetitions per round.
-Plan ResamplePlan(const Plan& base, const std::vector<const BenchmarkResult*>& flagged) {
+Plan ResamplePlan(const Plan& base, const std::vector<BenchmarkResult>& flagged) {
   Plan plan = base;
   plan.kernels = false;
   plan.engine = false;
   std::string alternatives;
-  for (const BenchmarkResult* b : flagged) {
-    if (b->suite == "kernels") {
+  for (const BenchmarkResult& b : flagged) {
+    if (b.suite == "kernels") {
       plan.kernels = true;
-      alternatives += (alternatives.empty() ? "" : "|") + RegexEscape(b->name);
+      alternatives += (alternatives.empty() ? "" : "|") + RegexEscape(b.name);
     } else {
       plan.engine = base.engine;  // the engine benchmarks come as one set
     }
@@ -491,7 +491,7 @@ Status Body(GateContext& ctx) {
     const std::string out_dir = ctx.options.out_dir;
     const Plan first = OptionsPlan(vm, *rounds);
     ctx.output.resample = [&vm, model, first, resample_rounds, ab, out_dir](
-                              const std::vector<const BenchmarkResult*>& flagged, GateOutput& out) -> Status {
+                              const std::vector<BenchmarkResult>& flagged, GateOutput& out) -> Status {
       const Plan plan = ResamplePlan(first, flagged);
       if (!plan.kernels && !plan.engine) return Status::Ok();
       Measured extra;
