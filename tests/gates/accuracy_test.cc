@@ -21,6 +21,7 @@
 #include "engine/synth.h"
 #include "gates/accuracy/quant_accuracy.h"
 #include "gates/subprocess.h"
+#include "tests/gates/gate_test_util.h"
 #include "kernels/accuracy.h"
 #include "kernels/cpu.h"
 #include "kernels/patterns.h"
@@ -30,17 +31,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct Ran {
-  int code = -1;
-  std::string output;
-};
+using gate_test::ReadAll;
+using gate_test::Ran;
 
 class AccuracyGate : public ::testing::Test {
  protected:
@@ -76,9 +68,7 @@ class AccuracyGate : public ::testing::Test {
     p.argv = args;
     p.timeout_seconds = 180;
     p.output_file = (dir_ / (out + ".txt")).string();
-    auto r = RunProcess(p);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return {r.ok() ? r->Code() : -1, ReadAll(p.output_file)};
+    return gate_test::RunCaptured(p);
   }
 
   std::string Report(const std::string& out) { return ReadAll(dir_ / out / "report.md"); }

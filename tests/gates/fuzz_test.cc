@@ -27,23 +27,15 @@
 #include "gates/fuzz/fuzz_target.h"
 #include "gates/fuzz/mutator.h"
 #include "gates/subprocess.h"
+#include "tests/gates/gate_test_util.h"
 
 namespace bitgate::gates::fuzz {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct Ran {
-  int code = -1;
-  std::string output;
-};
+using gate_test::ReadAll;
+using gate_test::Ran;
 
 class FuzzGate : public ::testing::Test {
  protected:
@@ -62,12 +54,7 @@ class FuzzGate : public ::testing::Test {
     p.argv = std::move(args);
     p.timeout_seconds = 120;
     p.output_file = (dir_ / ("out-" + std::to_string(runs_++) + ".txt")).string();
-    auto r = RunProcess(p);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    Ran ran;
-    if (r.ok()) ran.code = r->Code();
-    ran.output = ReadAll(p.output_file);
-    return ran;
+    return gate_test::RunCaptured(p);
   }
 
   // The gate with a temporary store and output directory `out`.

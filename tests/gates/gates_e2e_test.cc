@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "gates/subprocess.h"
+#include "tests/gates/gate_test_util.h"
 #include "kernels/cpu.h"
 
 namespace bitgate::gates {
@@ -28,18 +29,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-  int code = -1;
-  ProcessResult process;
-  std::string output;
-};
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using gate_test::ReadAll;
+using gate_test::Ran;
 
 class GatesE2e : public ::testing::Test {
  protected:
@@ -62,15 +53,7 @@ class GatesE2e : public ::testing::Test {
     p.env = std::move(env);
     p.timeout_seconds = 120;
     p.output_file = (dir_ / ("out-" + std::to_string(runs_++) + ".txt")).string();
-    auto r = RunProcess(p);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    Ran ran;
-    if (r.ok()) {
-      ran.process = *r;
-      ran.code = r->Code();
-    }
-    ran.output = ReadAll(p.output_file);
-    return ran;
+    return gate_test::RunCaptured(p);
   }
 
   // Fast throughput settings: two dispatched kernel rows, 8-token generations.
