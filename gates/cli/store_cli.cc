@@ -1,5 +1,6 @@
 #include "gates/cli/store_cli.h"
 
+#include <boost/program_options.hpp>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -116,6 +117,14 @@ Result<baselines::RunRecord> LoadRunFile(const std::string& path, const LoadOpti
 int Fail(const char* verb, const std::string& message) {
   std::fprintf(stderr, "bitgate %s: error: %s\n", verb, message.c_str());
   return kExitError;
+}
+
+int RunGuarded(const char* verb, int (*run)(int, char**), int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const boost::program_options::error& e) {
+    return Fail(verb, std::string(e.what()) + " (see bitgate " + verb + " --help)");
+  }
 }
 
 }  // namespace bitgate::cli

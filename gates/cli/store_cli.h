@@ -42,4 +42,8 @@ inline constexpr int kExitUndecided = 3;
 // Prints "bitgate <verb>: error: <message>" and returns kExitError.
 int Fail(const char* verb, const std::string& message);
 
+// Runs a verb's body; an option error (unknown option, bad value) becomes
+// Fail with a pointer to "bitgate <verb> --help".
+int RunGuarded(const char* verb, int (*run)(int, char**), int argc, char** argv);
+
 }  // namespace bitgate::cli

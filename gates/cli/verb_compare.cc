@@ -153,11 +153,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int RunCompare(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const po::error& e) {
-    return Fail(kVerb, std::string(e.what()) + " (see bitgate compare --help)");
-  }
+  return RunGuarded(kVerb, Run, argc, argv);
 }
 
 }  // namespace bitgate::cli

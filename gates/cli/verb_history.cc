@@ -68,11 +68,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int RunHistory(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const po::error& e) {
-    return Fail(kVerb, std::string(e.what()) + " (see bitgate history --help)");
-  }
+  return RunGuarded(kVerb, Run, argc, argv);
 }
 
 }  // namespace bitgate::cli

@@ -281,15 +281,6 @@ int RunReceiptVerify(int argc, char** argv) {
   return rep->ok() ? kExitPass : kExitCorrectness;
 }
 
-template <int (*F)(int, char**)>
-int Guard(const char* verb, int argc, char** argv) {
-  try {
-    return F(argc, argv);
-  } catch (const po::error& e) {
-    return Fail(verb, std::string(e.what()) + " (see bitgate " + verb + " --help)");
-  }
-}
-
 }  // namespace
 
 int RunModel(int argc, char** argv) {
@@ -297,16 +288,16 @@ int RunModel(int argc, char** argv) {
     std::cout << "usage: bitgate model synth --preset tiny|small|2b --format FMT --seed N -o FILE.gguf\n";
     return argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") ? kExitPass : kExitError;
   }
-  return Guard<RunSynth>("model synth", argc - 1, argv + 1);
+  return RunGuarded("model synth", RunSynth, argc - 1, argv + 1);
 }
-int RunLogitsVerb(int argc, char** argv) { return Guard<RunLogits>("logits", argc, argv); }
-int RunGenerateVerb(int argc, char** argv) { return Guard<RunGenerate>("generate", argc, argv); }
+int RunLogitsVerb(int argc, char** argv) { return RunGuarded("logits", RunLogits, argc, argv); }
+int RunGenerateVerb(int argc, char** argv) { return RunGuarded("generate", RunGenerate, argc, argv); }
 int RunReceipt(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) != "verify") {
     std::cout << "usage: bitgate receipt verify FILE [--model FILE.gguf] [--replay]\n";
     return argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") ? kExitPass : kExitError;
   }
-  return Guard<RunReceiptVerify>("receipt verify", argc - 1, argv + 1);
+  return RunGuarded("receipt verify", RunReceiptVerify, argc - 1, argv + 1);
 }
 
 }  // namespace bitgate::cli

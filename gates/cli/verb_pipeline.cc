@@ -352,11 +352,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int RunPipeline(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const po::error& e) {
-    return Fail(kVerb, std::string(e.what()) + " (see bitgate pipeline --help)");
-  }
+  return RunGuarded(kVerb, Run, argc, argv);
 }
 
 }  // namespace bitgate::cli

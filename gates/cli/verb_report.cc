@@ -84,11 +84,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int RunReport(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const po::error& e) {
-    return Fail(kVerb, std::string(e.what()) + " (see bitgate report --help)");
-  }
+  return RunGuarded(kVerb, Run, argc, argv);
 }
 
 }  // namespace bitgate::cli
