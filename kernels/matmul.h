@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/base/aligned_vector.h"
 #include "kernels/base/status.h"
 #include "kernels/cpu.h"
 #include "kernels/format.h"
@@ -69,11 +70,11 @@ class Activations {
  private:
   int64_t tokens_ = 0, k_ = 0, stride_ = 0, n_bsum32_ = 0, n_bsum256_ = 0, ldf_ = 0;
   uint32_t prepared_ = 0;
-  std::vector<int8_t> q_, qi_;
+  AlignedVector<int8_t> q_, qi_;  // rows start on 64-byte boundaries (stride_ too)
   std::vector<float> scale_;
   std::vector<int32_t> bsum32_, bsum256_, row_sum_;
-  std::vector<float> f_;
-  std::vector<uint8_t> lut_[2];  // TL1, TL2
+  AlignedVector<float> f_;
+  AlignedVector<uint8_t> lut_[2];  // TL1, TL2
   int64_t lut_stride_[2] = {0, 0};
 };
 
