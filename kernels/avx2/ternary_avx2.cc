@@ -12,6 +12,7 @@
 #include "kernels/avx2/avx2_kernels.h"
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/layouts.h"
+#include "kernels/internal/prefetch.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace bitgate::kernels::internal {
@@ -106,6 +107,7 @@ void I2_STileAvx2(const uint8_t* w, int64_t cols, float wscale, const Activation
       }
     };
     for (int64_t g = 0; g < full; g += 256) {
+      if (T == 1) PrefetchStream(row + g / 4);  // decode: from DRAM (prefetch.h)
       chunk(row + g / 4, g, 64);
       chunk(row + g / 4 + 32, g + 32, 64);
     }

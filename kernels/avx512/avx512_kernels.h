@@ -40,7 +40,7 @@ namespace bitgate::kernels::internal {
 
 void MatmulTQ2_0Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                        int64_t ldy, int64_t r0, int64_t r1);
-// One token: the AVX2 kernel; two or more: VNNI tiles of 4 rows x 4 tokens.
+// One token: a 512-bit decode kernel; two or more: VNNI tiles of 4 rows x 4 tokens.
 void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                       int64_t ldy, int64_t r0, int64_t r1);
 void MatmulI2SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,

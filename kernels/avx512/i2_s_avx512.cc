@@ -1,24 +1,30 @@
-// I2_S matmul on the AVX-512 path: VNNI tiles for prefill.
+// I2_S matmul on the AVX-512 path: a 512-bit VNNI decode kernel for one
+// token and VNNI tiles for prefill.
 //
-// A single token (decode) is bound by memory, and there the AVX2 kernel
-// (vpmaddubsw) measured fastest on Zen 4 (avx512_table.cc), so one token
-// goes to it. Two or more tokens are bound by arithmetic: each 64-byte
-// group (256 codes, four 2-bit planes, high bits first) is decoded once and
-// multiplied into every token of the tile with vpdpbusd, which fuses the
-// u8 x s8 products and the four-way sum that vpmaddubsw + vpmaddwd take two
-// instructions (and a 16-bit add chain) for. The accumulators stay int32
-// for the whole row: I2_S has one scale per tensor, so the row's
-// sum(code * q) - sum(q) is converted once.
+// Both use vpdpbusd, which fuses the u8 x s8 products and the four-way sum
+// that vpmaddubsw + vpmaddwd take two instructions (and a 16-bit add chain)
+// for. The accumulators stay int32 for the whole row: I2_S has one scale
+// per tensor, so the row's sum(code * q) - sum(q) is converted once.
 //
-// Overflow: one vpdpbusd adds at most 4 * 2 * 127 = 1016 to a lane, and a
-// lane sees at most 8 of them per 256 weights, so it stays below 2^31 for
-// rows up to 2^26 weights; the shape validation caps columns at 2^22.
+// Decode (one token) streams every weight from DRAM once: the kernel keeps
+// its arithmetic well under the memory time (1.5x the AVX2 kernel in cache)
+// and prefetches the stream (internal/prefetch.h). Prefill (two or more
+// tokens) is bound by arithmetic: each 64-byte group (256 codes, four 2-bit
+// planes, high bits first) is decoded once and multiplied into every token
+// of a tile.
+//
+// Overflow: decode masks planes in place, so a code enters as at most
+// 2 * 64 = 128 and one vpdpbusd adds at most 4 * 128 * 127 < 2^16 to a lane,
+// once per 256 weights; prefill adds at most 4 * 2 * 127 = 1016 to a lane
+// up to 8 times per 256 weights. The shape validation caps columns at 2^22,
+// so lanes stay below 2^30.
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's own header (activations_avx512.cc)
 #include <immintrin.h>
 
-#include "kernels/avx2/avx2_kernels.h"
 #include "kernels/avx512/avx512_kernels.h"
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/layouts.h"
+#include "kernels/internal/prefetch.h"
 
 namespace bitgate::kernels::internal {
 namespace {
@@ -104,6 +110,47 @@ void I2_STileVnni(const uint8_t* w, int64_t cols, float wscale, const Activation
     }
 }
 
+// One token (decode), a row at a time. Plane l of a 64-byte group is
+// masked in place (3 << (6 - 2l)), not shifted, so it enters the products
+// as code x 4^(3-l) <= 128 in an accumulator of its own, scaled back by an
+// exact arithmetic shift once per row: per 256 weights one load, four ANDs
+// and four vpdpbusd. Tiles of 2 and 4 rows, which share the activation
+// loads, were no faster in cache and slower from DRAM.
+void I2_SDecode(const uint8_t* w, int64_t cols, float wscale, const Activations& x, float* y, int64_t r0,
+                int64_t r1) {
+  const int64_t full = cols / 256 * 256;
+  const int8_t* a = x.q_interleaved(0);
+  const float f = wscale / x.scale(0);
+  const int32_t qsum = x.row_sum(0);
+  const __m512i mask[4] = {_mm512_set1_epi8(static_cast<char>(0xc0)), _mm512_set1_epi8(0x30),
+                           _mm512_set1_epi8(0x0c), _mm512_set1_epi8(0x03)};
+  const __m256i m3 = _mm256_set1_epi8(3);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * cols / 4;
+    __m512i acc[4];
+    for (auto& s : acc) s = _mm512_setzero_si512();
+    for (int64_t g = 0; g < full; g += 256) {
+      PrefetchStream(row + g / 4);
+      const __m512i v = _mm512_loadu_si512(row + g / 4);
+      for (int l = 0; l < 4; ++l)
+        acc[l] = _mm512_dpbusd_epi32(acc[l], _mm512_and_si512(v, mask[l]), _mm512_loadu_si512(a + g + 64 * l));
+    }
+    __m512i s = _mm512_add_epi32(_mm512_srai_epi32(acc[0], 6), _mm512_srai_epi32(acc[1], 4));
+    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_srai_epi32(acc[2], 2), acc[3]));
+    if (full < cols) {  // a final 128-block, natural order: plane l at 32l
+      const __m256i v = Load256(row + full / 4);
+      __m256i t = _mm256_setzero_si256();
+      for (int l = 0; l < 4; ++l) {
+        const int shift = 6 - 2 * l;
+        t = _mm256_dpbusd_epi32(t, _mm256_and_si256(shift ? _mm256_srli_epi16(v, shift) : v, m3),
+                                Load256(a + full + 32 * l));
+      }
+      s = _mm512_add_epi32(s, _mm512_zextsi256_si512(t));
+    }
+    y[r] = static_cast<float>(HSumEpi32(s) - qsum) * f;
+  }
+}
+
 // Rows r0..r1 against tokens t0..t0+T-1, four rows at a time.
 template <int T>
 void I2_STokens(const uint8_t* w, int64_t cols, float wscale, const Activations& x, int64_t t0, float* y,
@@ -118,8 +165,8 @@ void I2_STokens(const uint8_t* w, int64_t cols, float wscale, const Activations&
 void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                       int64_t ldy, int64_t r0, int64_t r1) {
   const int64_t tokens = x.tokens();
-  if (tokens == 1) return MatmulI2_SAvx2(w, rows, cols, x, y, ldy, r0, r1);
   const float wscale = LoadF32(w + rows * cols / 4);
+  if (tokens == 1) return I2_SDecode(w, cols, wscale, x, y, r0, r1);
   int64_t t = 0;
   for (; t + 4 <= tokens; t += 4) I2_STokens<4>(w, cols, wscale, x, t, y, ldy, r0, r1);
   switch (tokens - t) {
