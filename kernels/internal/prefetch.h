@@ -1,16 +1,21 @@
 // Internal: software prefetch for weights streamed from DRAM.
 //
 // A decode step (one token) reads every weight once, so its GEMVs run at
-// the rate the core pulls lines from DRAM. The hardware prefetchers keep a
-// plain read loop fed, but on Zen 4 they fell behind the 512-bit I2_S
-// decode kernel: 10-12 GB/s against 20-26 for `membw/read` in the same
-// runs. Asking for the line kStreamAheadBytes ahead into L2 (prefetcht1)
-// once per 64 bytes consumed brought it to 20-25 GB/s. Distances of 4 KiB
-// and less gained a third as much, 8-24 KiB all did about as well, and
-// prefetching into L1 (t0) or non-temporally did not help. The 256-bit
-// TQ2_0 kernel, which the hardware keeps fed, got slower with it (17 to
-// 10 GB/s), so each kernel's use of it is measured (docs/KERNELS.md).
-// A prefetch past the end of a mapping is harmless: it never faults.
+// the rate the core pulls lines from DRAM. On Zen 4 the hardware
+// prefetchers keep a plain read loop fed, and some kernels too, but they
+// fell behind the 512-bit I2_S decode kernel (10-12 GB/s against 20-26 for
+// `membw/read` in the same runs) and behind any kernel that walks two rows
+// at once (6-7 GB/s). Asking for the line kStreamAheadBytes ahead into L2
+// (prefetcht1) brought both to 20-25 GB/s. Distances of 4 KiB and less
+// gained a third as much; 8-24 KiB all did about as well; prefetching into
+// L1 (t0) or non-temporally did not help.
+//
+// Every line of the stream must be asked for: once software prefetch is in
+// use, a line it skips is a demand miss that stalls for a full DRAM
+// latency. One prefetch per 66-byte TQ2_0 block skipped one line in 32 and
+// halved the speed (10 GB/s), so callers prefetch each line their block
+// touches. A prefetch past the end of a mapping is harmless: it never
+// faults.
 #pragma once
 
 #include <cstdint>
