@@ -335,9 +335,9 @@ void RegisterAll() {
         benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, f, isa, s, int64_t{1});
       }
     }
-    // GEMV/GEMM: the formats a BitNet model ships in, and F16 as the
-    // dense baseline.
-    if (!Info(f).ternary && f != Format::kF16) continue;
+    // GEMV/GEMM: the formats a BitNet model ships in, F16 as the dense
+    // baseline, and Q8_0, the output head the engine repacks to by default.
+    if (!Info(f).ternary && f != Format::kF16 && f != Format::kQ8_0) continue;
     // Shape outermost, ISA inner: GetWeights keeps only the latest set.
     for (const Shape& s : kGemvShapes) {
       if (!ShapeOk(f, s)) continue;
