@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "kernels/avx512/avx512_kernels.h"
+#include "kernels/internal/prefetch.h"
 #include "kernels/internal/tl_layout.h"
 
 namespace bitgate::kernels::internal {
@@ -74,6 +75,11 @@ inline void Chunk(const uint8_t* w, int64_t tile_bytes, const uint8_t* lut, Tile
   const __m512i hi_h = _mm512_loadu_si512(lut + 192);  // high bytes, high-nibble groups
   for (int n = 0; n < NT; ++n) {
     const uint8_t* c = w + n * tile_bytes;
+    // From DRAM the hardware prefetchers lose the NT interleaved streams
+    // (gemv tl1 6912x2560x16: 12.8 GB/s, 15.6-17.3 with these). A chunk's
+    // first and last lines are all the lines it touches (internal/prefetch.h).
+    PrefetchStream(c);
+    PrefetchStream(c + (kSigned ? kTl2ChunkBytes : kTl1ChunkBytes) - 1);
     const __m512i idx = _mm512_loadu_si512(c);
     const __m512i il = _mm512_and_si512(idx, nibble);
     const __m512i ih = _mm512_and_si512(_mm512_srli_epi16(idx, 4), nibble);
