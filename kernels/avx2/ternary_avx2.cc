@@ -150,6 +150,8 @@ void MatmulI2SAvx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x
       __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
       __m256 corr = _mm256_setzero_ps();
       for (int64_t g = 0; g < full; g += kI2SGroup) {
+        PrefetchSpan(codes + g / 4, 64);  // from DRAM (internal/prefetch.h)
+        PrefetchSpan(scales + g / 16, 16);
         const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
         const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4));
         const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4 + 32));

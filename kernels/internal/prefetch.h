@@ -29,4 +29,12 @@ inline void PrefetchStream(const void* p) {
   __builtin_prefetch(static_cast<const char*>(p) + kStreamAheadBytes, 0, 2);
 }
 
+// PrefetchStream for every line of [p, p + n), n >= 1: points at most 64
+// bytes apart and the last byte.
+inline void PrefetchSpan(const void* p, int64_t n) {
+  const char* c = static_cast<const char*>(p);
+  for (int64_t off = 0; off < n - 1; off += 64) PrefetchStream(c + off);
+  PrefetchStream(c + n - 1);
+}
+
 }  // namespace bitgate::kernels::internal
