@@ -49,25 +49,56 @@ inline __m256i DotPlanes(__m256i v, const int8_t* a, int64_t stride) {
 
 }  // namespace
 
+namespace {
+
+// R rows of TQ2_0 against token t: each activation load feeds R rows. For
+// one token (decode) rows go in pairs and the weight stream is prefetched:
+// the lines of a block's bytes 0 and 65 are all it touches (see the
+// AVX-512 twin).
+template <int R, bool kPrefetch>
+void TQ2_0RowsAvx2(const BlockTQ2_0* w, int64_t nb, const int8_t* a, const int32_t* bsum, float inv,
+                   float* y, int64_t r) {
+  const BlockTQ2_0* blk[R];
+  __m256 acc[R];
+  for (int i = 0; i < R; ++i) {
+    blk[i] = w + (r + i) * nb;
+    acc[i] = _mm256_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const int8_t* ab = a + 256 * b;
+    for (int i = 0; i < R; ++i) {
+      if (kPrefetch) {
+        PrefetchStream(blk[i][b].qs);
+        PrefetchStream(blk[i][b].qs + 65);
+      }
+      const auto* qs = reinterpret_cast<const __m256i*>(blk[i][b].qs);
+      // half j = 0 meets interleaved positions 64l, half j = 32 meets 64l + 32
+      __m256i s = _mm256_add_epi32(DotPlanes<false>(_mm256_loadu_si256(qs), ab, 64),
+                                   DotPlanes<false>(_mm256_loadu_si256(qs + 1), ab + 32, 64));
+      s = _mm256_add_epi32(s, _mm256_zextsi128_si256(_mm_cvtsi32_si128(-bsum[b])));
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(_cvtsh_ss(blk[i][b].d)), acc[i]);
+    }
+  }
+  for (int i = 0; i < R; ++i) y[r + i] = HSum(acc[i]) * inv;
+}
+
+}  // namespace
+
 void MatmulTQ2_0Avx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
+  const auto* blk = reinterpret_cast<const BlockTQ2_0*>(w);
   const int64_t nb = cols / 256;
   for (int64_t t = 0; t < x.tokens(); ++t) {
     const int8_t* a = x.q_interleaved(t);
     const int32_t* bsum = x.bsum256(t);
-    for (int64_t r = r0; r < r1; ++r) {
-      const auto* blk = reinterpret_cast<const BlockTQ2_0*>(w) + r * nb;
-      __m256 acc = _mm256_setzero_ps();
-      for (int64_t b = 0; b < nb; ++b) {
-        const int8_t* ab = a + 256 * b;
-        const auto* qs = reinterpret_cast<const __m256i*>(blk[b].qs);
-        // half j = 0 meets interleaved positions 64l, half j = 32 meets 64l + 32
-        __m256i s = _mm256_add_epi32(DotPlanes<false>(_mm256_loadu_si256(qs), ab, 64),
-                                     DotPlanes<false>(_mm256_loadu_si256(qs + 1), ab + 32, 64));
-        s = _mm256_add_epi32(s, _mm256_zextsi128_si256(_mm_cvtsi32_si128(-bsum[b])));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(_cvtsh_ss(blk[b].d)), acc);
-      }
-      y[t * ldy + r] = HSum(acc) / x.scale(t);
+    const float inv = 1.0f / x.scale(t);
+    float* yt = y + t * ldy;
+    int64_t r = r0;
+    if (x.tokens() == 1) {
+      for (; r + 2 <= r1; r += 2) TQ2_0RowsAvx2<2, true>(blk, nb, a, bsum, inv, yt, r);
+      if (r < r1) TQ2_0RowsAvx2<1, true>(blk, nb, a, bsum, inv, yt, r);
+    } else {
+      for (; r < r1; ++r) TQ2_0RowsAvx2<1, false>(blk, nb, a, bsum, inv, yt, r);
     }
   }
 }
