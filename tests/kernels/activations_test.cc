@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -74,6 +75,32 @@ TEST(ActivationQuantize, NonFiniteZeroAndHalfwayValues) {
   EXPECT_EQ(a.q(2)[11], -127);  // -Inf -> -127
   EXPECT_EQ(a.q(3)[1], 0);
   EXPECT_EQ(a.q(3)[2], 127);
+}
+
+// The SIMD kernels read activation rows in 64-byte pieces; rows that start
+// off a cache line split three loads in four (docs/KERNELS.md). Every row of
+// every buffer a kernel reads starts on a 64-byte boundary, for any k.
+TEST(ActivationQuantize, RowsStartOnCacheLines) {
+  auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; };
+  for (int64_t k : {1, 33, 2560, 6912 + 128}) {
+    const int64_t tokens = 3;
+    const std::vector<float> x = MakePattern(Pattern::kGaussian, tokens * k, 3);
+    Activations a;
+    a.Quantize(x.data(), tokens, k, k);
+    a.Prepare(Format::kTQ2_0);
+    const bool tl = k % 256 == 0;  // a TL-legal width: the lookup tables too
+    if (tl) {
+      a.Prepare(Format::kTL1);
+      a.Prepare(Format::kTL2);
+    }
+    for (int64_t t = 0; t < tokens; ++t) {
+      EXPECT_TRUE(aligned(a.q(t))) << "k=" << k << " token " << t;
+      EXPECT_TRUE(aligned(a.q_interleaved(t))) << "k=" << k << " token " << t;
+      if (tl) {
+        EXPECT_TRUE(aligned(a.lut(Format::kTL1, t)) && aligned(a.lut(Format::kTL2, t))) << "k=" << k;
+      }
+    }
+  }
 }
 
 }  // namespace
