@@ -25,7 +25,6 @@
 namespace bitgate::kernels::internal {
 namespace {
 
-constexpr int kTokenTile = 4;  // activation rows sharing one weight decode (prefill)
 
 // The four code planes of 64 packed bytes, in element order.
 template <bool kHighBitsFirst>
