@@ -25,7 +25,6 @@
 namespace bitgate::kernels::internal {
 namespace {
 
-
 // The four code planes of 64 packed bytes, in element order.
 template <bool kHighBitsFirst>
 inline void DecodePlanes(const uint8_t* p, __m512i c[4]) {
