@@ -10,6 +10,7 @@
 #include "kernels/internal/activation_kernels.h"
 #include "kernels/internal/counters_impl.h"
 #include "kernels/internal/kernel_table.h"
+#include "kernels/internal/layouts.h"
 #include "kernels/internal/tl_layout.h"
 
 namespace bitgate::kernels {
@@ -121,6 +122,21 @@ void Activations::Prepare(Format f) {
             std::memcpy(dst + g + 64 * l + 32, src + g + 128 + 32 * l, 32);
           }
         std::memcpy(dst + g, src + g, static_cast<size_t>(k_ - g));
+      }
+      break;
+    }
+    case Format::kTQ1_0: {
+      const int64_t nb = k_ / 256, pairs = (nb + 1) / 2;
+      tq1_stride_ = pairs * internal::kTQ1PairBytes;  // a multiple of 64
+      tq1_.assign(static_cast<size_t>(tokens_ * tq1_stride_), 0);
+      for (int64_t t = 0; t < tokens_; ++t) {
+        const int8_t* src = q(t);
+        int8_t* dst = tq1_.data() + t * tq1_stride_;
+        for (int64_t b = 0; b < nb; ++b) {
+          int8_t* pair = dst + (b / 2) * internal::kTQ1PairBytes + 16 * (b % 2);
+          for (int n = 0; n < 5; ++n) std::memcpy(pair + 32 * n, src + 256 * b + 160 + 16 * n, 16);
+          std::memcpy(pair + 160, src + 256 * b + 240, 16);
+        }
       }
       break;
     }

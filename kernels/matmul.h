@@ -62,6 +62,10 @@ class Activations {
   // group elements [32l, 32l+32) then [128+32l, 128+32l+32) for l = 0..3
   // (a trailing 128-element group keeps its order). Built by Prepare.
   const int8_t* q_interleaved(int64_t t) const { return qi_.data() + t * stride_; }
+  // The 16-element pieces of TQ1_0 block pairs side by side, kTQ1PairBytes
+  // a pair (internal/layouts.h), as the AVX-512 TQ1_0 kernel reads them.
+  // Built by Prepare(kTQ1_0).
+  const int8_t* q_tq1_pairs(int64_t t) const { return tq1_.data() + t * tq1_stride_; }
   // Per-row lookup tables of table-lookup formats (TL1, TL2), built by Prepare.
   const uint8_t* lut(Format f, int64_t t) const;
   const float* f(int64_t t) const { return f_.data() + t * ldf_; }
@@ -70,7 +74,8 @@ class Activations {
  private:
   int64_t tokens_ = 0, k_ = 0, stride_ = 0, n_bsum32_ = 0, n_bsum256_ = 0, ldf_ = 0;
   uint32_t prepared_ = 0;
-  AlignedVector<int8_t> q_, qi_;  // rows start on 64-byte boundaries (stride_ too)
+  AlignedVector<int8_t> q_, qi_, tq1_;  // rows start on 64-byte boundaries (strides too)
+  int64_t tq1_stride_ = 0;
   std::vector<float> scale_;
   std::vector<int32_t> bsum32_, bsum256_, row_sum_;
   AlignedVector<float> f_;

@@ -8,17 +8,25 @@
 // are two byte additions; the division by 256 is applied once per row (a
 // power of two: exact).
 //
-// Each 32-byte source vector meets 32 consecutive activations (layouts.h):
-//   qs[0..31] x 3^n            elements 32n .. 32n+31      (n = 0..4)
-//   [qs[32..47] x 3^n, x 3^n+1] elements 160 + 32k ..      (n = 2k, k = 0, 1)
-//   [qs[32..47] x 81, qh x (1, 3, 9, 27)] elements 224 .. 255
-// Four blocks are decoded together, each with its own accumulator pair:
-// their chains of dependent multiplies are independent, which the
-// out-of-order window overlaps (two blocks with split accumulators ran at
-// about 5/6 the speed).
+// One token (dot, decode): per block, qs[0..31] x 3^n (n = 0..4) meets 32
+// consecutive activations, elements 32n .. 32n+31. The 16-byte part and
+// the qh trits of two blocks share vectors instead: [qs[32..47] of block
+// 2p | of block 2p+1] x 3^n meets elements 160 + 16n of each, and the two
+// blocks' qh trits (qh x (1, 3, 9, 27) in 4-byte groups) elements 240..255,
+// read from activations laid out for it once per token (q_tq1_pairs,
+// kTQ1PairBytes). Both this and one block per vector (the 16-byte part as
+// [x 3^n | x 3^n+1] halves, the qh trits beside x 81) take 16 vpdpbusd a
+// block, but the pairs need about 7 other operations a block instead of
+// 16 (the byte multiplies that step two powers of 3, the lane shuffles):
+// dot 58-62 against 54-60 G weights/s in alternating runs. Four blocks (two pairs) are decoded together, each chain with its
+// own accumulators, so the out-of-order window overlaps their dependent
+// multiplies; one loop over both parts spilled registers and was slower.
 //
-// Exactness: per block an int32 lane holds at most 4 x 8 x 4 x 255 x 127
-// plus 256 x |bsum| <= 256 x 256 x 127, about 12.5M < 2^24, so the
+// Prefill (two or more tokens) decodes each block once for a tile of
+// tokens, one block per vector as above, from the natural activation order.
+//
+// Exactness: an int32 lane holds at most 6 x 4 x 255 x 127 x 4 (3a - b)
+// plus 256 x |bsum| <= 256 x 256 x 127, about 11M < 2^24, so the
 // conversion to float is exact.
 #include <immintrin.h>
 
@@ -33,9 +41,6 @@ namespace bitgate::kernels::internal {
 namespace {
 
 inline __m256i Mul3(__m256i v) { return _mm256_add_epi8(v, _mm256_add_epi8(v, v)); }
-
-// Blocks per call of BlockSums in the row loop.
-constexpr int kUnroll = 4;
 
 // qh bytes x (1, 3, 9, 27) in 4-byte groups (elements 240 + 4n + j) of
 // two blocks at once (lower / upper 128-bit half): 16-bit multiplies, even
@@ -53,72 +58,104 @@ inline __m256i QhPair(const BlockTQ1_0& b0, const BlockTQ1_0& b1) {
   return _mm256_mask_blend_epi8(0xAAAAAAAA, even, odd);
 }
 
-// S = 3 sum(c_n q) - sum(c_{n+1} q) - 256 bsum = 256 * sum((t - 1) q), as
-// 8 int32 lanes, for U (even) consecutive blocks (activations 256 apart).
-// One accumulator pair per block: the blocks' chains are independent, and
-// the out-of-order window overlaps them with the next call's.
-template <int U>
-inline void BlockSums(const BlockTQ1_0* blk, const int8_t* q, const int32_t* bsum, __m256i* s) {
-  static_assert(U % 2 == 0);
-  __m256i a[U], b[U], c[U], r[U], h[U / 2];
-  for (int u = 0; u < U; ++u) {
-    a[u] = _mm256_setzero_si256();
-    b[u] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(bsum[u] * 256));
-    c[u] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[u].qs));
-    const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[u].qs + 32)));
-    r[u] = _mm256_blend_epi32(q1, Mul3(q1), 0xF0);  // [qs[32..47], x 3]
-  }
-  for (int u = 0; u < U; u += 2) h[u / 2] = QhPair(blk[u], blk[u + 1]);
-  auto dot = [&](int u, int i, __m256i cur, __m256i next) {
-    const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 256 * u + 32 * i));
-    a[u] = _mm256_dpbusd_epi32(a[u], cur, av);
-    b[u] = _mm256_dpbusd_epi32(b[u], next, av);
-  };
-  for (int n = 0; n < 5; ++n) {
-    for (int u = 0; u < U; ++u) {
-      const __m256i next = Mul3(c[u]);
-      dot(u, n, c[u], next);
-      c[u] = next;
-    }
-  }
-  for (int i = 5; i < 7; ++i) {
-    for (int u = 0; u < U; ++u) {
-      const __m256i next = Mul3(r[u]);
-      dot(u, i, r[u], next);
-      r[u] = Mul3(next);
-    }
-  }
-  // Plane 7: upper half the qh trits instead of qs[32..47] x 243.
-  for (int u = 0; u < U; u += 2) {
-    const __m256i h3 = Mul3(h[u / 2]), r3a = Mul3(r[u]), r3b = Mul3(r[u + 1]);
-    dot(u, 7, _mm256_permute2x128_si256(r[u], h[u / 2], 0x20), _mm256_permute2x128_si256(r3a, h3, 0x20));
-    dot(u + 1, 7, _mm256_permute2x128_si256(r[u + 1], h[u / 2], 0x30), _mm256_permute2x128_si256(r3b, h3, 0x30));
-  }
-  for (int u = 0; u < U; ++u) {
-    s[u] = _mm256_sub_epi32(_mm256_add_epi32(a[u], _mm256_add_epi32(a[u], a[u])), b[u]);
-  }
-}
-
-// One block (odd block counts): the pair kernel with the block twice and
-// the second result dropped.
-inline __m256i BlockSum1(const BlockTQ1_0* blk, const int8_t* q, const int32_t* bsum) {
-  const BlockTQ1_0 pair[2] = {blk[0], blk[0]};
-  alignas(32) int8_t qq[512];
-  std::memcpy(qq, q, 256);
-  std::memcpy(qq + 256, q, 256);
-  const int32_t bs[2] = {bsum[0], bsum[0]};
-  __m256i s[2];
-  BlockSums<2>(pair, qq, bs, s);
-  return s[0];
-}
-
 inline __m256 Scale(const BlockTQ1_0& blk) { return _mm256_set1_ps(_cvtsh_ss(blk.d)); }
+
+
 
 inline float HorizontalSum(__m256 v) {
   __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   h = _mm_add_ps(h, _mm_movehl_ps(h, h));
   h = _mm_add_ss(h, _mm_movehdup_ps(h));
   return _mm_cvtss_f32(h);
+}
+
+// 256 x sum((t - 1) q) over the 160 elements of qs[0..31] (planes 0..4)
+// of U consecutive blocks, minus 256 x bsum in lane 0, so that adding the
+// block's pair part (which holds no bsum) gives the block total. The blocks'
+// chains are interleaved plane by plane for the out-of-order window.
+template <int U>
+inline void Block32Sums(const BlockTQ1_0* blk, const int8_t* q, const int32_t* bsum, __m256i* s) {
+  __m256i c[U], a[U], b[U];
+  for (int u = 0; u < U; ++u) {
+    c[u] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[u].qs));
+    a[u] = _mm256_setzero_si256();
+    b[u] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(bsum[u] * 256));
+  }
+  for (int n = 0; n < 5; ++n) {
+    for (int u = 0; u < U; ++u) {
+      const __m256i next = Mul3(c[u]);
+      const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 256 * u + 32 * n));
+      a[u] = _mm256_dpbusd_epi32(a[u], c[u], av);
+      b[u] = _mm256_dpbusd_epi32(b[u], next, av);
+      c[u] = next;
+    }
+  }
+  for (int u = 0; u < U; ++u) s[u] = _mm256_sub_epi32(_mm256_add_epi32(a[u], _mm256_add_epi32(a[u], a[u])), b[u]);
+}
+
+// 256 x sum(t q) over the other 96 elements of P block pairs: each pair's
+// qs[32..47] side by side (planes 0..4), then their qh trits, against the
+// pair layout (q_tq1_pairs). Lanes 0-3 belong to the first block of a pair,
+// lanes 4-7 to the second.
+template <int P>
+inline void PairSums(const BlockTQ1_0* blk, const int8_t* qp, __m256i* s) {
+  __m256i c[P], a[P], b[P];
+  for (int p = 0; p < P; ++p) {
+    c[p] = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[2 * p].qs + 32))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[2 * p + 1].qs + 32)), 1);
+    a[p] = b[p] = _mm256_setzero_si256();
+  }
+  for (int n = 0; n < 6; ++n) {
+    for (int p = 0; p < P; ++p) {
+      if (n == 5) c[p] = QhPair(blk[2 * p], blk[2 * p + 1]);
+      const __m256i next = Mul3(c[p]);
+      const __m256i av = _mm256_load_si256(reinterpret_cast<const __m256i*>(qp + kTQ1PairBytes * p + 32 * n));
+      a[p] = _mm256_dpbusd_epi32(a[p], c[p], av);
+      b[p] = _mm256_dpbusd_epi32(b[p], next, av);
+      c[p] = next;
+    }
+  }
+  for (int p = 0; p < P; ++p) s[p] = _mm256_sub_epi32(_mm256_add_epi32(a[p], _mm256_add_epi32(a[p], a[p])), b[p]);
+}
+
+// One token: four blocks (two pairs) per step, their 32-byte parts one
+// block per chain and their 16-byte parts and qh trits a pair per chain.
+float RowDotPairs(const BlockTQ1_0* blk, int64_t nb, const int8_t* q, const int8_t* qp, const int32_t* bsum) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t u = 0;
+  for (; u + 4 <= nb; u += 4) {
+    __m256i s[4], sp[2];
+    Block32Sums<4>(blk + u, q + 256 * u, bsum + u, s);
+    PairSums<2>(blk + u, qp + u / 2 * kTQ1PairBytes, sp);
+    __m256 d[4];
+    for (int i = 0; i < 4; ++i) d[i] = Scale(blk[u + i]);
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), d[0], acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[1]), d[1], acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[2]), d[2], acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[3]), d[3], acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[0]), _mm256_blend_ps(d[0], d[1], 0xF0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[1]), _mm256_blend_ps(d[2], d[3], 0xF0), acc1);
+  }
+  for (; u + 2 <= nb; u += 2) {
+    __m256i s[2], sp[1];
+    Block32Sums<2>(blk + u, q + 256 * u, bsum + u, s);
+    PairSums<1>(blk + u, qp + u / 2 * kTQ1PairBytes, sp);
+    const __m256 d0 = Scale(blk[u]), d1 = Scale(blk[u + 1]);
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), d0, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[1]), d1, acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[0]), _mm256_blend_ps(d0, d1, 0xF0), acc0);
+  }
+  if (u < nb) {  // a last block alone: its pair slot's second half is zeros
+    const BlockTQ1_0 pair[2] = {blk[u], blk[u]};
+    __m256i s[1], sp[1];
+    Block32Sums<1>(blk + u, q + 256 * u, bsum + u, s);
+    PairSums<1>(pair, qp + u / 2 * kTQ1PairBytes, sp);
+    const __m256 d0 = Scale(blk[u]);
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), d0, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[0]), d0, acc1);  // upper lanes are zero
+  }
+  return HorizontalSum(_mm256_add_ps(acc0, acc1));
 }
 
 // Prefill: one block decoded once (cur / next vectors of its 8 planes, as
@@ -226,29 +263,10 @@ void MatmulTQ1_0Avx512(const uint8_t* w, int64_t, int64_t cols, const Activation
     }
   }
   for (int64_t t = t0; t < x.tokens(); ++t) {
-    const int8_t* q = x.q(t);
-    const int32_t* bsum = x.bsum256(t);
     for (int64_t r = r0; r < r1; ++r) {
       const auto* blk = reinterpret_cast<const BlockTQ1_0*>(w) + r * nb;
-      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-      int64_t b = 0;
-      for (; b + kUnroll <= nb; b += kUnroll) {
-        __m256i s[kUnroll];
-        BlockSums<kUnroll>(blk + b, q + 256 * b, bsum + b, s);
-        for (int u = 0; u < kUnroll; u += 2) {
-          acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[u]), Scale(blk[b + u]), acc0);
-          acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[u + 1]), Scale(blk[b + u + 1]), acc1);
-        }
-      }
-      for (; b + 2 <= nb; b += 2) {
-        __m256i s[2];
-        BlockSums<2>(blk + b, q + 256 * b, bsum + b, s);
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), Scale(blk[b]), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[1]), Scale(blk[b + 1]), acc1);
-      }
-      if (b < nb) acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(BlockSum1(blk + b, q + 256 * b, bsum + b)), Scale(blk[b]), acc0);
       // The sums are 256 x the reference's: scaled once here (a power of two, exact).
-      y[t * ldy + r] = HorizontalSum(_mm256_add_ps(acc0, acc1)) * (1.0f / 256) / x.scale(t);
+      y[t * ldy + r] = RowDotPairs(blk, nb, x.q(t), x.q_tq1_pairs(t), x.bsum256(t)) * (1.0f / 256) / x.scale(t);
     }
   }
 }

@@ -27,6 +27,14 @@ struct BlockTQ1_0 {
 };
 static_assert(sizeof(BlockTQ1_0) == 54, "block_tq1_0 is 54 bytes");
 
+// Activations of the 16-byte parts of two TQ1_0 blocks side by side
+// (Activations::q_tq1_pairs): for blocks 2p and 2p+1, bytes
+// [32n, 32n + 32) of pair p hold elements 160 + 16n .. 160 + 16n + 15 of
+// block 2p then of block 2p+1 (the trit planes n = 0..4 of qs[32..47]), and
+// bytes [160, 192) elements 240..255 of each (the qh trits). A missing
+// second block (odd block count) reads zeros.
+inline constexpr int64_t kTQ1PairBytes = 192;
+
 // ---- Q8_0 (llama.cpp block_q8_0), 32 elements --------------------------
 // d = absmax / 127 as f16, qs = roundf(x / d) (half away from zero).
 struct BlockQ8_0 {
