@@ -92,12 +92,14 @@ TEST(ActivationQuantize, RowsStartOnCacheLines) {
     if (tl) {
       a.Prepare(Format::kTL1);
       a.Prepare(Format::kTL2);
+      a.Prepare(Format::kTQ1_0);
     }
     for (int64_t t = 0; t < tokens; ++t) {
       EXPECT_TRUE(aligned(a.q(t))) << "k=" << k << " token " << t;
       EXPECT_TRUE(aligned(a.q_interleaved(t))) << "k=" << k << " token " << t;
       if (tl) {
         EXPECT_TRUE(aligned(a.lut(Format::kTL1, t)) && aligned(a.lut(Format::kTL2, t))) << "k=" << k;
+        EXPECT_TRUE(aligned(a.q_tq1_pairs(t))) << "k=" << k;  // the kernel's aligned 32-byte loads
       }
     }
   }
