@@ -79,14 +79,18 @@ inline __m256i Load256(const uint8_t* p) {
 // One chunk (TL1, or TL2 when kSigned) of NT consecutive tiles, the first
 // at `w`, the others `tile_bytes` apart.
 template <int NT, bool kSigned>
-inline void Chunk(const uint8_t* w, int64_t tile_bytes, const uint8_t* lut, TileSums* s) {
+inline void Chunk(const uint8_t* w, int64_t tile_bytes, int64_t ahead, const uint8_t* lut,
+                  TileSums* s) {
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   // From DRAM the hardware prefetchers lose the NT interleaved streams
-  // (gemv tl1 6912x2560x16: 8.0 GB/s, 14.9-15.6 with these; tl2 6.8-7.2 ->
-  // 10.7-11.0). A chunk's first and last lines are all it touches.
-  for (int n = 0; n < NT; ++n) {
-    PrefetchStream(w + n * tile_bytes);
-    PrefetchStream(w + n * tile_bytes + (kSigned ? kTl2ChunkBytes : kTl1ChunkBytes) - 1);
+  // (gemv tl1 6912x2560x16: 8.0 GB/s; tl2 6.8-7.2). A chunk's first and
+  // last lines are all it touches; they are asked for in the next tile
+  // block, `ahead` bytes on (internal/prefetch.h).
+  if (ahead != 0) {
+    for (int n = 0; n < NT; ++n) {
+      PrefetchAhead(w + n * tile_bytes, ahead);
+      PrefetchAhead(w + n * tile_bytes + (kSigned ? kTl2ChunkBytes : kTl1ChunkBytes) - 1, ahead);
+    }
   }
   for (int h = 0; h < 2; ++h) {
     const uint8_t* tab = lut + 32 * h;
@@ -125,12 +129,12 @@ inline void Chunk(const uint8_t* w, int64_t tile_bytes, const uint8_t* lut, Tile
 // Runs `count` chunks of one kind, flushing every kFlushChunks. Advances
 // the weight and LUT pointers.
 template <int NT, bool kSigned>
-inline void Chunks(int64_t count, int64_t chunk_bytes, int64_t tile_bytes, const uint8_t*& w,
-                   const uint8_t*& lut, TileSums* s) {
+inline void Chunks(int64_t count, int64_t chunk_bytes, int64_t tile_bytes, int64_t ahead,
+                   const uint8_t*& w, const uint8_t*& lut, TileSums* s) {
   for (int64_t c = 0; c < count;) {
     const int64_t end = std::min(count, c + kFlushChunks);
     for (; c < end; ++c, w += chunk_bytes, lut += kTlLutChunkBytes)
-      Chunk<NT, kSigned>(w, tile_bytes, lut, s);
+      Chunk<NT, kSigned>(w, tile_bytes, ahead, lut, s);
     for (int n = 0; n < NT; ++n) Flush(s[n]);
   }
 }
@@ -141,13 +145,13 @@ inline __m128i SumLanes(__m256i v) {
 
 // Exact integer sums of NT tiles (16 * NT rows) against one token's LUT.
 template <int NT>
-void TileBlock(Format f, const uint8_t* w, int64_t tile_bytes, int64_t cols, const uint8_t* lut,
-               int32_t* isum) {
+void TileBlock(Format f, const uint8_t* w, int64_t tile_bytes, int64_t ahead, int64_t cols,
+               const uint8_t* lut, int32_t* isum) {
   TileSums s[NT];
   for (int n = 0; n < NT; ++n) Zero(s[n]);
   const int64_t k3 = f == Format::kTL2 ? Tl2TripleCols(cols) : 0;
-  Chunks<NT, true>(k3 / kTl2ChunkCols, kTl2ChunkBytes, tile_bytes, w, lut, s);
-  Chunks<NT, false>((cols - k3) / kTl1ChunkCols, kTl1ChunkBytes, tile_bytes, w, lut, s);
+  Chunks<NT, true>(k3 / kTl2ChunkCols, kTl2ChunkBytes, tile_bytes, ahead, w, lut, s);
+  Chunks<NT, false>((cols - k3) / kTl1ChunkCols, kTl1ChunkBytes, tile_bytes, ahead, w, lut, s);
   for (int n = 0; n < NT; ++n) {
     // Sum the 2 lanes, then interleave even/odd rows back into row order.
     const __m128i e07 = SumLanes(s[n].r07_even), o07 = SumLanes(s[n].r07_odd);
@@ -176,10 +180,13 @@ void MatmulTlAvx2(Format f, const uint8_t* w, int64_t rows, int64_t cols, const 
     // each token's LUT streams past.
     for (int64_t t = 0; t < x.tokens(); ++t) {
       const uint8_t* lut = x.lut(f, t);
+      // The first token pulls the next tile block towards L2 (decode: the
+      // only token); the others find this block in cache.
+      const int64_t ahead = t == 0 ? kTileBlock * tile_bytes : 0;
       if (nt == 2) {
-        TileBlock<2>(f, wt, tile_bytes, cols, lut, isum);
+        TileBlock<2>(f, wt, tile_bytes, ahead, cols, lut, isum);
       } else {
-        TileBlock<1>(f, wt, tile_bytes, cols, lut, isum);
+        TileBlock<1>(f, wt, tile_bytes, ahead, cols, lut, isum);
       }
       const float xs = x.scale(t);
       const int64_t n_out = std::min(nt * kTlTile, row_end - tile * kTlTile);

@@ -67,7 +67,8 @@ inline __mmask32 LoadMask(const uint8_t* p) {
 // One chunk (TL1, or TL2 when kSigned) of NT consecutive tiles, the first at
 // `w`, the others `tile_bytes` apart.
 template <int NT, bool kSigned>
-inline void Chunk(const uint8_t* w, int64_t tile_bytes, const uint8_t* lut, TileSums* s) {
+inline void Chunk(const uint8_t* w, int64_t tile_bytes, int64_t ahead, const uint8_t* lut,
+                  TileSums* s) {
   const __m512i nibble = _mm512_set1_epi8(0x0F);
   const __m512i lo_l = _mm512_loadu_si512(lut);        // low bytes, low-nibble groups
   const __m512i lo_h = _mm512_loadu_si512(lut + 64);   // low bytes, high-nibble groups
@@ -76,10 +77,13 @@ inline void Chunk(const uint8_t* w, int64_t tile_bytes, const uint8_t* lut, Tile
   for (int n = 0; n < NT; ++n) {
     const uint8_t* c = w + n * tile_bytes;
     // From DRAM the hardware prefetchers lose the NT interleaved streams
-    // (gemv tl1 6912x2560x16: 12.8 GB/s, 15.6-17.3 with these). A chunk's
-    // first and last lines are all the lines it touches (internal/prefetch.h).
-    PrefetchStream(c);
-    PrefetchStream(c + (kSigned ? kTl2ChunkBytes : kTl1ChunkBytes) - 1);
+    // (gemv tl1 6912x2560x16: 12.8 GB/s). A chunk's first and last lines
+    // are all the lines it touches; they are asked for in the next tile
+    // block, `ahead` bytes on (internal/prefetch.h).
+    if (ahead != 0) {
+      PrefetchAhead(c, ahead);
+      PrefetchAhead(c + (kSigned ? kTl2ChunkBytes : kTl1ChunkBytes) - 1, ahead);
+    }
     const __m512i idx = _mm512_loadu_si512(c);
     const __m512i il = _mm512_and_si512(idx, nibble);
     const __m512i ih = _mm512_and_si512(_mm512_srli_epi16(idx, 4), nibble);
@@ -108,12 +112,12 @@ inline void Chunk(const uint8_t* w, int64_t tile_bytes, const uint8_t* lut, Tile
 // Runs `count` chunks of one kind starting at chunk pointer `w` / LUT `lut`,
 // flushing every kFlushChunks. Advances both pointers.
 template <int NT, bool kSigned>
-inline void Chunks(int64_t count, int64_t chunk_bytes, int64_t tile_bytes, const uint8_t*& w,
-                   const uint8_t*& lut, TileSums* s) {
+inline void Chunks(int64_t count, int64_t chunk_bytes, int64_t tile_bytes, int64_t ahead,
+                   const uint8_t*& w, const uint8_t*& lut, TileSums* s) {
   for (int64_t c = 0; c < count;) {
     const int64_t end = std::min(count, c + kFlushChunks);
     for (; c < end; ++c, w += chunk_bytes, lut += kTlLutChunkBytes)
-      Chunk<NT, kSigned>(w, tile_bytes, lut, s);
+      Chunk<NT, kSigned>(w, tile_bytes, ahead, lut, s);
     for (int n = 0; n < NT; ++n) Flush(s[n]);
   }
 }
@@ -125,13 +129,13 @@ inline __m128i SumLanes(__m512i v) {
 
 // Exact integer sums of NT tiles (16 * NT rows) against one token's LUT.
 template <int NT>
-void TileBlock(Format f, const uint8_t* w, int64_t tile_bytes, int64_t cols, const uint8_t* lut,
-               int32_t* isum) {
+void TileBlock(Format f, const uint8_t* w, int64_t tile_bytes, int64_t ahead, int64_t cols,
+               const uint8_t* lut, int32_t* isum) {
   TileSums s[NT];
   for (int n = 0; n < NT; ++n) Zero(s[n]);
   const int64_t k3 = f == Format::kTL2 ? Tl2TripleCols(cols) : 0;
-  Chunks<NT, true>(k3 / kTl2ChunkCols, kTl2ChunkBytes, tile_bytes, w, lut, s);
-  Chunks<NT, false>((cols - k3) / kTl1ChunkCols, kTl1ChunkBytes, tile_bytes, w, lut, s);
+  Chunks<NT, true>(k3 / kTl2ChunkCols, kTl2ChunkBytes, tile_bytes, ahead, w, lut, s);
+  Chunks<NT, false>((cols - k3) / kTl1ChunkCols, kTl1ChunkBytes, tile_bytes, ahead, w, lut, s);
   for (int n = 0; n < NT; ++n) {
     // Sum the 4 lanes, then interleave even/odd rows back into row order.
     const __m128i e07 = SumLanes(s[n].r07_even), o07 = SumLanes(s[n].r07_odd);
@@ -160,14 +164,17 @@ void MatmulTlAvx512(Format f, const uint8_t* w, int64_t rows, int64_t cols, cons
     // cols bytes) stay cache-resident while each token's LUT streams past.
     for (int64_t t = 0; t < x.tokens(); ++t) {
       const uint8_t* lut = x.lut(f, t);
+      // The first token pulls the next tile block towards L2 (decode: the
+      // only token); the others find this block in cache.
+      const int64_t ahead = t == 0 ? kTileBlock * tile_bytes : 0;
       if (nt == 4) {
-        TileBlock<4>(f, wt, tile_bytes, cols, lut, isum);
+        TileBlock<4>(f, wt, tile_bytes, ahead, cols, lut, isum);
       } else if (nt == 3) {
-        TileBlock<3>(f, wt, tile_bytes, cols, lut, isum);
+        TileBlock<3>(f, wt, tile_bytes, ahead, cols, lut, isum);
       } else if (nt == 2) {
-        TileBlock<2>(f, wt, tile_bytes, cols, lut, isum);
+        TileBlock<2>(f, wt, tile_bytes, ahead, cols, lut, isum);
       } else {
-        TileBlock<1>(f, wt, tile_bytes, cols, lut, isum);
+        TileBlock<1>(f, wt, tile_bytes, ahead, cols, lut, isum);
       }
       const float xs = x.scale(t);
       const int64_t n_out = std::min(nt * kTlTile, row_end - tile * kTlTile);
