@@ -8,6 +8,7 @@
 #include <numeric>
 #include <utility>
 
+#include "kernels/base/random.h"
 #include "kernels/base/status.h"
 
 namespace bitgate::baselines {
@@ -87,39 +88,8 @@ int MosesRank(int m, int n, double confidence) {
   return std::max(1, static_cast<int>(k));
 }
 
-// xoshiro256** (Blackman and Vigna), seeded by splitmix64: fast, and the
-// same on every platform, unlike std:: distributions.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    for (auto& s : s_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      s = z ^ (z >> 31);
-    }
-  }
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, n) by Lemire's multiply-shift on 32 random bits (bias < n / 2^32).
-  uint32_t Below(uint32_t n) {
-    return static_cast<uint32_t>(((Next() >> 32) * n) >> 32);  // 32x32 -> 64 bits
-  }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
+// Bootstrap draws: xoshiro256**, the same on every platform.
+using Rng = Xoshiro256;
 
 }  // namespace
 

@@ -8,15 +8,6 @@
 namespace bitgate::engine {
 namespace {
 
-uint64_t SplitMix64(uint64_t* x) {
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 struct Candidate {
   int32_t id;
   float logit;
@@ -28,23 +19,6 @@ bool ByLogitThenId(const Candidate& a, const Candidate& b) {
 }
 
 }  // namespace
-
-void Rng::Seed(uint64_t seed) {
-  uint64_t x = seed;
-  for (auto& s : s_) s = SplitMix64(&x);
-}
-
-uint64_t Rng::NextU64() {
-  const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = Rotl(s_[3], 45);
-  return result;
-}
 
 double DeterministicExp(double x) {
   if (std::isnan(x)) return x;

@@ -12,22 +12,14 @@
 #include <span>
 #include <vector>
 
+#include "kernels/base/random.h"
 #include "kernels/base/status.h"
 
 namespace bitgate::engine {
 
-// xoshiro256** (Blackman & Vigna), state filled by splitmix64(seed).
-class Rng {
- public:
-  explicit Rng(uint64_t seed = 0) { Seed(seed); }
-  void Seed(uint64_t seed);
-  uint64_t NextU64();
-  // Uniform in [0, 1) with 53 random bits.
-  double NextDouble() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
-
- private:
-  uint64_t s_[4];
-};
+// The sampler's generator: xoshiro256** seeded by splitmix64
+// (kernels/base/random.h).
+using Rng = Xoshiro256;
 
 // exp(x) to within a few ulp, bit-identical on every IEEE-754 platform
 // (no libm); 0 below -745, +inf above 709.7.

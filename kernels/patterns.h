@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/base/random.h"
+
 namespace bitgate::kernels {
 
 enum class Pattern : uint8_t { kSequential, kSine, kGaussian, kSparse, kOutliers };
@@ -30,12 +32,7 @@ std::vector<float> MakePattern(Pattern p, int64_t n, uint64_t seed = 1);
 class SplitMix64 {
  public:
   explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
+  uint64_t Next() { return SplitMix64Next(&state_); }
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
   double Normal();
 
