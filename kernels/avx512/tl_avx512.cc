@@ -18,6 +18,7 @@
 
 #include "kernels/avx512/avx512_kernels.h"
 #include "kernels/internal/prefetch.h"
+#include "kernels/internal/tl_driver.h"
 #include "kernels/internal/tl_layout.h"
 
 namespace bitgate::kernels::internal {
@@ -150,39 +151,16 @@ void TileBlock(Format f, const uint8_t* w, int64_t tile_bytes, int64_t ahead, in
 
 void MatmulTlAvx512(Format f, const uint8_t* w, int64_t rows, int64_t cols, const Activations& x,
                     float* y, int64_t ldy, int64_t r0, int64_t r1) {
-  const int64_t tile_bytes = TlTileBytes(f, cols);
-  const int64_t tiles = (rows + kTlTile - 1) / kTlTile;
-  float scale;
-  std::memcpy(&scale, w + tiles * tile_bytes, sizeof(scale));
-  const int64_t row_end = std::min(r1, rows);
-  const int64_t tile_end = (row_end + kTlTile - 1) / kTlTile;
-  int32_t isum[kTileBlock * kTlTile];
-  for (int64_t tile = r0 / kTlTile; tile < tile_end; tile += kTileBlock) {
-    const int64_t nt = std::min<int64_t>(kTileBlock, tile_end - tile);
-    const uint8_t* wt = w + tile * tile_bytes;
-    // Tokens inside the tile loop: the block's weights (kTileBlock * 4 *
-    // cols bytes) stay cache-resident while each token's LUT streams past.
-    for (int64_t t = 0; t < x.tokens(); ++t) {
-      const uint8_t* lut = x.lut(f, t);
-      // The first token pulls the next tile block towards L2 (decode: the
-      // only token); the others find this block in cache.
-      const int64_t ahead = t == 0 ? kTileBlock * tile_bytes : 0;
-      if (nt == 4) {
-        TileBlock<4>(f, wt, tile_bytes, ahead, cols, lut, isum);
-      } else if (nt == 3) {
-        TileBlock<3>(f, wt, tile_bytes, ahead, cols, lut, isum);
-      } else if (nt == 2) {
-        TileBlock<2>(f, wt, tile_bytes, ahead, cols, lut, isum);
-      } else {
-        TileBlock<1>(f, wt, tile_bytes, ahead, cols, lut, isum);
-      }
-      const float xs = x.scale(t);
-      const int64_t n_out = std::min(nt * kTlTile, row_end - tile * kTlTile);
-      float* yt = y + t * ldy + tile * kTlTile;
-      // Same expression and order as the reference: bit-identical floats.
-      for (int64_t i = 0; i < n_out; ++i) yt[i] = static_cast<float>(isum[i]) / xs * scale;
-    }
-  }
+  MatmulTlTiles<kTileBlock>(
+      f, w, rows, cols, x, y, ldy, r0, r1,
+      [&](int nt, const uint8_t* wt, int64_t tile_bytes, int64_t ahead, const uint8_t* lut, int32_t* isum) {
+        switch (nt) {
+          case 4: return TileBlock<4>(f, wt, tile_bytes, ahead, cols, lut, isum);
+          case 3: return TileBlock<3>(f, wt, tile_bytes, ahead, cols, lut, isum);
+          case 2: return TileBlock<2>(f, wt, tile_bytes, ahead, cols, lut, isum);
+          default: return TileBlock<1>(f, wt, tile_bytes, ahead, cols, lut, isum);
+        }
+      });
 }
 
 }  // namespace
