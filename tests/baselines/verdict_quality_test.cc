@@ -38,5 +38,40 @@ TEST(VerdictQualityTest, PowerAtTenPercentAtLeast99) {
   EXPECT_GE(f[0].Power(), 0.99) << f[0].detected << " of " << f[0].shifted_rows;
 }
 
+// Timings on a shared machine are skewed: a dense floor and a right tail
+// of delays (half the samples here, exponential with mean 5%), 20
+// repetitions and delta 5% as in the throughput gate. A skewed but
+// unimodal sample must not be called bimodal: with the bimodality
+// coefficient alone a quarter of these 10% regressions were INCONCLUSIVE
+// (power 0.74, 24% called bimodal); confirmed by a gap, 6% and power 0.94.
+// The false-alarm rate is what it was.
+NoiseModel TailedNoise() {
+  NoiseModel m;
+  m.repetitions = 20;
+  m.tail_probability = 0.5;
+  m.tail_mean = 0.05;
+  return m;
+}
+
+VerdictConfig SharedCiConfig() {
+  VerdictConfig c = Config();
+  c.delta = 0.05;
+  return c;
+}
+
+TEST(VerdictQualityTest, RightTailedNoiseStillCatchesTenPercent) {
+  const auto f = Simulate(TailedNoise(), SharedCiConfig(), 0.10, kRuns, 14);
+  EXPECT_GE(f[0].Power(), 0.90) << f[0].detected << " of " << f[0].shifted_rows;
+  long called_bimodal = 0;
+  for (const auto& [why, count] : f[0].misses)
+    if (why.find("bimodal") != std::string::npos && why.find("two-mode") == std::string::npos) called_bimodal += count;
+  EXPECT_LE(called_bimodal, f[0].shifted_rows / 10) << "unimodal rows called bimodal";
+}
+
+TEST(VerdictQualityTest, RightTailedNoiseAaFalseAlarmRunRateAtMostTwoPercent) {
+  const auto f = Simulate(TailedNoise(), SharedCiConfig(), 0.0, kRuns, 15);
+  EXPECT_LE(f[0].FalseAlarmRunRate(), 0.02) << f[0].runs_with_false_alarm << " of " << f[0].runs;
+}
+
 }  // namespace
 }  // namespace bitgate::baselines::sim

@@ -31,6 +31,7 @@ double Draw(Gen& g, const Benchmark& b, const NoiseModel& m, double factor) {
   double log_x = std::log(b.level * factor) + b.sigma * g.Normal();
   if (b.bimodal && g.Uniform() < b.weight) log_x += b.gap;
   double x = std::exp(log_x);
+  if (g.Uniform() < m.tail_probability) x *= 1.0 - m.tail_mean * std::log(g.Uniform());
   if (g.Uniform() < m.outlier_probability) x *= 1.0 + g.Uniform(m.outlier_min, m.outlier_max);
   return x;
 }

@@ -22,6 +22,11 @@ struct NoiseModel {
   double bimodal_gap_sigmas = 2.5; // distance of the second mode (in sigmas)
   double bimodal_weight_min = 0.1, bimodal_weight_max = 0.4;
   int shifted_per_run = 10;       // benchmarks slowed down in a shift run
+  // A right tail, as timings on a shared machine show: with this
+  // probability per sample, a delay of exponentially distributed relative
+  // size (mean tail_mean) is added to the sample.
+  double tail_probability = 0.0;
+  double tail_mean = 0.03;
 };
 
 // The rules compared side by side.
