@@ -3,7 +3,8 @@
 #include <fnmatch.h>
 
 #include <algorithm>
-
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <tuple>
@@ -187,6 +188,31 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
   return inputs;
 }
 
+std::string MarkSameBuildDrift(const RunRecord& candidate, const std::vector<RunRecord>& baselines,
+                               std::vector<ComparisonRow>* rows) {
+  if (candidate.config_hash.empty() || baselines.empty()) return "";
+  for (const auto& b : baselines)
+    if (b.config_hash != candidate.config_hash) return "";
+  int marked = 0;
+  const ComparisonRow* largest = nullptr;
+  for (auto& row : *rows) {
+    if (row.verdict != Verdict::kRegression && row.verdict != Verdict::kImprovement) continue;
+    row.verdict = Verdict::kInconclusive;
+    row.reason = Reason::kSameBuildDrift;
+    row.confirmed = false;
+    ++marked;
+    if (!largest || std::fabs(std::log(row.ratio)) > std::fabs(std::log(largest->ratio))) largest = &row;
+  }
+  if (marked == 0) return "";
+  char ratio[32];
+  std::snprintf(ratio, sizeof(ratio), "x%.3g", largest->ratio);
+  return "the baseline ran the same build (" + candidate.config_hash.substr(0, 12) + "): " +
+         std::to_string(marked) + " row(s) that changed measure the machine's drift between the runs, not the code (largest " +
+         ratio + ", " + largest->benchmark + " " + largest->measure +
+         "); changes of that size cannot be told from drift by runs at different times: A/B mode (ci/perf-gate) "
+         "measures both builds in one job";
+}
+
 Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& candidate,
                                              const BaselineRequest& request, const VerdictConfig& config) {
   ComparisonReport report;
@@ -207,6 +233,8 @@ Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& cand
   if (!thresholds.ok()) return thresholds.status();
   const auto inputs = BuildInputs(candidate, baselines, *thresholds, choice->environment_mismatch, &report.notes);
   report.rows = CompareAll(inputs, config);
+  if (std::string note = MarkSameBuildDrift(candidate, baselines, &report.rows); !note.empty())
+    report.notes.push_back(std::move(note));
 
   auto annotations = store.Annotations(std::nullopt);
   if (!annotations.ok()) return annotations.status();

@@ -54,6 +54,16 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
                                          const std::vector<Threshold>& thresholds, bool environment_mismatch,
                                          std::vector<std::string>* notes);
 
+// Same-build rows: when every baseline run measured exactly the build the
+// candidate measured (equal, non-empty config_hash: the gate's fingerprint
+// of its executables and model), the code cannot have changed, so a row
+// that came out REGRESSION or IMPROVEMENT measured the machine's drift
+// between the runs: it becomes INCONCLUSIVE (kSameBuildDrift), its figures
+// kept. Returns a note naming the largest such change, "" when none (or
+// when the builds differ).
+std::string MarkSameBuildDrift(const RunRecord& candidate, const std::vector<RunRecord>& baselines,
+                               std::vector<ComparisonRow>* rows);
+
 struct ComparisonReport {
   RunRecord candidate;  // samples included
   BaselineChoice baseline;

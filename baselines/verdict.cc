@@ -181,6 +181,7 @@ const char* ReasonName(Reason r) {
     case Reason::kNoBaseline: return "no baseline";
     case Reason::kBenchmarkChanged: return "benchmark changed";
     case Reason::kNotRun: return "errored or skipped";
+    case Reason::kSameBuildDrift: return "same build: machine drift";
   }
   return "?";
 }

@@ -29,6 +29,7 @@ enum class Reason {
   kNoBaseline,          // INCONCLUSIVE: the baseline has no such row
   kBenchmarkChanged,    // INCONCLUSIVE: version hash differs from the baseline's
   kNotRun,              // INCONCLUSIVE: errored or skipped on one side
+  kSameBuildDrift,      // INCONCLUSIVE: both sides ran the same build, yet differ
 };
 const char* ReasonName(Reason r);  // "equivalent", "within threshold", ...
 

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,7 @@
 
 #include "baselines/result_json.h"
 #include "baselines/stats.h"
+#include "engine/sha256.h"
 #include "gates/cli/store_cli.h"
 #include "gates/gate_main.h"
 #include "gates/subprocess.h"
@@ -457,6 +459,40 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
   return Status::Ok();
 }
 
+// --- build fingerprint ---------------------------------------------------
+
+// What was measured, as the run's config_hash: the SHA-256 of the measuring
+// executables (the throughput gate, whose child processes run the engine,
+// and the kernel suite), of the model, and the kernel path forced by
+// BITGATE_FORCE_ISA (the one setting outside the build that changes which
+// code runs). Two runs with the same fingerprint measured the same code,
+// so any difference between them is the machine's
+// (baselines::MarkSameBuildDrift). An empty throughput_exe means a kernel
+// suite alone was measured.
+Result<std::string> BuildFingerprint(const std::string& throughput_exe, const std::string& bench_exe,
+                                     const std::string& model, const std::optional<std::string>& force_isa) {
+  std::string text = "BITGATE_FORCE_ISA " + (force_isa ? "=" + *force_isa : std::string("unset")) + "\n";
+  for (const auto& [what, path] : {std::pair<const char*, std::string>{"throughput", throughput_exe},
+                                   {"kernels", bench_exe}, {"model", model}}) {
+    if (path.empty()) continue;
+    auto digest = engine::Sha256FileHex(path);
+    if (!digest.ok()) return digest.status().WithContext(std::string("fingerprinting the ") + what + " build");
+    text += std::string(what) + " " + *digest + "\n";
+  }
+  return engine::Sha256Hex(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+// The kernel suite a throughput executable runs: the one next to it, as
+// FindKernelBenchExe looks for it from the running program.
+std::string SiblingBenchExe(const std::string& throughput_exe) {
+  const fs::path dir = fs::path(throughput_exe).parent_path();
+  for (const char* rel : {"bitgate-bench-kernels", "../../kernels/bench/bitgate-bench-kernels",
+                          "../kernels/bench/bitgate-bench-kernels"}) {
+    if (fs::exists(dir / rel)) return fs::weakly_canonical(dir / rel).string();
+  }
+  return "";
+}
+
 // --- the gate ------------------------------------------------------------
 
 Status Body(GateContext& ctx) {
@@ -510,6 +546,29 @@ Status Body(GateContext& ctx) {
       for (auto& a : extra.artifacts) out.artifacts.push_back(std::move(a));
       return Status::Ok();
     };
+  }
+  {
+    std::error_code ec;
+    const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+    const std::string bench = vm.count("bench-exe") ? vm["bench-exe"].as<std::string>() : FindKernelBenchExe();
+    const char* isa = std::getenv("BITGATE_FORCE_ISA");
+    const std::optional<std::string> force_isa = isa ? std::optional<std::string>(isa) : std::nullopt;
+    auto fp = BuildFingerprint(ec ? "" : self, bench, model, force_isa);
+    if (!fp.ok()) return fp.status();
+    ctx.output.run.config_hash = *fp;
+    if (ctx.output.ab_baseline) {
+      auto base_exe = ResolveBaselineExe(vm);
+      if (!base_exe.ok()) return base_exe.status();
+      auto env = BaselineEnv(vm);
+      if (!env.ok()) return env.status();
+      const auto it = env->find("BITGATE_FORCE_ISA");
+      const std::optional<std::string> base_isa = it != env->end() ? it->second : force_isa;
+      const bool full = IsThroughputExe(*base_exe);
+      auto base_fp = full ? BuildFingerprint(*base_exe, SiblingBenchExe(*base_exe), model, base_isa)
+                          : BuildFingerprint("", *base_exe, "", base_isa);
+      if (!base_fp.ok()) return base_fp.status();
+      ctx.output.ab_baseline->config_hash = *base_fp;
+    }
   }
   ctx.output.slos = CheckSlos(vm, m);
   ctx.output.run.benchmarks = std::move(m.benchmarks);

@@ -253,6 +253,39 @@ TEST_F(StoreTest, CompareFindsTheInjectedRegression) {
   EXPECT_DOUBLE_EQ(report->rows[2].delta, 0.15);
 }
 
+// The same build measured twice cannot regress: a 10% difference between
+// its runs is the machine's drift (INCONCLUSIVE, said so). Another build
+// with the same difference is a REGRESSION, as is a run with no
+// fingerprint.
+TEST_F(StoreTest, SameBuildDifferencesAreDriftNotRegressions) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  RunRecord base = MakeRun("main", "c1", 1.0);
+  base.config_hash = "build-a";
+  ASSERT_TRUE((*store)->ImportRun(base).ok());
+  RunRecord candidate = MakeRun("main", "c1", 1.0);
+  candidate.merge_base = "c1";
+  candidate.config_hash = "build-a";
+  for (auto& x : candidate.benchmarks[2].measures[0].samples) x *= 1.10;
+  auto report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->rows[2].verdict, Verdict::kInconclusive);
+  EXPECT_EQ(report->rows[2].reason, Reason::kSameBuildDrift);
+  EXPECT_NEAR(report->rows[2].ratio, 1.10, 0.01);  // the figures stay
+  EXPECT_EQ(report->rows[0].verdict, Verdict::kPass);
+  EXPECT_EQ(ComparisonExitCode(*report, false), 0);
+  ASSERT_FALSE(report->notes.empty());
+  EXPECT_NE(report->notes.back().find("same build"), std::string::npos) << report->notes.back();
+  EXPECT_NE(report->notes.back().find("x1.1"), std::string::npos) << report->notes.back();
+
+  candidate.config_hash = "build-b";
+  report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  EXPECT_EQ(report->rows[2].verdict, Verdict::kRegression);
+  candidate.config_hash.clear();
+  report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  EXPECT_EQ(report->rows[2].verdict, Verdict::kRegression);
+}
+
 TEST_F(StoreTest, StrictModeAndMachineMismatch) {
   auto store = Store::Open(path_);
   ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "base1", 1.0, "Other CPU")).ok());

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "baselines/store.h"
 #include "gates/subprocess.h"
 #include "tests/gates/gate_test_util.h"
 #include "kernels/cpu.h"
@@ -140,6 +141,32 @@ TEST_F(GatesE2e, ForcedScalarAgainstAvx512BaselineIsARegression) {
   // (10 processes of one sample, then 10 more): 20 candidate samples.
   EXPECT_NE(report.find("re-sampled before judging"), std::string::npos) << report;
   EXPECT_NE(report.find("n=10/20"), std::string::npos) << report;
+  // Same binaries, another forced kernel path: a different fingerprint, so
+  // the change is the code's, not the machine's drift.
+  auto store = baselines::Store::Open(db_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto b = (*store)->LoadRun(1), c = (*store)->LoadRun(2);
+  ASSERT_TRUE(b.ok() && c.ok());
+  EXPECT_EQ(b->config_hash.size(), 64u);
+  EXPECT_EQ(c->config_hash.size(), 64u);
+  EXPECT_NE(b->config_hash, c->config_hash);
+}
+
+// The same build against itself in one job (A/A): both runs carry one
+// fingerprint, which is what lets the comparison call their differences
+// machine drift (baselines::MarkSameBuildDrift, tested in store_test).
+TEST_F(GatesE2e, SameBuildAgainstItselfCarriesOneFingerprint) {
+  auto args = Gate("pr", "c2", "b1", "aa");
+  for (const char* a : {"--baseline-exe", BITGATE_THROUGHPUT, "--rounds", "3"}) args.push_back(a);
+  const Ran aa = Run(args, {});
+  EXPECT_EQ(aa.code, 0) << aa.output;
+  EXPECT_NE(ReadAll(dir_ / "aa" / "report.md").find("A/B mode"), std::string::npos);
+  auto store = baselines::Store::Open(db_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto b = (*store)->LoadRun(1), c = (*store)->LoadRun(2);
+  ASSERT_TRUE(b.ok() && c.ok());
+  EXPECT_EQ(b->config_hash.size(), 64u);
+  EXPECT_EQ(b->config_hash, c->config_hash);
 }
 
 TEST_F(GatesE2e, AbModeCatchesForcedScalarCandidate) {
