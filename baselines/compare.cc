@@ -206,11 +206,11 @@ std::string MarkSameBuildDrift(const RunRecord& candidate, const std::vector<Run
   if (marked == 0) return "";
   char ratio[32];
   std::snprintf(ratio, sizeof(ratio), "x%.3g", largest->ratio);
-  return "the baseline ran the same build (" + candidate.config_hash.substr(0, 12) + "): " +
-         std::to_string(marked) + " row(s) that changed measure the machine's drift between the runs, not the code (largest " +
-         ratio + ", " + largest->benchmark + " " + largest->measure +
-         "); changes of that size cannot be told from drift by runs at different times: A/B mode (ci/perf-gate) "
-         "measures both builds in one job";
+  return "the baseline ran the same build (" + candidate.config_hash.substr(0, 12) + "): " + std::to_string(marked) +
+         " row(s) that changed measure the machine's drift between the runs, not the code (largest " + ratio + ", " +
+         largest->benchmark + " " + largest->measure +
+         "); changes of that size cannot be told from drift by runs at different times: A/B mode "
+         "(ci/perf-gate) measures both builds in one job";
 }
 
 Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& candidate,
@@ -233,12 +233,18 @@ Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& cand
   if (!thresholds.ok()) return thresholds.status();
   const auto inputs = BuildInputs(candidate, baselines, *thresholds, choice->environment_mismatch, &report.notes);
   report.rows = CompareAll(inputs, config);
-  if (std::string note = MarkSameBuildDrift(candidate, baselines, &report.rows); !note.empty())
-    report.notes.push_back(std::move(note));
+  Status s = FinishJudgement(store, candidate, baselines, &report);
+  if (!s.ok()) return s;
+  return report;
+}
 
+Status FinishJudgement(Store& store, const RunRecord& candidate, const std::vector<RunRecord>& baselines,
+                       ComparisonReport* report) {
+  if (std::string note = MarkSameBuildDrift(candidate, baselines, &report->rows); !note.empty())
+    report->notes.push_back(std::move(note));
   auto annotations = store.Annotations(std::nullopt);
   if (!annotations.ok()) return annotations.status();
-  for (auto& row : report.rows) {
+  for (auto& row : report->rows) {
     if (row.verdict != Verdict::kRegression) continue;
     for (const auto& a : *annotations) {
       if (a.commit != candidate.commit || candidate.commit.empty()) continue;
@@ -246,12 +252,12 @@ Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& cand
                                   [&](const BenchmarkResult& x) { return x.DisplayName() == row.benchmark; });
       if (b != candidate.benchmarks.end() && BenchmarkMatches(a.benchmark_glob, *b)) {
         row.accepted = true;
-        report.notes.push_back(row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")");
+        report->notes.push_back(row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")");
       }
     }
   }
-  report.summary = Summarize(report.rows);
-  return report;
+  report->summary = Summarize(report->rows);
+  return Status::Ok();
 }
 
 int ComparisonExitCode(const ComparisonReport& report, bool strict) {

@@ -74,6 +74,14 @@ struct ComparisonReport {
   std::vector<std::string> notes;
 };
 
+// The steps after the statistics, shared by every path that judges a run
+// (the gates, `bitgate compare`, the ledger's re-judgement of stored runs):
+// same-build rows become machine drift (MarkSameBuildDrift), then
+// regressions covered by an annotation on the candidate's commit are
+// accepted. Notes go to report->notes; the summary is recomputed.
+Status FinishJudgement(Store& store, const RunRecord& candidate, const std::vector<RunRecord>& baselines,
+                       ComparisonReport* report);
+
 Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& candidate,
                                              const BaselineRequest& request, const VerdictConfig& config);
 

@@ -2,8 +2,6 @@
 // ledger_formats.cc).
 #include "reports/ledger.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -19,12 +17,6 @@ namespace {
 
 constexpr size_t kMaxTrendSeries = 4;
 constexpr size_t kMaxTrendPoints = 12;
-
-bool GlobMatches(const std::string& glob, const baselines::BenchmarkResult& b) {
-  for (const std::string& s : {b.suite + "/" + b.name, b.name, b.DisplayName()})
-    if (fnmatch(glob.c_str(), s.c_str(), 0) == 0) return true;
-  return false;
-}
 
 baselines::BaselineSource SourceFromName(const std::string& name) {
   using baselines::BaselineSource;
@@ -114,21 +106,8 @@ Result<ComparisonReport> RejudgeStoredRun(baselines::Store& store, const GateOut
   const auto inputs =
       baselines::BuildInputs(*candidate, bases, *thresholds, report.baseline.environment_mismatch, &report.notes);
   report.rows = baselines::CompareAll(inputs, report.config);
-  auto annotations = store.Annotations(std::nullopt);
-  if (!annotations.ok()) return annotations.status();
-  for (auto& row : report.rows) {
-    if (row.verdict != Verdict::kRegression) continue;
-    for (const auto& a : *annotations) {
-      if (a.commit != candidate->commit || candidate->commit.empty()) continue;
-      for (const auto& b : candidate->benchmarks) {
-        if (b.DisplayName() == row.benchmark && GlobMatches(a.benchmark_glob, b)) {
-          row.accepted = true;
-          report.notes.push_back(row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")");
-        }
-      }
-    }
-  }
-  report.summary = baselines::Summarize(report.rows);
+  Status s = baselines::FinishJudgement(store, *candidate, bases, &report);
+  if (!s.ok()) return s;
   report.candidate = std::move(*candidate);
   return report;
 }
