@@ -61,10 +61,11 @@ void AddMeasureOptions(po::options_description& d) {
       ("gen-tokens", po::value<int>()->default_value(128), "tokens decoded per generation")
       // Default: one thread. With every core busy, the job's own processes
       // and the host's other load make the engine wait on the scheduler:
-      // on a 2-core runner the generate rows' robust CV was 13-21% at 2
-      // threads (INCONCLUSIVE, noisy: no verdict at all) against 3-4% at
-      // 1. The thread count is part of each engine benchmark's parameters,
-      // so runs with different counts are never compared with each other.
+      // on a 2-core runner the decode row's robust CV had a median of 15%
+      // at 2 threads (mostly INCONCLUSIVE, noisy: no verdict at all)
+      // against 3.2% at 1 (six alternating pairs, docs/GATES.md). The
+      // thread count is part of each engine benchmark's parameters, so
+      // runs with different counts are never compared with each other.
       ("threads", po::value<int>()->default_value(1),
        "engine threads (1 keeps the engine rows judgeable on a shared runner)")
       ("kernel-measures", po::value<std::string>()->default_value("cpu_time,real_time"),
