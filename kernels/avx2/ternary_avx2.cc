@@ -34,16 +34,23 @@ inline int32_t HSumI32(__m256i v) {
 
 // sum over 32 bytes x 4 planes of code * activation, as 8 int32 lanes.
 // Plane l of `v` (bits 2l or 6-2l) meets the 32 activations at a + stride*l.
+// One shift per 32 bytes: bit pairs 0 and 2 are `v & 3` and `(v >> 4) & 3`,
+// bit pairs 1 and 3 are masked in place (`& 12`, 4 x code, at most 8 as a
+// u8) into int16 sums of their own, shifted back once (multiples of 4, so
+// exact). Every int16 sum stays within 4 x 2 x 8 x 128 = 8192.
 template <bool kHighBitsFirst>
 inline __m256i DotPlanes(__m256i v, const int8_t* a, int64_t stride) {
-  const __m256i m3 = _mm256_set1_epi8(3);
-  __m256i s16 = _mm256_setzero_si256();
-  for (int l = 0; l < 4; ++l) {
-    const int shift = kHighBitsFirst ? 6 - 2 * l : 2 * l;
-    const __m256i c = _mm256_and_si256(shift ? _mm256_srli_epi16(v, shift) : v, m3);
+  const __m256i m3 = _mm256_set1_epi8(3), m12 = _mm256_set1_epi8(12);
+  const __m256i hi = _mm256_srli_epi16(v, 4);
+  __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+  for (int k = 0; k < 4; ++k) {  // bit pair k: bits 2k, 2k + 1
+    const int l = kHighBitsFirst ? 3 - k : k;
+    const __m256i c = _mm256_and_si256(k < 2 ? v : hi, k % 2 ? m12 : m3);
     const __m256i act = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + stride * l));
-    s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(c, act));
+    __m256i& sum = k % 2 ? odd : even;
+    sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(c, act));
   }
+  const __m256i s16 = _mm256_add_epi16(even, _mm256_srai_epi16(odd, 2));
   return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
 }
 
