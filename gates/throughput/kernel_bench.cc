@@ -15,15 +15,18 @@ namespace bitgate::gates {
 
 namespace fs = std::filesystem;
 
-std::string FindKernelBenchExe() {
-  const std::string self = SelfDir();
-  if (!self.empty()) {
-    for (const char* rel : {"bitgate-bench-kernels", "../../kernels/bench/bitgate-bench-kernels",
-                            "../kernels/bench/bitgate-bench-kernels"}) {
-      const fs::path p = fs::path(self) / rel;
-      if (access(p.c_str(), X_OK) == 0) return fs::weakly_canonical(p).string();
-    }
+std::string KernelBenchExeBeside(const std::string& dir) {
+  if (dir.empty()) return "";
+  for (const char* rel : {"bitgate-bench-kernels", "../../kernels/bench/bitgate-bench-kernels",
+                          "../kernels/bench/bitgate-bench-kernels"}) {
+    const fs::path p = fs::path(dir) / rel;
+    if (access(p.c_str(), X_OK) == 0) return fs::weakly_canonical(p).string();
   }
+  return "";
+}
+
+std::string FindKernelBenchExe() {
+  if (std::string beside = KernelBenchExeBeside(SelfDir()); !beside.empty()) return beside;
   if (const char* path = std::getenv("PATH")) {
     std::stringstream ss(path);
     std::string dir;

@@ -39,6 +39,9 @@ Result<std::vector<baselines::BenchmarkResult>> RunKernelBench(const KernelBench
 // bitgate-bench-kernels next to this executable, in the build tree beside
 // gates/, or on PATH; "" when none exists.
 std::string FindKernelBenchExe();
+// The bitgate-bench-kernels a build directory's executable in `dir` would
+// run (beside it, or in the build tree's kernels/bench), "" if none.
+std::string KernelBenchExeBeside(const std::string& dir);
 
 // Appends `from`'s samples to the same (suite, name, params, measure) in
 // `into`, adding benchmarks and measures that are new.

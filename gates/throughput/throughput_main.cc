@@ -483,15 +483,33 @@ Result<std::string> BuildFingerprint(const std::string& throughput_exe, const st
   return engine::Sha256Hex(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-// The kernel suite a throughput executable runs: the one next to it, as
-// FindKernelBenchExe looks for it from the running program.
-std::string SiblingBenchExe(const std::string& throughput_exe) {
-  const fs::path dir = fs::path(throughput_exe).parent_path();
-  for (const char* rel : {"bitgate-bench-kernels", "../../kernels/bench/bitgate-bench-kernels",
-                          "../kernels/bench/bitgate-bench-kernels"}) {
-    if (fs::exists(dir / rel)) return fs::weakly_canonical(dir / rel).string();
+// Stores the fingerprints of the candidate and, in A/B mode, of the
+// baseline build (BuildFingerprint) in their runs' config_hash.
+Status SetFingerprints(GateContext& ctx, const std::string& model) {
+  const auto& vm = ctx.vm;
+  std::error_code ec;
+  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  const std::string bench = vm.count("bench-exe") ? vm["bench-exe"].as<std::string>() : FindKernelBenchExe();
+  const char* isa = std::getenv("BITGATE_FORCE_ISA");
+  const std::optional<std::string> force_isa = isa ? std::optional<std::string>(isa) : std::nullopt;
+  auto fp = BuildFingerprint(ec ? "" : self, bench, model, force_isa);
+  if (!fp.ok()) return fp.status();
+  ctx.output.run.config_hash = *fp;
+  if (ctx.output.ab_baseline) {
+    auto base_exe = ResolveBaselineExe(vm);
+    if (!base_exe.ok()) return base_exe.status();
+    auto env = BaselineEnv(vm);
+    if (!env.ok()) return env.status();
+    const auto it = env->find("BITGATE_FORCE_ISA");
+    const std::optional<std::string> base_isa = it != env->end() ? it->second : force_isa;
+    const bool full = IsThroughputExe(*base_exe);
+    const std::string base_bench = KernelBenchExeBeside(fs::path(*base_exe).parent_path().string());
+    auto base_fp = full ? BuildFingerprint(*base_exe, base_bench, model, base_isa)
+                        : BuildFingerprint("", *base_exe, "", base_isa);
+    if (!base_fp.ok()) return base_fp.status();
+    ctx.output.ab_baseline->config_hash = *base_fp;
   }
-  return "";
+  return Status::Ok();
 }
 
 // --- the gate ------------------------------------------------------------
@@ -548,29 +566,7 @@ Status Body(GateContext& ctx) {
       return Status::Ok();
     };
   }
-  {
-    std::error_code ec;
-    const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
-    const std::string bench = vm.count("bench-exe") ? vm["bench-exe"].as<std::string>() : FindKernelBenchExe();
-    const char* isa = std::getenv("BITGATE_FORCE_ISA");
-    const std::optional<std::string> force_isa = isa ? std::optional<std::string>(isa) : std::nullopt;
-    auto fp = BuildFingerprint(ec ? "" : self, bench, model, force_isa);
-    if (!fp.ok()) return fp.status();
-    ctx.output.run.config_hash = *fp;
-    if (ctx.output.ab_baseline) {
-      auto base_exe = ResolveBaselineExe(vm);
-      if (!base_exe.ok()) return base_exe.status();
-      auto env = BaselineEnv(vm);
-      if (!env.ok()) return env.status();
-      const auto it = env->find("BITGATE_FORCE_ISA");
-      const std::optional<std::string> base_isa = it != env->end() ? it->second : force_isa;
-      const bool full = IsThroughputExe(*base_exe);
-      auto base_fp = full ? BuildFingerprint(*base_exe, SiblingBenchExe(*base_exe), model, base_isa)
-                          : BuildFingerprint("", *base_exe, "", base_isa);
-      if (!base_fp.ok()) return base_fp.status();
-      ctx.output.ab_baseline->config_hash = *base_fp;
-    }
-  }
+  if (Status s = SetFingerprints(ctx, model); !s.ok()) return s;
   ctx.output.slos = CheckSlos(vm, m);
   ctx.output.run.benchmarks = std::move(m.benchmarks);
   ctx.output.correctness_failures = std::move(m.correctness_failures);
