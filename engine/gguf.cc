@@ -283,6 +283,7 @@ Status GgufFile::Parse() {
     BITGATE_RETURN_IF_ERROR(c.Read(&t.offset, where + " (offset)"));
     t.ggml_type = type;
     auto fmt = kernels::FormatFromGgmlType(type);
+    if (auto retired = kernels::RetiredGgmlType(type)) return Status::Error(where + ": " + *retired);
     if (!fmt) {
       return Status::Error(where + ": unsupported ggml tensor type " + std::to_string(type) +
                            " (supported: f32, f16, bf16, tq1_0, tq2_0, i2_s and bitgate's i2s/tl1/tl2)");

@@ -10,9 +10,12 @@ namespace {
 // GGUF type ids of our own layouts. They sit far from ggml's ids (0..39 in
 // use, the bitnet.cpp fork included) so no other reader mistakes our TL1/TL2
 // for the fork's incompatible layouts of the same names.
-constexpr int kGgmlTypeI2S = 4096;
+// The id is the layout's version: a changed byte layout takes a new id,
+// and files of the old one are refused by name (RetiredGgmlType).
+constexpr int kGgmlTypeI2SV1 = 4096;  // retired: code planes spanning two blocks
 constexpr int kGgmlTypeTL1 = 4097;
 constexpr int kGgmlTypeTL2 = 4098;
+constexpr int kGgmlTypeI2S = 4099;
 
 // Order is tied to the enum (checked below).
 constexpr FormatInfo kFormats[kFormatCount] = {
@@ -58,6 +61,15 @@ std::optional<Format> FormatFromName(std::string_view name) {
 std::optional<Format> FormatFromGgmlType(int ggml_type) {
   for (const auto& info : kFormats) {
     if (info.ggml_type == ggml_type) return info.format;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RetiredGgmlType(int ggml_type) {
+  if (ggml_type == kGgmlTypeI2SV1) {
+    return "bitgate's first I2S layout (type 4096), no longer read: I2S is type 4099 since "
+           "its byte layout changed; regenerate the model (bitgate model synth) or convert "
+           "the source weights again";
   }
   return std::nullopt;
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "kernels/base/status.h"
@@ -43,6 +44,9 @@ const FormatInfo& Info(Format f);
 inline const char* FormatName(Format f) { return Info(f).name; }
 std::optional<Format> FormatFromName(std::string_view name);
 std::optional<Format> FormatFromGgmlType(int ggml_type);
+// What a GGUF type id that bitgate once wrote and no longer reads was, and
+// what to do about it (nullopt for any other id).
+std::optional<std::string> RetiredGgmlType(int ggml_type);
 
 // Checks rows/cols against the format (non-negative, cols a multiple of
 // col_multiple) and returns the exact byte size of a [rows][cols] tensor,

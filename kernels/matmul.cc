@@ -140,6 +140,19 @@ void Activations::Prepare(Format f) {
       }
       break;
     }
+    case Format::kI2S: {
+      qs_.assign(q_.size(), 0);
+      for (int64_t t = 0; t < tokens_; ++t) {
+        const int8_t* src = q(t);
+        int8_t* dst = qs_.data() + t * stride_;
+        int64_t g = 0;
+        for (; g + internal::kI2SGroup <= k_; g += internal::kI2SGroup)
+          for (int p = 0; p < 4; ++p)
+            for (int64_t i = 0; i < 64; ++i) dst[g + 64 * p + i] = src[g + internal::I2SPlaneElement(i, p)];
+        std::memcpy(dst + g, src + g, static_cast<size_t>(k_ - g));
+      }
+      break;
+    }
     case Format::kTL1:
     case Format::kTL2: {
       const int i = f == Format::kTL1 ? 0 : 1;

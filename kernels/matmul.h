@@ -66,6 +66,9 @@ class Activations {
   // a pair (internal/layouts.h), as the AVX-512 TQ1_0 kernel reads them.
   // Built by Prepare(kTQ1_0).
   const int8_t* q_tq1_pairs(int64_t t) const { return tq1_.data() + t * tq1_stride_; }
+  // q reordered per full 256-element group into the four code planes of an
+  // I2S group (internal/layouts.h, I2SPlaneElement). Built by Prepare(kI2S).
+  const int8_t* q_i2s(int64_t t) const { return qs_.data() + t * stride_; }
   // Per-row lookup tables of table-lookup formats (TL1, TL2), built by Prepare.
   const uint8_t* lut(Format f, int64_t t) const;
   const float* f(int64_t t) const { return f_.data() + t * ldf_; }
@@ -74,7 +77,7 @@ class Activations {
  private:
   int64_t tokens_ = 0, k_ = 0, stride_ = 0, n_bsum32_ = 0, n_bsum256_ = 0, ldf_ = 0;
   uint32_t prepared_ = 0;
-  AlignedVector<int8_t> q_, qi_, tq1_;  // rows start on 64-byte boundaries (strides too)
+  AlignedVector<int8_t> q_, qi_, qs_, tq1_;  // rows start on 64-byte boundaries (strides too)
   int64_t tq1_stride_ = 0;
   std::vector<float> scale_;
   std::vector<int32_t> bsum32_, bsum256_, row_sum_;

@@ -167,53 +167,51 @@ void MatmulI2_SAvx2(const uint8_t* w, int64_t rows, int64_t cols, const Activati
   for (; t < x.tokens(); ++t) I2_STileAvx2<1>(w, cols, wscale, x, t, y, ldy, r0, r1);
 }
 
-// Per 256-group: 8 blocks of 32, each one vpmaddubsw + vpmaddwd to 8 int32
-// lanes, converted and scaled by its block's f16 scale. Plane p's codes are
-// masked in place (code * 4^p <= 128; with |q| <= 127 a vpmaddubsw pair is
-// at most 2 * 128 * 127 = 32512, no saturation) and each plane's float
-// accumulator is scaled by 4^-p once per row (exact). Block scales are
-// spread with permutes: a stored vector re-read as broadcasts stalls on
-// store forwarding.
+// Per 256-group (internal/layouts.h): code bytes 0..31 hold the first
+// halves of the 8 blocks and bytes 32..63 the second halves, 4 bytes a
+// block, against the activations reordered to match (Activations::q_i2s).
+// Planes 0 and 2 (shifted down) and planes 1 and 3 (masked in place, code x
+// 4) go through vpmaddubsw into two int16 sums of 4 vectors each: at most
+// 4 x 2 x 8 x 127 = 8128, no saturation. The x4 sum is shifted back
+// (exact), and one vpmaddwd leaves block k's sum in int32 lane k, so one
+// conversion and one FMA per group apply the 8 block scales.
 void MatmulI2SAvx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                    int64_t ldy, int64_t r0, int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
   const int64_t full = cols / kI2SGroup * kI2SGroup;
   const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C);
   for (int64_t t = 0; t < x.tokens(); ++t) {
-    const int8_t* q = x.q(t);
+    const int8_t* qp = x.q_i2s(t);
     const int32_t* bsum = x.bsum32(t);
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* codes = w + r * row_bytes;
       const uint8_t* scales = codes + cols / 4;
-      __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-      __m256 corr = _mm256_setzero_ps();
+      __m256 acc = _mm256_setzero_ps();
       for (int64_t g = 0; g < full; g += kI2SGroup) {
         PrefetchSpan(codes + g / 4, 64);  // from DRAM (internal/prefetch.h)
         PrefetchSpan(scales + g / 16, 16);
-        const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
-        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4));
-        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4 + 32));
-        const int8_t* qg = q + g;
-        for (int p = 0; p < 4; ++p) {  // plane p, half h = block 2p + h
-          const __m256i m = _mm256_set1_epi8(static_cast<char>(3 << (2 * p)));
-          const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 64 * p));
-          const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 64 * p + 32));
-          const __m256i s0 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v0, m), a0), ones);
-          const __m256i s1 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v1, m), a1), ones);
-          const __m256 d0 = _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(2 * p));
-          const __m256 d1 = _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(2 * p + 1));
-          acc[p] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), d0, acc[p]);
-          acc[p] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), d1, acc[p]);
+        const __m256i v[2] = {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4)),
+                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4 + 32))};
+        const int8_t* a = qp + g;
+        __m256i lo = _mm256_setzero_si256(), x4 = _mm256_setzero_si256();
+        for (int h = 0; h < 2; ++h) {
+          const __m256i hi = _mm256_srli_epi16(v[h], 4);
+          auto act = [&](int p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a + 64 * p + 32 * h)); };
+          lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_and_si256(v[h], m03), act(0)));
+          x4 = _mm256_add_epi16(x4, _mm256_maddubs_epi16(_mm256_and_si256(v[h], m0c), act(1)));
+          lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_and_si256(hi, m03), act(2)));
+          x4 = _mm256_add_epi16(x4, _mm256_maddubs_epi16(_mm256_and_si256(hi, m0c), act(3)));
         }
-        corr = _mm256_fmadd_ps(
-            d8, _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum + g / 32))), corr);
+        __m256i s = _mm256_madd_epi16(_mm256_add_epi16(lo, _mm256_srai_epi16(x4, 2)), ones);
+        s = _mm256_sub_epi32(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum + g / 32)));
+        const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d8, acc);
       }
-      __m256 sum = _mm256_add_ps(acc[0], _mm256_mul_ps(acc[1], _mm256_set1_ps(1.0f / 4)));
-      sum = _mm256_add_ps(sum, _mm256_mul_ps(acc[2], _mm256_set1_ps(1.0f / 16)));
-      sum = _mm256_add_ps(sum, _mm256_mul_ps(acc[3], _mm256_set1_ps(1.0f / 64)));
-      float total = HSum(_mm256_sub_ps(sum, corr));
+      float total = HSum(acc);
       if (full < cols) {  // partial final group: the scalar rule
         const int64_t gs = cols - full;
+        const int8_t* q = x.q(t);
         for (int64_t b = 0; b < gs / 32; ++b) {
           int32_t isum = 0;
           for (int64_t e = 32 * b; e < 32 * b + 32; ++e) {

@@ -1,12 +1,12 @@
 // AVX-512 VNNI kernels of I2S (ours): 32-element blocks with an f16 scale.
 //
-// A 256-element group is 64 code bytes whose plane p holds elements
-// 64p..64p+63, i.e. two whole blocks: after vpdpbusd, int32 lanes 0-7 belong
-// to block 2p and lanes 8-15 to block 2p+1, so one multiply by a per-lane
-// scale vector [d(2p) x8, d(2p+1) x8] applies the block scales without any
-// horizontal reduction. The sum(q) correction per block is a separate
-// 8-wide dot of the scales with the activation block sums. A final group of
-// fewer than 256 elements (cols % 256 != 0) runs the scalar rule.
+// A full group is 64 code bytes whose 4-byte lane L holds 16 elements of
+// block L % 8 (internal/layouts.h), and the activations come reordered to
+// match (Activations::q_i2s), so the four code planes go through vpdpbusd
+// into the same int32 lanes: lane k + lane k + 8 is block k's sum, and one
+// conversion and one FMA per group apply the 8 block scales in their
+// stored order. A final group of fewer than 256 elements (cols % 256 != 0)
+// runs the scalar rule.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -39,89 +39,85 @@ float I2STailGroup(const uint8_t* codes, const uint8_t* scales, int64_t g, const
   return acc;
 }
 
+// One group: planes 0 and 2 (codes shifted down) into A, planes 1 and 3
+// masked in place (code x 4) into B, which is divisible by 4 and shifted
+// back once (exact). The block sums minus the activation block sums are
+// scaled by the group's 8 f16 scales in one FMA.
+inline __m256 I2SGroup(const uint8_t* codes, const uint8_t* scales, const int8_t* qp, const int32_t* bsum,
+                       __m256 acc) {
+  PrefetchSpan(codes, 64);  // from DRAM (internal/prefetch.h)
+  PrefetchSpan(scales, 16);
+  const __m512i m03 = _mm512_set1_epi8(0x03), m0c = _mm512_set1_epi8(0x0C);
+  const __m512i v = _mm512_loadu_si512(codes), hi = _mm512_srli_epi16(v, 4);
+  __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, m03), _mm512_load_si512(qp));
+  __m512i b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, m0c), _mm512_load_si512(qp + 64));
+  a = _mm512_dpbusd_epi32(a, _mm512_and_si512(hi, m03), _mm512_load_si512(qp + 128));
+  b = _mm512_dpbusd_epi32(b, _mm512_and_si512(hi, m0c), _mm512_load_si512(qp + 192));
+  const __m512i s = _mm512_add_epi32(a, _mm512_srai_epi32(b, 2));
+  __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+  s8 = _mm256_sub_epi32(s8, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum)));
+  const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s8), d8, acc);
+}
 
 }  // namespace
 
-// Plane p of a group (64 code bytes, bits 2p..2p+1) is blocks 2p and 2p+1,
-// so one 512-bit vpdpbusd gives block 2p in int32 lanes 0-7 and block 2p+1
-// in lanes 8-15, scaled by one vpermps-spread vector [d(2p) x8, d(2p+1) x8].
-// The codes are masked in place, not shifted down: plane p's codes enter
-// vpdpbusd as code * 4^p (at most 2 * 64 = 128, still a u8), and each
-// plane's accumulator is scaled by 4^-p once per row. Powers of two are
-// exact, so every term equals d * sum(code * q) as the reference computes
-// it. Per-plane accumulators are independent FMA chains, and the scales
-// are spread by permutes (a stored vector re-read as broadcasts stalls on
-// store forwarding).
+// Two groups per step, each with its own accumulator. Exactness: a lane of
+// a or b holds at most 2 x 4 x 2 x 4 x 127 (B's factor 4 included), far
+// inside int32 and below 2^24, so the conversions are exact.
 void MatmulI2SAvx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
   const int64_t full = cols / kI2SGroup * kI2SGroup;
-  __m512i spread[4];
-  for (int p = 0; p < 4; ++p) {  // lanes 0-7 take scale 2p, lanes 8-15 scale 2p + 1
-    spread[p] = _mm512_mask_blend_epi32(0xff00, _mm512_set1_epi32(2 * p), _mm512_set1_epi32(2 * p + 1));
-  }
   for (int64_t t = 0; t < x.tokens(); ++t) {
-    const int8_t* q = x.q(t);
+    const int8_t* qp = x.q_i2s(t);
     const int32_t* bsum = x.bsum32(t);
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* codes = w + r * row_bytes;
       const uint8_t* scales = codes + cols / 4;
-      __m512 acc[4];
-      for (auto& a : acc) a = _mm512_setzero_ps();
-      __m256 corr = _mm256_setzero_ps();
-      for (int64_t g = 0; g < full; g += kI2SGroup) {
-        PrefetchSpan(codes + g / 4, 64);  // from DRAM: 10.4-13.8 -> 14.8 GB/s (x16)
-        PrefetchSpan(scales + g / 16, 16);
-        const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
-        const __m512 d16 = _mm512_zextps256_ps512(d8);
-        const __m512i v = _mm512_loadu_si512(codes + g / 4);
-        const int8_t* qg = q + g;
-        for (int p = 0; p < 4; ++p) {
-          const __m512i c = _mm512_and_si512(v, _mm512_set1_epi8(static_cast<char>(3 << (2 * p))));
-          const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c, _mm512_loadu_si512(qg + 64 * p));
-          acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(spread[p], d16), acc[p]);
-        }
-        const __m256 bs = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum + g / 32)));
-        corr = _mm256_fmadd_ps(d8, bs, corr);
+      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+      int64_t g = 0;
+      for (; g + 2 * kI2SGroup <= full; g += 2 * kI2SGroup) {
+        acc0 = I2SGroup(codes + g / 4, scales + g / 16, qp + g, bsum + g / 32, acc0);
+        acc1 = I2SGroup(codes + g / 4 + 64, scales + g / 16 + 16, qp + g + 256, bsum + g / 32 + 8, acc1);
       }
-      __m512 sum = _mm512_add_ps(acc[0], _mm512_mul_ps(acc[1], _mm512_set1_ps(1.0f / 4)));
-      sum = _mm512_add_ps(sum, _mm512_mul_ps(acc[2], _mm512_set1_ps(1.0f / 16)));
-      sum = _mm512_add_ps(sum, _mm512_mul_ps(acc[3], _mm512_set1_ps(1.0f / 64)));
-      const __m256 half = _mm256_add_ps(_mm512_castps512_ps256(sum), _mm512_extractf32x8_ps(sum, 1));
-      const __m256 diff = _mm256_sub_ps(half, corr);
-      __m128 h = _mm_add_ps(_mm256_castps256_ps128(diff), _mm256_extractf128_ps(diff, 1));
+      if (g < full) acc0 = I2SGroup(codes + g / 4, scales + g / 16, qp + g, bsum + g / 32, acc0);
+      const __m256 sum = _mm256_add_ps(acc0, acc1);
+      __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
       h = _mm_add_ps(h, _mm_movehl_ps(h, h));
       h = _mm_add_ss(h, _mm_movehdup_ps(h));
       float total = _mm_cvtss_f32(h);
       if (full < cols) {
-        total += I2STailGroup(codes + full / 4, scales + full / 16, cols - full, q + full, bsum + full / 32);
+        total += I2STailGroup(codes + full / 4, scales + full / 16, cols - full, x.q(t) + full, bsum + full / 32);
       }
       y[t * ldy + r] = total / x.scale(t);
     }
   }
 }
 
+// Block k's half h (16 elements) is the 4 bytes at 32h + 4k: each byte's
+// dword broadcast, lane 4j + p shifted right by 8j + 2p, and the codes
+// looked up in a [-d, 0, +d] table.
 void DequantizeI2SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* dst) {
   const int64_t row_bytes = cols / 4 + cols / 16;
   const int64_t full = cols / kI2SGroup * kI2SGroup;
-  const __m512i m3 = _mm512_set1_epi8(3);
+  const __m512i m3 = _mm512_set1_epi32(3);
+  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512 signs = _mm512_set_ps(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, -1);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* codes = src + r * row_bytes;
     const uint8_t* scales = codes + cols / 4;
     float* out = dst + r * cols;
     for (int64_t g = 0; g < full; g += kI2SGroup) {
-      const __m512i v = _mm512_loadu_si512(codes + g / 4);
+      const uint8_t* v = codes + g / 4;
       alignas(32) float d[8];  // the group's 8 block scales
       _mm256_store_ps(d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16))));
-      for (int p = 0; p < 4; ++p) {
-        const __m512i c = _mm512_and_si512(p ? _mm512_srli_epi16(v, 2 * p) : v, m3);
-        const __m512 tables[2] = {_mm512_mul_ps(signs, _mm512_set1_ps(d[2 * p])),
-                                  _mm512_mul_ps(signs, _mm512_set1_ps(d[2 * p + 1]))};
-        for (int qq = 0; qq < 4; ++qq) {
-          const __m512 table = tables[qq / 2];
-          const __m512i idx = _mm512_cvtepu8_epi32(Lane128(c, qq));
-          _mm512_storeu_ps(out + g + 64 * p + 16 * qq, _mm512_permutexvar_ps(idx, table));
+      for (int k = 0; k < 8; ++k) {
+        const __m512 table = _mm512_mul_ps(signs, _mm512_set1_ps(d[k]));
+        for (int h = 0; h < 2; ++h) {
+          const __m512i lanes = _mm512_set1_epi32(static_cast<int>(LoadU32(v + 32 * h + 4 * k)));
+          const __m512i c = _mm512_and_si512(_mm512_srlv_epi32(lanes, shifts), m3);
+          _mm512_storeu_ps(out + g + 32 * k + 16 * h, _mm512_permutexvar_ps(c, table));
         }
       }
     }
@@ -141,6 +137,8 @@ void QuantizeI2SAvx512(const float* src, int64_t rows, int64_t cols, float, uint
   const int64_t full = cols / kI2SGroup * kI2SGroup;
   const __m512 lo = _mm512_set1_ps(-1.0f), hi = _mm512_set1_ps(1.0f);
   const __m512i one = _mm512_set1_epi32(1);
+  // code dword 8h + k (block k, half h) is packed dword 2k + h
+  const __m512i pack_order = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = src + r * cols;
     uint8_t* codes = dst + r * row_bytes;
@@ -185,9 +183,18 @@ void QuantizeI2SAvx512(const float* src, int64_t rows, int64_t cols, float, uint
           planes[b / 2] = _mm512_inserti64x4(planes[b / 2], block, 1);
         }
       }
-      __m512i out = planes[0];
-      for (int p = 1; p < 4; ++p) out = _mm512_or_si512(out, _mm512_slli_epi16(planes[p], 2 * p));
-      _mm512_storeu_si512(codes + g / 4, out);
+      // planes[m] holds the group's codes 64m..64m+63 as bytes. The 4 codes
+      // of each dword pack into its top byte (x * 0x01041040 >> 24: no
+      // carries, as every code is <= 2), which gives the group's 64 code
+      // bytes in element order; one dword permute puts them in place.
+      __m128i run[4];
+      for (int m = 0; m < 4; ++m) {
+        run[m] = _mm512_cvtepi32_epi8(
+            _mm512_srli_epi32(_mm512_mullo_epi32(planes[m], _mm512_set1_epi32(0x01041040)), 24));
+      }
+      const __m512i packed = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(run[1], run[0])),
+                                                _mm256_set_m128i(run[3], run[2]), 1);
+      _mm512_storeu_si512(codes + g / 4, _mm512_permutexvar_epi32(pack_order, packed));
     }
     if (full < cols) {  // partial final group: the scalar rule
       const int64_t gsize = cols - full;

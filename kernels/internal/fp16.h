@@ -73,6 +73,11 @@ inline uint16_t LoadU16(const uint8_t* p) {
   std::memcpy(&v, p, 2);
   return v;
 }
+inline uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
 inline float LoadF32(const uint8_t* p) {
   float v;
   std::memcpy(&v, p, 4);

@@ -63,7 +63,7 @@ void BuildTlLut(Format f, const int8_t* q, int64_t cols, uint8_t* lut);
 int TlWeight(Format f, const uint8_t* data, int64_t cols, int64_t row, int64_t col);
 
 inline bool NeedsPrepare(Format f) {
-  return f == Format::kTQ2_0 || f == Format::kI2_S || f == Format::kTQ1_0 || f == Format::kTL1 ||
+  return f == Format::kTQ2_0 || f == Format::kI2_S || f == Format::kI2S || f == Format::kTQ1_0 || f == Format::kTL1 ||
          f == Format::kTL2;
 }
 

@@ -147,6 +147,8 @@ TEST(GgufBadInput, TensorInfoErrors) {
   EXPECT_ERROR_HAS(one({int64_t(1) << 31, int64_t(1) << 31}, 0, 0), "overflows 64-bit");
   EXPECT_ERROR_HAS(one({4}, 2, 0), "unsupported ggml tensor type 2");  // Q4_0
   EXPECT_ERROR_HAS(one({4}, 12345, 0), "unsupported ggml tensor type 12345");
+  // bitgate's first I2S layout: refused by name, not decoded with today's layout
+  EXPECT_ERROR_HAS(one({256}, 4096, 0), "tensor 'blk.0.attn_q.weight': bitgate's first I2S layout (type 4096)");
   EXPECT_ERROR_HAS(one({100}, 35, 0), "not a multiple of 256");
   EXPECT_ERROR_HAS(one({4}, 0, 7), "offset 7 is not a multiple of the alignment 32");
   EXPECT_ERROR_HAS(one({4}, 0, 64), "tensor 'blk.0.attn_q.weight': offset 64 + 16 bytes past end of file");

@@ -3,12 +3,15 @@
 
 #include <cmath>
 #include <limits>
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "kernels/base/checked_math.h"
 #include "kernels/dispatch.h"
 #include "kernels/matmul.h"
 #include "kernels/quant.h"
+#include "test_util.h"
 
 namespace bitgate::kernels {
 namespace {
@@ -149,6 +152,31 @@ TEST(QuantizeEdgeCases, ExactTernaryInputRoundTripsExactly) {
     std::vector<float> back(x.size());
     ASSERT_TRUE(Dequantize(f, out, 2, 768, back.data()).ok());
     EXPECT_EQ(x, back) << FormatName(f);
+  }
+}
+
+// The I2S byte layout as docs/FORMATS.md states it, on every path: in a
+// group of g elements, element e = 32k + 16h + 4j + p sits in byte
+// h * g/8 + 4k + j at shift 2p. A single +1 among zeros makes its own block
+// exactly ternary (scale 1, code 2) and leaves every other code 1 (0x55).
+TEST(I2SLayout, EveryElementSitsWhereTheDocsSay) {
+  const int64_t cols = 256 + 64;  // a full group and a partial one of 64
+  std::vector<Isa> isas = {Isa::kScalar};
+  for (Isa i : testing::SupportedSimdIsas()) isas.push_back(i);
+  for (int64_t e : {0, 1, 3, 4, 15, 16, 17, 31, 32, 77, 130, 201, 255, 256, 259, 272, 288, 303, 319}) {
+    std::vector<float> x(cols, 0.0f);
+    x[e] = 1.0f;
+    const int64_t g0 = e / 256 * 256, g = std::min<int64_t>(256, cols - g0), el = e - g0;
+    const int64_t byte = g0 / 4 + el / 16 % 2 * (g / 8) + el / 32 * 4 + el % 16 / 4;
+    const int shift = static_cast<int>(2 * (el % 4));
+    for (Isa isa : isas) {
+      std::vector<uint8_t> out(static_cast<size_t>(*TensorBytes(Format::kI2S, 1, cols)));
+      ASSERT_TRUE(QuantizeWith(isa, Format::kI2S, x.data(), 1, cols, out).ok());
+      for (int64_t b = 0; b < cols / 4; ++b) {
+        const int expect = b == byte ? 0x55 + (1 << shift) : 0x55;
+        ASSERT_EQ(out[b], expect) << "element " << e << ", byte " << b << " on " << IsaName(isa);
+      }
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 // SIMD kernels at the edges of their integer ranges, against the scalar
 // reference, bit-exact. simd_equivalence_test covers random data; this file
 // drives what the newer kernels' tricks depend on:
-//   - I2S codes enter vpmaddubsw as code * 4^p (<= 128): all +1 weights
-//     against all -127 activations reach the int16 pair bound 2*128*127;
+//   - the AVX2 I2S kernel sums 4 vpmaddubsw of codes x 4 in int16: all +1
+//     weights against all -127 activations reach its bound 4*2*8*127;
 //   - TQ1_0 kernels decode trits arithmetically from the stored bytes, so
 //     every byte value 0..255 must decode as the reference does, including
 //     the 13 values the quantizer never writes (a GGUF file may hold them);
