@@ -126,16 +126,23 @@ void Activations::Prepare(Format f) {
       break;
     }
     case Format::kTQ1_0: {
-      const int64_t nb = k_ / 256, pairs = (nb + 1) / 2;
-      tq1_stride_ = pairs * internal::kTQ1PairBytes;  // a multiple of 64
+      const int64_t nb = k_ / 256, quads = (nb + 3) / 4;
+      tq1_stride_ = quads * internal::kTQ1QuadBytes;  // a multiple of 64
       tq1_.assign(static_cast<size_t>(tokens_ * tq1_stride_), 0);
       for (int64_t t = 0; t < tokens_; ++t) {
         const int8_t* src = q(t);
         int8_t* dst = tq1_.data() + t * tq1_stride_;
         for (int64_t b = 0; b < nb; ++b) {
-          int8_t* pair = dst + (b / 2) * internal::kTQ1PairBytes + 16 * (b % 2);
-          for (int n = 0; n < 5; ++n) std::memcpy(pair + 32 * n, src + 256 * b + 160 + 16 * n, 16);
-          std::memcpy(pair + 160, src + 256 * b + 240, 16);
+          const int8_t* blk = src + 256 * b;
+          int8_t* quad = dst + (b / 4) * internal::kTQ1QuadBytes + 16 * (b % 4);
+          for (int n = 0; n < 5; ++n) {
+            std::memcpy(quad + 64 * n, blk + 32 * n, 16);
+            std::memcpy(quad + 64 * (5 + n), blk + 16 + 32 * n, 16);
+            std::memcpy(quad + 64 * (10 + n), blk + 160 + 16 * n, 16);
+          }
+          std::memcpy(quad + 64 * 15, blk + 240, 16);
+          const int32_t sum256 = bsum256(t)[b] * 256;
+          std::memcpy(quad + internal::kTQ1QuadSumOffset, &sum256, 4);
         }
       }
       break;

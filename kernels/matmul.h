@@ -62,10 +62,9 @@ class Activations {
   // group elements [32l, 32l+32) then [128+32l, 128+32l+32) for l = 0..3
   // (a trailing 128-element group keeps its order). Built by Prepare.
   const int8_t* q_interleaved(int64_t t) const { return qi_.data() + t * stride_; }
-  // The 16-element pieces of TQ1_0 block pairs side by side, kTQ1PairBytes
-  // a pair (internal/layouts.h), as the AVX-512 TQ1_0 kernel reads them.
-  // Built by Prepare(kTQ1_0).
-  const int8_t* q_tq1_pairs(int64_t t) const { return tq1_.data() + t * tq1_stride_; }
+  // q as the AVX-512 TQ1_0 kernel reads it, four blocks side by side,
+  // kTQ1QuadBytes a quad (internal/layouts.h). Built by Prepare(kTQ1_0).
+  const int8_t* q_tq1_quads(int64_t t) const { return tq1_.data() + t * tq1_stride_; }
   // q reordered per full 256-element group into the four code planes of an
   // I2S group (internal/layouts.h, I2SPlaneElement). Built by Prepare(kI2S).
   const int8_t* q_i2s(int64_t t) const { return qs_.data() + t * stride_; }

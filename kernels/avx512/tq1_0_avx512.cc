@@ -8,26 +8,35 @@
 // are two byte additions; the division by 256 is applied once per row (a
 // power of two: exact).
 //
-// One token (dot, decode): per block, qs[0..31] x 3^n (n = 0..4) meets 32
-// consecutive activations, elements 32n .. 32n+31. The 16-byte part and
-// the qh trits of two blocks share vectors instead: [qs[32..47] of block
-// 2p | of block 2p+1] x 3^n meets elements 160 + 16n of each, and the two
-// blocks' qh trits (qh x (1, 3, 9, 27) in 4-byte groups) elements 240..255,
-// read from activations laid out for it once per token (q_tq1_pairs,
-// kTQ1PairBytes). Both this and one block per vector (the 16-byte part as
-// [x 3^n | x 3^n+1] halves, the qh trits beside x 81) take 16 vpdpbusd a
-// block, but the pairs need about 7 other operations a block instead of
-// 16 (the byte multiplies that step two powers of 3, the lane shuffles):
-// dot 58-62 against 54-60 G weights/s in alternating runs. Four blocks (two pairs) are decoded together, each chain with its
-// own accumulators, so the out-of-order window overlaps their dependent
-// multiplies; one loop over both parts spilled registers and was slower.
+// One token (dot, decode): four blocks per 512-bit vector, one per 128-bit
+// lane, so every int32 lane belongs to one block and one conversion and
+// FMA per four blocks apply their scales. Three vectors hold the blocks'
+// 16-byte pieces qs[0..15], qs[16..31], qs[32..47] (trits n = 0..4 each)
+// and a fourth their qh trits as qh x (1, 3, 9, 27); the activations come
+// laid out to match once per token (q_tq1_quads, kTQ1QuadBytes), with
+// 256 x each block's activation sum in the lane that starts the "b" sum.
+// Against the earlier 256-bit kernel (one block's 32-byte part per vector,
+// the 16-byte parts and qh in pairs, four scale FMAs per four blocks) this
+// takes half the instructions, but on Zen 4 a 512-bit operation costs two
+// 256-bit ones, so it gained 5-9% (alternating runs: dot 61.7-62.8 ->
+// 64.5-68.2 G weights/s, gemv 6912x2560 51-52 -> 55). What bounds it is the
+// FP pipes: 8 vpdpbusd and 8 byte additions per block, at two 512-bit
+// operations a cycle, are 8 cycles a block (116 G weights/s at 3.6 GHz)
+// before any overhead. A row's last one to three blocks run the same code
+// on 256- and 128-bit vectors.
 //
 // Prefill (two or more tokens) decodes each block once for a tile of
-// tokens, one block per vector as above, from the natural activation order.
+// tokens, one block (its 32-byte part, then the 16-byte part and the qh
+// trits) per 256-bit vector, from the natural activation order.
 //
-// Exactness: an int32 lane holds at most 6 x 4 x 255 x 127 x 4 (3a - b)
-// plus 256 x |bsum| <= 256 x 256 x 127, about 11M < 2^24, so the
-// conversion to float is exact.
+// Exactness: 3a - b is exactly 256 x sum((t - 1) q) over a lane's elements
+// (one decode: at most 76 trits of one block, with that block's 256-element
+// activation sum in its first lane), so |3a - b| <= 256 x 127 x (2 x 76 +
+// 256), about 13.3M < 2^24: the conversion to float is exact. The sums on
+// the way stay far inside int32 (|a| <= 64 x 255 x 127).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's own header (activations_avx512.cc)
+#endif
 #include <immintrin.h>
 
 #include <cmath>
@@ -36,31 +45,53 @@
 #include "kernels/avx512/avx512_kernels.h"
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/layouts.h"
+#include "kernels/internal/prefetch.h"
 
 namespace bitgate::kernels::internal {
 namespace {
 
 inline __m256i Mul3(__m256i v) { return _mm256_add_epi8(v, _mm256_add_epi8(v, v)); }
+inline __m512i Mul3(__m512i v) { return _mm512_add_epi8(v, _mm512_add_epi8(v, v)); }
+inline __m128i Mul3(__m128i v) { return _mm_add_epi8(v, _mm_add_epi8(v, v)); }
 
-// qh bytes x (1, 3, 9, 27) in 4-byte groups (elements 240 + 4n + j) of
-// two blocks at once (lower / upper 128-bit half): 16-bit multiplies, even
-// bytes from one (their low bytes are exact) and odd bytes from the other
-// (low bytes masked off first, so no carry reaches them).
-inline __m256i QhPair(const BlockTQ1_0& b0, const BlockTQ1_0& b1) {
-  uint32_t h0, h1;
-  std::memcpy(&h0, b0.qh, 4);
-  std::memcpy(&h1, b1.qh, 4);
-  const __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(static_cast<int>(h0))),
-                                            _mm_set1_epi32(static_cast<int>(h1)), 1);
-  const __m256i k = _mm256_setr_epi16(1, 1, 3, 3, 9, 9, 27, 27, 1, 1, 3, 3, 9, 9, 27, 27);
+inline int32_t LoadQh(const BlockTQ1_0& b) {
+  int32_t h;
+  std::memcpy(&h, b.qh, 4);
+  return h;
+}
+
+// qh bytes x (1, 3, 9, 27) in 4-byte groups (elements 240 + 4n + j), per
+// 128-bit lane (the lane's block qh repeated 4 times): 16-bit multiplies,
+// even bytes from one (their low bytes are exact) and odd bytes from the
+// other (low bytes masked off first, so no carry reaches them).
+constexpr int kQhPow16 = 0x00010001, kQhPow16x3 = 0x00030003, kQhPow16x9 = 0x00090009, kQhPow16x27 = 0x001b001b;
+inline __m512i QhPowers(__m512i h) {
+  const __m512i k = _mm512_set4_epi32(kQhPow16x27, kQhPow16x9, kQhPow16x3, kQhPow16);
+  const __m512i even = _mm512_mullo_epi16(h, k);
+  const __m512i odd = _mm512_mullo_epi16(_mm512_and_si512(h, _mm512_set1_epi16(static_cast<short>(0xFF00))), k);
+  return _mm512_mask_blend_epi8(0xAAAAAAAAAAAAAAAAull, even, odd);
+}
+inline __m256i QhPowers(__m256i h) {
+  const __m256i k = _mm256_setr_epi32(kQhPow16, kQhPow16x3, kQhPow16x9, kQhPow16x27, kQhPow16, kQhPow16x3,
+                                      kQhPow16x9, kQhPow16x27);
   const __m256i even = _mm256_mullo_epi16(h, k);
   const __m256i odd = _mm256_mullo_epi16(_mm256_and_si256(h, _mm256_set1_epi16(static_cast<short>(0xFF00))), k);
   return _mm256_mask_blend_epi8(0xAAAAAAAA, even, odd);
 }
+inline __m128i QhPowers(__m128i h) {
+  const __m128i k = _mm_setr_epi32(kQhPow16, kQhPow16x3, kQhPow16x9, kQhPow16x27);
+  const __m128i even = _mm_mullo_epi16(h, k);
+  const __m128i odd = _mm_mullo_epi16(_mm_and_si128(h, _mm_set1_epi16(static_cast<short>(0xFF00))), k);
+  return _mm_mask_blend_epi8(0xAAAA, even, odd);
+}
+
+// The same pair of a block (prefill): [qh x (1, 3, 9, 27) of b0 | of b1].
+inline __m256i QhPair(const BlockTQ1_0& b0, const BlockTQ1_0& b1) {
+  return QhPowers(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(LoadQh(b0))),
+                                          _mm_set1_epi32(LoadQh(b1)), 1));
+}
 
 inline __m256 Scale(const BlockTQ1_0& blk) { return _mm256_set1_ps(_cvtsh_ss(blk.d)); }
-
-
 
 inline float HorizontalSum(__m256 v) {
   __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -69,93 +100,134 @@ inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(h);
 }
 
-// 256 x sum((t - 1) q) over the 160 elements of qs[0..31] (planes 0..4)
-// of U consecutive blocks, minus 256 x bsum in lane 0, so that adding the
-// block's pair part (which holds no bsum) gives the block total. The blocks'
-// chains are interleaved plane by plane for the out-of-order window.
-template <int U>
-inline void Block32Sums(const BlockTQ1_0* blk, const int8_t* q, const int32_t* bsum, __m256i* s) {
-  __m256i c[U], a[U], b[U];
-  for (int u = 0; u < U; ++u) {
-    c[u] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[u].qs));
-    a[u] = _mm256_setzero_si256();
-    b[u] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(bsum[u] * 256));
+// W blocks side by side, one per 128-bit lane: the vector operations the
+// decode needs, at 512 (W = 4), 256 (2) or 128 (1) bits.
+template <int W>
+struct Lanes;
+
+template <>
+struct Lanes<4> {
+  using I = __m512i;
+  using F = __m512;
+  static I Zero() { return _mm512_setzero_si512(); }
+  static I Load(const int8_t* p) { return _mm512_load_si512(p); }
+  static I Add(I a, I b) { return _mm512_add_epi32(a, b); }
+  static I Sub(I a, I b) { return _mm512_sub_epi32(a, b); }
+  static I Dot(I acc, I u, I s) { return _mm512_dpbusd_epi32(acc, u, s); }
+  // 16 bytes at offset off of each block
+  static I Pieces(const BlockTQ1_0* b, int off) {
+    I v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs + off)));
+    v = _mm512_mask_broadcast_i32x4(v, 0x00F0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs + off)));
+    v = _mm512_mask_broadcast_i32x4(v, 0x0F00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[2].qs + off)));
+    return _mm512_mask_broadcast_i32x4(v, 0xF000, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[3].qs + off)));
   }
+  static I Qh(const BlockTQ1_0* b) {
+    I h = _mm512_set1_epi32(LoadQh(b[0]));
+    h = _mm512_mask_set1_epi32(h, 0x00F0, LoadQh(b[1]));
+    h = _mm512_mask_set1_epi32(h, 0x0F00, LoadQh(b[2]));
+    return QhPowers(_mm512_mask_set1_epi32(h, 0xF000, LoadQh(b[3])));
+  }
+  // acc + s x [d(b0) x4, d(b1) x4, ...]
+  static F Fma(I s, const BlockTQ1_0* b, F acc) {
+    const uint64_t d4 = b[0].d | uint64_t{b[1].d} << 16 | uint64_t{b[2].d} << 32 | uint64_t{b[3].d} << 48;
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const F d = _mm512_permutexvar_ps(spread, _mm512_zextps128_ps512(_mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(d4)))));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d, acc);
+  }
+  static F ZeroF() { return _mm512_setzero_ps(); }
+  static float Sum(F v) { return _mm512_reduce_add_ps(v); }
+};
+
+template <>
+struct Lanes<2> {
+  using I = __m256i;
+  using F = __m256;
+  static I Zero() { return _mm256_setzero_si256(); }
+  static I Load(const int8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+  static I Add(I a, I b) { return _mm256_add_epi32(a, b); }
+  static I Sub(I a, I b) { return _mm256_sub_epi32(a, b); }
+  static I Dot(I acc, I u, I s) { return _mm256_dpbusd_epi32(acc, u, s); }
+  static I Pieces(const BlockTQ1_0* b, int off) {
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs + off))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs + off)), 1);
+  }
+  static I Qh(const BlockTQ1_0* b) { return QhPair(b[0], b[1]); }
+  static F Fma(I s, const BlockTQ1_0* b, F acc) {
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_blend_ps(Scale(b[0]), Scale(b[1]), 0xF0), acc);
+  }
+  static F ZeroF() { return _mm256_setzero_ps(); }
+  static float Sum(F v) { return HorizontalSum(v); }
+};
+
+template <>
+struct Lanes<1> {
+  using I = __m128i;
+  using F = __m128;
+  static I Zero() { return _mm_setzero_si128(); }
+  static I Load(const int8_t* p) { return _mm_load_si128(reinterpret_cast<const __m128i*>(p)); }
+  static I Add(I a, I b) { return _mm_add_epi32(a, b); }
+  static I Sub(I a, I b) { return _mm_sub_epi32(a, b); }
+  static I Dot(I acc, I u, I s) { return _mm_dpbusd_epi32(acc, u, s); }
+  static I Pieces(const BlockTQ1_0* b, int off) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs + off)); }
+  static I Qh(const BlockTQ1_0* b) { return QhPowers(_mm_set1_epi32(LoadQh(b[0]))); }
+  static F Fma(I s, const BlockTQ1_0* b, F acc) {
+    return _mm_fmadd_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(_cvtsh_ss(b[0].d)), acc);
+  }
+  static F ZeroF() { return _mm_setzero_ps(); }
+  static float Sum(F v) {
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    return _mm_cvtss_f32(_mm_add_ss(v, _mm_movehdup_ps(v)));
+  }
+};
+
+// acc + 256 x sum((t - 1) q) x d for W blocks (lanes lane0.. of quad record
+// `quad`). Each piece runs trit by trit: c = piece x 3^n as bytes, and
+// 3 x sum(c q) - sum(3c q) = 256 x sum(t q); the "b" sum starts at
+// 256 x the block's activation sum, which turns t into t - 1.
+template <int W>
+__attribute__((always_inline)) inline typename Lanes<W>::F QuadSums(const BlockTQ1_0* b, const int8_t* quad, int lane0, typename Lanes<W>::F acc) {
+  using L = Lanes<W>;
+  const int8_t* r = quad + 16 * lane0;
+  typename L::I c[3] = {L::Pieces(b, 0), L::Pieces(b, 16), L::Pieces(b, 32)};
+  typename L::I a0 = L::Zero(), a1 = L::Zero(), b0 = L::Load(r + kTQ1QuadSumOffset), b1 = L::Zero();
   for (int n = 0; n < 5; ++n) {
-    for (int u = 0; u < U; ++u) {
-      const __m256i next = Mul3(c[u]);
-      const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 256 * u + 32 * n));
-      a[u] = _mm256_dpbusd_epi32(a[u], c[u], av);
-      b[u] = _mm256_dpbusd_epi32(b[u], next, av);
-      c[u] = next;
-    }
+    const typename L::I next[3] = {Mul3(c[0]), Mul3(c[1]), Mul3(c[2])};
+    typename L::I q0 = L::Load(r + 64 * n), q1 = L::Load(r + 64 * (5 + n)), q2 = L::Load(r + 64 * (10 + n));
+    // Each activation vector feeds two vpdpbusd. GCC would fold its load
+    // into both, and Zen 4 runs every memory operand as a load of its own
+    // (a 512-bit load costs about a cycle): keep it in a register.
+    asm("" : "+v"(q0), "+v"(q1), "+v"(q2));
+    a0 = L::Dot(a0, c[0], q0);
+    b0 = L::Dot(b0, next[0], q0);
+    a1 = L::Dot(a1, c[1], q1);
+    b1 = L::Dot(b1, next[1], q1);
+    a0 = L::Dot(a0, c[2], q2);
+    b0 = L::Dot(b0, next[2], q2);
+    for (int i = 0; i < 3; ++i) c[i] = next[i];
   }
-  for (int u = 0; u < U; ++u) s[u] = _mm256_sub_epi32(_mm256_add_epi32(a[u], _mm256_add_epi32(a[u], a[u])), b[u]);
+  const typename L::I h = L::Qh(b), qh = L::Load(r + 64 * 15);
+  a1 = L::Dot(a1, h, qh);
+  b1 = L::Dot(b1, Mul3(h), qh);
+  const typename L::I a = L::Add(a0, a1);
+  const typename L::I s = L::Sub(L::Add(a, L::Add(a, a)), L::Add(b0, b1));
+  return L::Fma(s, b, acc);
 }
 
-// 256 x sum(t q) over the other 96 elements of P block pairs: each pair's
-// qs[32..47] side by side (planes 0..4), then their qh trits, against the
-// pair layout (q_tq1_pairs). Lanes 0-3 belong to the first block of a pair,
-// lanes 4-7 to the second.
-template <int P>
-inline void PairSums(const BlockTQ1_0* blk, const int8_t* qp, __m256i* s) {
-  __m256i c[P], a[P], b[P];
-  for (int p = 0; p < P; ++p) {
-    c[p] = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[2 * p].qs + 32))),
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[2 * p + 1].qs + 32)), 1);
-    a[p] = b[p] = _mm256_setzero_si256();
-  }
-  for (int n = 0; n < 6; ++n) {
-    for (int p = 0; p < P; ++p) {
-      if (n == 5) c[p] = QhPair(blk[2 * p], blk[2 * p + 1]);
-      const __m256i next = Mul3(c[p]);
-      const __m256i av = _mm256_load_si256(reinterpret_cast<const __m256i*>(qp + kTQ1PairBytes * p + 32 * n));
-      a[p] = _mm256_dpbusd_epi32(a[p], c[p], av);
-      b[p] = _mm256_dpbusd_epi32(b[p], next, av);
-      c[p] = next;
-    }
-  }
-  for (int p = 0; p < P; ++p) s[p] = _mm256_sub_epi32(_mm256_add_epi32(a[p], _mm256_add_epi32(a[p], a[p])), b[p]);
-}
-
-// One token: four blocks (two pairs) per step, their 32-byte parts one
-// block per chain and their 16-byte parts and qh trits a pair per chain.
-float RowDotPairs(const BlockTQ1_0* blk, int64_t nb, const int8_t* q, const int8_t* qp, const int32_t* bsum) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+// One token: whole quads at 512 bits, then the last 1-3 blocks.
+float RowDotQuads(const BlockTQ1_0* blk, int64_t nb, const int8_t* quads) {
+  Lanes<4>::F acc4 = Lanes<4>::ZeroF();
   int64_t u = 0;
   for (; u + 4 <= nb; u += 4) {
-    __m256i s[4], sp[2];
-    Block32Sums<4>(blk + u, q + 256 * u, bsum + u, s);
-    PairSums<2>(blk + u, qp + u / 2 * kTQ1PairBytes, sp);
-    __m256 d[4];
-    for (int i = 0; i < 4; ++i) d[i] = Scale(blk[u + i]);
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), d[0], acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[1]), d[1], acc1);
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[2]), d[2], acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[3]), d[3], acc1);
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[0]), _mm256_blend_ps(d[0], d[1], 0xF0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[1]), _mm256_blend_ps(d[2], d[3], 0xF0), acc1);
+    PrefetchSpan(blk + u, 4 * sizeof(BlockTQ1_0));  // from DRAM (internal/prefetch.h)
+    acc4 = QuadSums<4>(blk + u, quads + u / 4 * kTQ1QuadBytes, 0, acc4);
   }
-  for (; u + 2 <= nb; u += 2) {
-    __m256i s[2], sp[1];
-    Block32Sums<2>(blk + u, q + 256 * u, bsum + u, s);
-    PairSums<1>(blk + u, qp + u / 2 * kTQ1PairBytes, sp);
-    const __m256 d0 = Scale(blk[u]), d1 = Scale(blk[u + 1]);
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), d0, acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[1]), d1, acc1);
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[0]), _mm256_blend_ps(d0, d1, 0xF0), acc0);
-  }
-  if (u < nb) {  // a last block alone: its pair slot's second half is zeros
-    const BlockTQ1_0 pair[2] = {blk[u], blk[u]};
-    __m256i s[1], sp[1];
-    Block32Sums<1>(blk + u, q + 256 * u, bsum + u, s);
-    PairSums<1>(pair, qp + u / 2 * kTQ1PairBytes, sp);
-    const __m256 d0 = Scale(blk[u]);
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), d0, acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sp[0]), d0, acc1);  // upper lanes are zero
-  }
-  return HorizontalSum(_mm256_add_ps(acc0, acc1));
+  if (u < nb) PrefetchSpan(blk + u, (nb - u) * static_cast<int64_t>(sizeof(BlockTQ1_0)));
+  float total = Lanes<4>::Sum(acc4);
+  const int8_t* last = quads + u / 4 * kTQ1QuadBytes;
+  if (nb - u >= 2) total += Lanes<2>::Sum(QuadSums<2>(blk + u, last, 0, Lanes<2>::ZeroF()));
+  if ((nb - u) % 2 == 1) total += Lanes<1>::Sum(QuadSums<1>(blk + nb - 1, last, static_cast<int>(nb - 1 - u), Lanes<1>::ZeroF()));
+  return total;
 }
 
 // Prefill: one block decoded once (cur / next vectors of its 8 planes, as
@@ -266,7 +338,7 @@ void MatmulTQ1_0Avx512(const uint8_t* w, int64_t, int64_t cols, const Activation
     for (int64_t r = r0; r < r1; ++r) {
       const auto* blk = reinterpret_cast<const BlockTQ1_0*>(w) + r * nb;
       // The sums are 256 x the reference's: scaled once here (a power of two, exact).
-      y[t * ldy + r] = RowDotPairs(blk, nb, x.q(t), x.q_tq1_pairs(t), x.bsum256(t)) * (1.0f / 256) / x.scale(t);
+      y[t * ldy + r] = RowDotQuads(blk, nb, x.q_tq1_quads(t)) * (1.0f / 256) / x.scale(t);
     }
   }
 }

@@ -27,13 +27,19 @@ struct BlockTQ1_0 {
 };
 static_assert(sizeof(BlockTQ1_0) == 54, "block_tq1_0 is 54 bytes");
 
-// Activations of the 16-byte parts of two TQ1_0 blocks side by side
-// (Activations::q_tq1_pairs): for blocks 2p and 2p+1, bytes
-// [32n, 32n + 32) of pair p hold elements 160 + 16n .. 160 + 16n + 15 of
-// block 2p then of block 2p+1 (the trit planes n = 0..4 of qs[32..47]), and
-// bytes [160, 192) elements 240..255 of each (the qh trits). A missing
-// second block (odd block count) reads zeros.
-inline constexpr int64_t kTQ1PairBytes = 192;
+// Activations of four TQ1_0 blocks side by side (Activations::q_tq1_quads),
+// as the AVX-512 kernel's vectors hold one block per 128-bit lane. Quad Q
+// (blocks 4Q..4Q+3) is kTQ1QuadBytes; block l of it owns bytes
+// [16l, 16l + 16) of each 64-byte vector v, holding its elements
+//   v = n (0..4):      m + 32n         (qs[0..15], trit n)
+//   v = 5 + n:         16 + m + 32n    (qs[16..31], trit n)
+//   v = 10 + n:        160 + m + 16n   (qs[32..47], trit n)
+//   v = 15:            240 + m         (the qh trits x (1, 3, 9, 27))
+// for m = 0..15, and bytes [1024 + 16l, 1024 + 16l + 4) hold 256 x the
+// block's activation sum as an int32 (the rest of that vector is zero).
+// Blocks past the row's end are zeros.
+inline constexpr int64_t kTQ1QuadBytes = 1088;
+inline constexpr int64_t kTQ1QuadSumOffset = 1024;
 
 // ---- Q8_0 (llama.cpp block_q8_0), 32 elements --------------------------
 // d = absmax / 127 as f16, qs = roundf(x / d) (half away from zero).

@@ -99,7 +99,7 @@ TEST(ActivationQuantize, RowsStartOnCacheLines) {
       EXPECT_TRUE(aligned(a.q_interleaved(t))) << "k=" << k << " token " << t;
       if (tl) {
         EXPECT_TRUE(aligned(a.lut(Format::kTL1, t)) && aligned(a.lut(Format::kTL2, t))) << "k=" << k;
-        EXPECT_TRUE(aligned(a.q_tq1_pairs(t))) << "k=" << k;  // the kernel's aligned 32-byte loads
+        EXPECT_TRUE(aligned(a.q_tq1_quads(t))) << "k=" << k;  // the kernel's aligned 64-byte loads
       }
     }
   }

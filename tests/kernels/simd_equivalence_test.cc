@@ -26,7 +26,7 @@ std::vector<int64_t> ColsFor(Format f) {
     case 16: return {16, 48, 64, 80, 112, 2560, 6912};  // TL: all three TL2 tail cases (80: 32)
     case 32: return {32, 96, 224, 256, 288, 2560};
     case 128: return {128, 384, 2560};
-    default: return {256, 768, 2560};
+    default: return {256, 768, 1024, 1792, 2560};  // 1 to 10 blocks: every TQ1_0 quad tail
   }
 }
 
