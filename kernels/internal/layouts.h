@@ -67,7 +67,8 @@ inline constexpr int64_t kI2_SBlock = 128;
 // L % 8 only: a vpdpbusd of all four code planes sums each half-block in
 // one int32 lane, lanes k and k + 8 being block k's halves. This replaced
 // (ggml type 4096 -> 4099) a layout whose code planes each spanned two
-// blocks and needed a float conversion and FMA per plane: 1.6x in cache.
+// blocks and needed a float conversion and FMA per plane: gemv 6912x2560
+// 20.4 -> 27 GB/s in L3, from DRAM 72-75% -> 81-101% of membw/read.
 inline constexpr int64_t kI2SBlock = 32;
 inline constexpr int64_t kI2SGroup = 256;
 
