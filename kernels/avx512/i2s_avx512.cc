@@ -7,6 +7,9 @@
 // conversion and one FMA per group apply the 8 block scales in their
 // stored order. A final group of fewer than 256 elements (cols % 256 != 0)
 // runs the scalar rule.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's own header (activations_avx512.cc)
+#endif
 #include <immintrin.h>
 
 #include <algorithm>
@@ -60,13 +63,12 @@ inline __m256 I2SGroup(const uint8_t* codes, const uint8_t* scales, const int8_t
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s8), d8, acc);
 }
 
-}  // namespace
-
-// Two groups per step, each with its own accumulator. Exactness: a lane of
+// One token (decode): two groups per step, each with its own accumulator.
+// Exactness: a lane of
 // a or b holds at most 2 x 4 x 2 x 4 x 127 (B's factor 4 included), far
 // inside int32 and below 2^24, so the conversions are exact.
-void MatmulI2SAvx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
-                     int64_t ldy, int64_t r0, int64_t r1) {
+void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, int64_t ldy, int64_t r0,
+               int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
   const int64_t full = cols / kI2SGroup * kI2SGroup;
   for (int64_t t = 0; t < x.tokens(); ++t) {
@@ -93,6 +95,62 @@ void MatmulI2SAvx512(const uint8_t* w, int64_t, int64_t cols, const Activations&
       y[t * ldy + r] = total / x.scale(t);
     }
   }
+}
+
+// Prefill: NT tokens at a time, each group decoded once for all of them.
+// A token pays four vpdpbusd, and its epilogue stays 512 bits wide: the
+// block sums minus the activation sums (lanes 0-7; lanes 8-15 hold the
+// blocks' second halves) convert and meet the scales [d0..d7, d0..d7].
+template <int NT>
+void I2STokenTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t t0, float* y, int64_t ldy,
+                  int64_t r0, int64_t r1) {
+  const int64_t row_bytes = cols / 4 + cols / 16;
+  const int64_t full = cols / kI2SGroup * kI2SGroup;
+  const __m512i m03 = _mm512_set1_epi8(0x03), m0c = _mm512_set1_epi8(0x0C);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* codes = w + r * row_bytes;
+    const uint8_t* scales = codes + cols / 4;
+    __m512 acc[NT];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (int64_t g = 0; g < full; g += kI2SGroup) {
+      PrefetchSpan(codes + g / 4, 64);
+      PrefetchSpan(scales + g / 16, 16);
+      const __m512i v = _mm512_loadu_si512(codes + g / 4), hi = _mm512_srli_epi16(v, 4);
+      const __m512i c0 = _mm512_and_si512(v, m03), c1 = _mm512_and_si512(v, m0c);
+      const __m512i c2 = _mm512_and_si512(hi, m03), c3 = _mm512_and_si512(hi, m0c);
+      const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
+      const __m512 d16 = _mm512_insertf32x8(_mm512_castps256_ps512(d8), d8, 1);
+      for (int t = 0; t < NT; ++t) {
+        const int8_t* qp = x.q_i2s(t0 + t) + g;
+        __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c0, _mm512_load_si512(qp));
+        __m512i b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c1, _mm512_load_si512(qp + 64));
+        a = _mm512_dpbusd_epi32(a, c2, _mm512_load_si512(qp + 128));
+        b = _mm512_dpbusd_epi32(b, c3, _mm512_load_si512(qp + 192));
+        const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsum32(t0 + t) + g / 32));
+        const __m512i s = _mm512_sub_epi32(_mm512_add_epi32(a, _mm512_srai_epi32(b, 2)), _mm512_zextsi256_si512(bs));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d16, acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      float total = _mm512_reduce_add_ps(acc[t]);
+      if (full < cols) {
+        total += I2STailGroup(codes + full / 4, scales + full / 16, cols - full, x.q(t0 + t) + full,
+                              x.bsum32(t0 + t) + full / 32);
+      }
+      y[(t0 + t) * ldy + r] = total / x.scale(t0 + t);
+    }
+  }
+}
+
+}  // namespace
+
+void MatmulI2SAvx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
+                     int64_t ldy, int64_t r0, int64_t r1) {
+  if (x.tokens() == 1) return I2SDecode(w, cols, x, y, ldy, r0, r1);
+  int64_t t = 0;
+  for (; t + 4 <= x.tokens(); t += 4) I2STokenTile<4>(w, cols, x, t, y, ldy, r0, r1);
+  for (; t + 2 <= x.tokens(); t += 2) I2STokenTile<2>(w, cols, x, t, y, ldy, r0, r1);
+  if (t < x.tokens()) I2STokenTile<1>(w, cols, x, t, y, ldy, r0, r1);
 }
 
 // Block k's half h (16 elements) is the 4 bytes at 32h + 4k: each byte's
