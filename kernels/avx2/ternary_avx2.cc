@@ -210,19 +210,8 @@ void MatmulI2SAvx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x
       }
       float total = HSum(acc);
       if (full < cols) {  // partial final group: the scalar rule
-        const int64_t gs = cols - full;
-        const int8_t* q = x.q(t);
-        for (int64_t b = 0; b < gs / 32; ++b) {
-          int32_t isum = 0;
-          for (int64_t e = 32 * b; e < 32 * b + 32; ++e) {
-            int64_t byte;
-            int shift;
-            I2SCodePosition(e, gs, &byte, &shift);
-            isum += ((codes[full / 4 + byte] >> shift) & 3) * q[full + e];
-          }
-          total += HalfToFloatScalar(LoadU16(scales + 2 * (full / 32 + b))) *
-                   static_cast<float>(isum - bsum[full / 32 + b]);
-        }
+        total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(t) + full,
+                                    bsum + full / 32);
       }
       y[t * ldy + r] = total / x.scale(t);
     }

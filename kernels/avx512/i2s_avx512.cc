@@ -25,23 +25,6 @@
 namespace bitgate::kernels::internal {
 namespace {
 
-// Scalar contribution of a partial final group (g elements) of one row.
-float I2STailGroup(const uint8_t* codes, const uint8_t* scales, int64_t g, const int8_t* q,
-                   const int32_t* bsum) {
-  float acc = 0.0f;
-  for (int64_t b = 0; b < g / kI2SBlock; ++b) {
-    int32_t isum = 0;
-    for (int64_t e = b * kI2SBlock; e < (b + 1) * kI2SBlock; ++e) {
-      int64_t byte;
-      int shift;
-      I2SCodePosition(e, g, &byte, &shift);
-      isum += ((codes[byte] >> shift) & 3) * q[e];
-    }
-    acc += HalfToFloatScalar(LoadU16(scales + 2 * b)) * static_cast<float>(isum - bsum[b]);
-  }
-  return acc;
-}
-
 // One group: planes 0 and 2 (codes shifted down) into A, planes 1 and 3
 // masked in place (code x 4) into B, which is divisible by 4 and shifted
 // back once (exact). The block sums minus the activation block sums are
@@ -90,7 +73,7 @@ void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, i
       h = _mm_add_ss(h, _mm_movehdup_ps(h));
       float total = _mm_cvtss_f32(h);
       if (full < cols) {
-        total += I2STailGroup(codes + full / 4, scales + full / 16, cols - full, x.q(t) + full, bsum + full / 32);
+        total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(t) + full, bsum + full / 32);
       }
       y[t * ldy + r] = total / x.scale(t);
     }
@@ -134,7 +117,7 @@ void I2STokenTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t 
     for (int t = 0; t < NT; ++t) {
       float total = _mm512_reduce_add_ps(acc[t]);
       if (full < cols) {
-        total += I2STailGroup(codes + full / 4, scales + full / 16, cols - full, x.q(t0 + t) + full,
+        total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(t0 + t) + full,
                               x.bsum32(t0 + t) + full / 32);
       }
       y[(t0 + t) * ldy + r] = total / x.scale(t0 + t);

@@ -48,6 +48,22 @@ void QuantizeI2SRef(const float* src, int64_t rows, int64_t cols, float /*scale*
   }
 }
 
+float I2SPartialGroupRef(const uint8_t* codes, const uint8_t* scales, int64_t g, const int8_t* q,
+                         const int32_t* bsum) {
+  float acc = 0.0f;
+  for (int64_t b = 0; b < g / kI2SBlock; ++b) {
+    int32_t isum = 0;
+    for (int64_t e = b * kI2SBlock; e < (b + 1) * kI2SBlock; ++e) {
+      int64_t byte;
+      int shift;
+      I2SCodePosition(e, g, &byte, &shift);
+      isum += ((codes[byte] >> shift) & 3) * q[e];
+    }
+    acc += HalfToFloatScalar(LoadU16(scales + 2 * b)) * static_cast<float>(isum - bsum[b]);
+  }
+  return acc;
+}
+
 namespace {
 inline int I2SCode(const uint8_t* codes, int64_t cols, int64_t j) {
   const int64_t group = j / kI2SGroup;

@@ -27,5 +27,10 @@ BITGATE_DECLARE_REF(Q8_0)
 #undef BITGATE_DECLARE_REF
 
 uint16_t I2SBlockScale(const float* x);
+// One row's partial final I2S group of g < 256 elements (the SIMD kernels'
+// tail): sum over its blocks of d x (sum(code x q) - bsum), codes at
+// `codes`, f16 scales at `scales`, activations q and block sums bsum.
+float I2SPartialGroupRef(const uint8_t* codes, const uint8_t* scales, int64_t g, const int8_t* q,
+                         const int32_t* bsum);
 
 }  // namespace bitgate::kernels::internal
