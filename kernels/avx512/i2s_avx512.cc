@@ -25,21 +25,37 @@
 namespace bitgate::kernels::internal {
 namespace {
 
-// One group: planes 0 and 2 (codes shifted down) into A, planes 1 and 3
-// masked in place (code x 4) into B, which is divisible by 4 and shifted
-// back once (exact). The block sums minus the activation block sums are
+// A group's four code planes: 0 and 2 shifted down (code), 1 and 3 masked
+// in place (code x 4).
+struct I2SPlanes {
+  __m512i c[4];
+  explicit I2SPlanes(const uint8_t* codes) {
+    const __m512i m03 = _mm512_set1_epi8(0x03), m0c = _mm512_set1_epi8(0x0C);
+    const __m512i v = _mm512_loadu_si512(codes), hi = _mm512_srli_epi16(v, 4);
+    c[0] = _mm512_and_si512(v, m03);
+    c[1] = _mm512_and_si512(v, m0c);
+    c[2] = _mm512_and_si512(hi, m03);
+    c[3] = _mm512_and_si512(hi, m0c);
+  }
+  // Half-block sums against one token's reordered activations qp: planes 0
+  // and 2 in one sum, the x4 planes in another, shifted back (a multiple of
+  // 4: exact). Lanes k and k + 8 are block k's halves.
+  __m512i Sums(const int8_t* qp) const {
+    __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c[0], _mm512_load_si512(qp));
+    __m512i b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c[1], _mm512_load_si512(qp + 64));
+    a = _mm512_dpbusd_epi32(a, c[2], _mm512_load_si512(qp + 128));
+    b = _mm512_dpbusd_epi32(b, c[3], _mm512_load_si512(qp + 192));
+    return _mm512_add_epi32(a, _mm512_srai_epi32(b, 2));
+  }
+};
+
+// One group of one token: the block sums minus the activation block sums,
 // scaled by the group's 8 f16 scales in one FMA.
 inline __m256 I2SGroup(const uint8_t* codes, const uint8_t* scales, const int8_t* qp, const int32_t* bsum,
                        __m256 acc) {
   PrefetchSpan(codes, 64);  // from DRAM (internal/prefetch.h)
   PrefetchSpan(scales, 16);
-  const __m512i m03 = _mm512_set1_epi8(0x03), m0c = _mm512_set1_epi8(0x0C);
-  const __m512i v = _mm512_loadu_si512(codes), hi = _mm512_srli_epi16(v, 4);
-  __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, m03), _mm512_load_si512(qp));
-  __m512i b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, m0c), _mm512_load_si512(qp + 64));
-  a = _mm512_dpbusd_epi32(a, _mm512_and_si512(hi, m03), _mm512_load_si512(qp + 128));
-  b = _mm512_dpbusd_epi32(b, _mm512_and_si512(hi, m0c), _mm512_load_si512(qp + 192));
-  const __m512i s = _mm512_add_epi32(a, _mm512_srai_epi32(b, 2));
+  const __m512i s = I2SPlanes(codes).Sums(qp);
   __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
   s8 = _mm256_sub_epi32(s8, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum)));
   const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
@@ -47,9 +63,8 @@ inline __m256 I2SGroup(const uint8_t* codes, const uint8_t* scales, const int8_t
 }
 
 // One token (decode): two groups per step, each with its own accumulator.
-// Exactness: a lane of
-// a or b holds at most 2 x 4 x 2 x 4 x 127 (B's factor 4 included), far
-// inside int32 and below 2^24, so the conversions are exact.
+// Exactness: a lane of a or b holds at most 2 x 4 x 2 x 4 x 127 (b's factor
+// 4 included), far inside int32 and below 2^24: the conversions are exact.
 void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, int64_t ldy, int64_t r0,
                int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
@@ -89,7 +104,6 @@ void I2STokenTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t 
                   int64_t r0, int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
   const int64_t full = cols / kI2SGroup * kI2SGroup;
-  const __m512i m03 = _mm512_set1_epi8(0x03), m0c = _mm512_set1_epi8(0x0C);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* codes = w + r * row_bytes;
     const uint8_t* scales = codes + cols / 4;
@@ -98,19 +112,12 @@ void I2STokenTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t 
     for (int64_t g = 0; g < full; g += kI2SGroup) {
       PrefetchSpan(codes + g / 4, 64);
       PrefetchSpan(scales + g / 16, 16);
-      const __m512i v = _mm512_loadu_si512(codes + g / 4), hi = _mm512_srli_epi16(v, 4);
-      const __m512i c0 = _mm512_and_si512(v, m03), c1 = _mm512_and_si512(v, m0c);
-      const __m512i c2 = _mm512_and_si512(hi, m03), c3 = _mm512_and_si512(hi, m0c);
+      const I2SPlanes planes(codes + g / 4);
       const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
       const __m512 d16 = _mm512_insertf32x8(_mm512_castps256_ps512(d8), d8, 1);
       for (int t = 0; t < NT; ++t) {
-        const int8_t* qp = x.q_i2s(t0 + t) + g;
-        __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c0, _mm512_load_si512(qp));
-        __m512i b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c1, _mm512_load_si512(qp + 64));
-        a = _mm512_dpbusd_epi32(a, c2, _mm512_load_si512(qp + 128));
-        b = _mm512_dpbusd_epi32(b, c3, _mm512_load_si512(qp + 192));
         const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsum32(t0 + t) + g / 32));
-        const __m512i s = _mm512_sub_epi32(_mm512_add_epi32(a, _mm512_srai_epi32(b, 2)), _mm512_zextsi256_si512(bs));
+        const __m512i s = _mm512_sub_epi32(planes.Sums(x.q_i2s(t0 + t) + g), _mm512_zextsi256_si512(bs));
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d16, acc[t]);
       }
     }
@@ -118,7 +125,7 @@ void I2STokenTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t 
       float total = _mm512_reduce_add_ps(acc[t]);
       if (full < cols) {
         total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(t0 + t) + full,
-                              x.bsum32(t0 + t) + full / 32);
+                                    x.bsum32(t0 + t) + full / 32);
       }
       y[(t0 + t) * ldy + r] = total / x.scale(t0 + t);
     }
