@@ -13,8 +13,10 @@ namespace bitgate::kernels {
 namespace {
 
 __attribute__((target("f16c"))) float HwHalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+// (the vector form: clang's _cvtss_sh macro is a compound literal, which
+// -Wpedantic rejects in C++)
 __attribute__((target("f16c"))) uint16_t HwFloatToHalf(float f) {
-  return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+  return static_cast<uint16_t>(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT)) & 0xFFFF);
 }
 
 TEST(Fp16, HalfToFloatMatchesF16cForAllHalves) {
