@@ -126,7 +126,7 @@ void Activations::Prepare(Format f) {
       break;
     }
     case Format::kTQ1_0: {
-      const int64_t nb = k_ / 256, quads = (nb + 3) / 4;
+      const int64_t nb = k_ / 256, quads = (nb + 3) / 4 + (nb % 4 == 2 ? 1 : 0);  // + the pair tail
       tq1_stride_ = quads * internal::kTQ1QuadBytes;  // a multiple of 64
       tq1_.assign(static_cast<size_t>(tokens_ * tq1_stride_), 0);
       for (int64_t t = 0; t < tokens_; ++t) {
@@ -143,6 +143,14 @@ void Activations::Prepare(Format f) {
           std::memcpy(quad + 64 * 15, blk + 240, 16);
           const int32_t sum256 = bsum256(t)[b] * 256;
           std::memcpy(quad + internal::kTQ1QuadSumOffset, &sum256, 4);
+        }
+        if (nb % 4 == 2) {  // the last two blocks' slots, twice
+          const int8_t* last = dst + (nb / 4) * internal::kTQ1QuadBytes;
+          int8_t* pair = dst + (nb / 4 + 1) * internal::kTQ1QuadBytes;
+          for (int64_t off = 0; off < internal::kTQ1QuadBytes; off += 64) {
+            std::memcpy(pair + off, last + off, 32);
+            std::memcpy(pair + off + 32, last + off, 32);
+          }
         }
       }
       break;

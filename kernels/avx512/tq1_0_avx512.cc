@@ -101,7 +101,9 @@ inline float HorizontalSum(__m256 v) {
 }
 
 // W blocks side by side, one per 128-bit lane: the vector operations the
-// decode needs, at 512 (W = 4), 256 (2) or 128 (1) bits.
+// decode needs, at 512 (W = 4), 256 (2) or 128 (1) bits. The blocks come
+// as W pointers: a row's consecutive blocks, or two rows' last two.
+using Blocks = const BlockTQ1_0* const*;
 template <int W>
 struct Lanes;
 
@@ -115,21 +117,21 @@ struct Lanes<4> {
   static I Sub(I a, I b) { return _mm512_sub_epi32(a, b); }
   static I Dot(I acc, I u, I s) { return _mm512_dpbusd_epi32(acc, u, s); }
   // 16 bytes at offset off of each block
-  static I Pieces(const BlockTQ1_0* b, int off) {
-    I v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs + off)));
-    v = _mm512_mask_broadcast_i32x4(v, 0x00F0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs + off)));
-    v = _mm512_mask_broadcast_i32x4(v, 0x0F00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[2].qs + off)));
-    return _mm512_mask_broadcast_i32x4(v, 0xF000, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[3].qs + off)));
+  static I Pieces(Blocks b, int off) {
+    I v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0]->qs + off)));
+    v = _mm512_mask_broadcast_i32x4(v, 0x00F0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1]->qs + off)));
+    v = _mm512_mask_broadcast_i32x4(v, 0x0F00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[2]->qs + off)));
+    return _mm512_mask_broadcast_i32x4(v, 0xF000, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[3]->qs + off)));
   }
-  static I Qh(const BlockTQ1_0* b) {
-    I h = _mm512_set1_epi32(LoadQh(b[0]));
-    h = _mm512_mask_set1_epi32(h, 0x00F0, LoadQh(b[1]));
-    h = _mm512_mask_set1_epi32(h, 0x0F00, LoadQh(b[2]));
-    return QhPowers(_mm512_mask_set1_epi32(h, 0xF000, LoadQh(b[3])));
+  static I Qh(Blocks b) {
+    I h = _mm512_set1_epi32(LoadQh(*b[0]));
+    h = _mm512_mask_set1_epi32(h, 0x00F0, LoadQh(*b[1]));
+    h = _mm512_mask_set1_epi32(h, 0x0F00, LoadQh(*b[2]));
+    return QhPowers(_mm512_mask_set1_epi32(h, 0xF000, LoadQh(*b[3])));
   }
   // acc + s x [d(b0) x4, d(b1) x4, ...]
-  static F Fma(I s, const BlockTQ1_0* b, F acc) {
-    const uint64_t d4 = b[0].d | uint64_t{b[1].d} << 16 | uint64_t{b[2].d} << 32 | uint64_t{b[3].d} << 48;
+  static F Fma(I s, Blocks b, F acc) {
+    const uint64_t d4 = b[0]->d | uint64_t{b[1]->d} << 16 | uint64_t{b[2]->d} << 32 | uint64_t{b[3]->d} << 48;
     const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     const F d = _mm512_permutexvar_ps(spread, _mm512_zextps128_ps512(_mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(d4)))));
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d, acc);
@@ -147,14 +149,14 @@ struct Lanes<2> {
   static I Add(I a, I b) { return _mm256_add_epi32(a, b); }
   static I Sub(I a, I b) { return _mm256_sub_epi32(a, b); }
   static I Dot(I acc, I u, I s) { return _mm256_dpbusd_epi32(acc, u, s); }
-  static I Pieces(const BlockTQ1_0* b, int off) {
+  static I Pieces(Blocks b, int off) {
     return _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs + off))),
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs + off)), 1);
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0]->qs + off))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1]->qs + off)), 1);
   }
-  static I Qh(const BlockTQ1_0* b) { return QhPair(b[0], b[1]); }
-  static F Fma(I s, const BlockTQ1_0* b, F acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_blend_ps(Scale(b[0]), Scale(b[1]), 0xF0), acc);
+  static I Qh(Blocks b) { return QhPair(*b[0], *b[1]); }
+  static F Fma(I s, Blocks b, F acc) {
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_blend_ps(Scale(*b[0]), Scale(*b[1]), 0xF0), acc);
   }
   static F ZeroF() { return _mm256_setzero_ps(); }
   static float Sum(F v) { return HorizontalSum(v); }
@@ -169,10 +171,10 @@ struct Lanes<1> {
   static I Add(I a, I b) { return _mm_add_epi32(a, b); }
   static I Sub(I a, I b) { return _mm_sub_epi32(a, b); }
   static I Dot(I acc, I u, I s) { return _mm_dpbusd_epi32(acc, u, s); }
-  static I Pieces(const BlockTQ1_0* b, int off) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs + off)); }
-  static I Qh(const BlockTQ1_0* b) { return QhPowers(_mm_set1_epi32(LoadQh(b[0]))); }
-  static F Fma(I s, const BlockTQ1_0* b, F acc) {
-    return _mm_fmadd_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(_cvtsh_ss(b[0].d)), acc);
+  static I Pieces(Blocks b, int off) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0]->qs + off)); }
+  static I Qh(Blocks b) { return QhPowers(_mm_set1_epi32(LoadQh(*b[0]))); }
+  static F Fma(I s, Blocks b, F acc) {
+    return _mm_fmadd_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(_cvtsh_ss(b[0]->d)), acc);
   }
   static F ZeroF() { return _mm_setzero_ps(); }
   static float Sum(F v) {
@@ -188,7 +190,7 @@ struct Lanes<1> {
 // t - 1. (always_inline: GCC 12 kept it out of line, a call per quad, 10%
 // slower.)
 template <int W>
-__attribute__((always_inline)) inline typename Lanes<W>::F QuadSums(const BlockTQ1_0* b, const int8_t* quad, int lane0, typename Lanes<W>::F acc) {
+__attribute__((always_inline)) inline typename Lanes<W>::F QuadSums(Blocks b, const int8_t* quad, int lane0, typename Lanes<W>::F acc) {
   using L = Lanes<W>;
   const int8_t* r = quad + 16 * lane0;
   typename L::I c[3] = {L::Pieces(b, 0), L::Pieces(b, 16), L::Pieces(b, 32)};
@@ -216,20 +218,57 @@ __attribute__((always_inline)) inline typename Lanes<W>::F QuadSums(const BlockT
   return L::Fma(s, b, acc);
 }
 
-// One token: whole quads at 512 bits, then the last 1-3 blocks.
-float RowDotQuads(const BlockTQ1_0* blk, int64_t nb, const int8_t* quads) {
-  Lanes<4>::F acc4 = Lanes<4>::ZeroF();
-  int64_t u = 0;
-  for (; u + 4 <= nb; u += 4) {
-    PrefetchSpan(blk + u, 4 * sizeof(BlockTQ1_0));  // from DRAM (internal/prefetch.h)
-    acc4 = QuadSums<4>(blk + u, quads + u / 4 * kTQ1QuadBytes, 0, acc4);
+// The 512-bit sums of a row's whole quads.
+inline __m512 WholeQuads(const BlockTQ1_0* blk, int64_t quads, const int8_t* records) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t u = 0; u < quads; ++u) {
+    const BlockTQ1_0* q = blk + 4 * u;
+    PrefetchSpan(q, 4 * sizeof(BlockTQ1_0));  // from DRAM (internal/prefetch.h)
+    const BlockTQ1_0* const b[4] = {q, q + 1, q + 2, q + 3};
+    acc = QuadSums<4>(b, records + u * kTQ1QuadBytes, 0, acc);
   }
-  if (u < nb) PrefetchSpan(blk + u, (nb - u) * static_cast<int64_t>(sizeof(BlockTQ1_0)));
-  float total = Lanes<4>::Sum(acc4);
-  const int8_t* last = quads + u / 4 * kTQ1QuadBytes;
-  if (nb - u >= 2) total += Lanes<2>::Sum(QuadSums<2>(blk + u, last, 0, Lanes<2>::ZeroF()));
-  if ((nb - u) % 2 == 1) total += Lanes<1>::Sum(QuadSums<1>(blk + nb - 1, last, static_cast<int>(nb - 1 - u), Lanes<1>::ZeroF()));
+  return acc;
+}
+
+// One token, one row: whole quads at 512 bits, then the last 1-3 blocks at
+// 256 and 128.
+float RowDotQuads(const BlockTQ1_0* blk, int64_t nb, const int8_t* records) {
+  const int64_t u = nb / 4 * 4;
+  float total = Lanes<4>::Sum(WholeQuads(blk, nb / 4, records));
+  if (u == nb) return total;
+  PrefetchSpan(blk + u, (nb - u) * static_cast<int64_t>(sizeof(BlockTQ1_0)));
+  const int8_t* last = records + u / 4 * kTQ1QuadBytes;
+  if (nb - u >= 2) {
+    const BlockTQ1_0* const b[2] = {blk + u, blk + u + 1};
+    total += Lanes<2>::Sum(QuadSums<2>(b, last, 0, Lanes<2>::ZeroF()));
+  }
+  if ((nb - u) % 2 == 1) {
+    const BlockTQ1_0* const b[1] = {blk + nb - 1};
+    total += Lanes<1>::Sum(QuadSums<1>(b, last, static_cast<int>(nb - 1 - u), Lanes<1>::ZeroF()));
+  }
   return total;
+}
+
+// One token, rows of 4Q + 2 blocks (2560 columns: 10): two rows' last two
+// blocks share one 512-bit quad (the pair-tail record), lanes 0-7 for the
+// first row and 8-15 for the second, instead of a 256-bit pass each. A row
+// without a partner takes a zero block pair there, so its lanes see the
+// same operations either way: a row's output does not depend on how rows
+// are split between threads.
+inline const BlockTQ1_0 kZeroBlocks[2] = {};
+
+void RowPairDotQuads(const BlockTQ1_0* blk0, const BlockTQ1_0* blk1, int64_t nb, const int8_t* records,
+                     float* y0, float* y1) {
+  const int64_t u = nb / 4 * 4;
+  __m512 acc0 = WholeQuads(blk0, nb / 4, records);
+  __m512 acc1 = blk1 != nullptr ? WholeQuads(blk1, nb / 4, records) : _mm512_setzero_ps();
+  const BlockTQ1_0* last1 = blk1 != nullptr ? blk1 + u : kZeroBlocks;
+  PrefetchSpan(blk0 + u, 2 * sizeof(BlockTQ1_0));
+  PrefetchSpan(last1, 2 * sizeof(BlockTQ1_0));
+  const BlockTQ1_0* const b[4] = {blk0 + u, blk0 + u + 1, last1, last1 + 1};
+  const __m512 tail = QuadSums<4>(b, records + (nb / 4 + 1) * kTQ1QuadBytes, 0, _mm512_setzero_ps());
+  *y0 = _mm512_reduce_add_ps(_mm512_add_ps(acc0, _mm512_maskz_mov_ps(0x00FF, tail)));
+  if (blk1 != nullptr) *y1 = _mm512_reduce_add_ps(_mm512_add_ps(acc1, _mm512_maskz_mov_ps(0xFF00, tail)));
 }
 
 // Prefill: one block decoded once (cur / next vectors of its 8 planes, as
@@ -336,11 +375,19 @@ void MatmulTQ1_0Avx512(const uint8_t* w, int64_t, int64_t cols, const Activation
         RowTokenTile<2>(reinterpret_cast<const BlockTQ1_0*>(w) + r * nb, nb, x, t0, y, ldy, r);
     }
   }
+  const auto* blk = reinterpret_cast<const BlockTQ1_0*>(w);
   for (int64_t t = t0; t < x.tokens(); ++t) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const auto* blk = reinterpret_cast<const BlockTQ1_0*>(w) + r * nb;
-      // The sums are 256 x the reference's: scaled once here (a power of two, exact).
-      y[t * ldy + r] = RowDotQuads(blk, nb, x.q_tq1_quads(t)) * (1.0f / 256) / x.scale(t);
+    // The sums are 256 x the reference's: scaled once here (a power of two, exact).
+    const float inv = (1.0f / 256) / x.scale(t);
+    if (nb % 4 == 2) {
+      for (int64_t r = r0; r < r1; r += 2) {
+        float s0 = 0, s1 = 0;
+        RowPairDotQuads(blk + r * nb, r + 1 < r1 ? blk + (r + 1) * nb : nullptr, nb, x.q_tq1_quads(t), &s0, &s1);
+        y[t * ldy + r] = s0 * inv;
+        if (r + 1 < r1) y[t * ldy + r + 1] = s1 * inv;
+      }
+    } else {
+      for (int64_t r = r0; r < r1; ++r) y[t * ldy + r] = RowDotQuads(blk + r * nb, nb, x.q_tq1_quads(t)) * inv;
     }
   }
 }

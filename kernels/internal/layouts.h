@@ -37,7 +37,9 @@ static_assert(sizeof(BlockTQ1_0) == 54, "block_tq1_0 is 54 bytes");
 //   v = 15:            240 + m         (the qh trits x (1, 3, 9, 27))
 // for m = 0..15, and bytes [1024 + 16l, 1024 + 16l + 4) hold 256 x the
 // block's activation sum as an int32 (the rest of that vector is zero).
-// Blocks past the row's end are zeros.
+// Blocks past the row's end are zeros. A row of 4Q + 2 blocks has one more
+// record after its Q + 1: the last two blocks' slots twice (blocks l = 0, 1
+// of record Q again as l = 2, 3), so two rows' last two blocks share a quad.
 inline constexpr int64_t kTQ1QuadBytes = 1088;
 inline constexpr int64_t kTQ1QuadSumOffset = 1024;
 
