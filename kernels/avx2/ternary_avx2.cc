@@ -13,6 +13,7 @@
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/layouts.h"
 #include "kernels/internal/prefetch.h"
+#include "kernels/internal/token_tiles.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace bitgate::kernels::internal {
@@ -161,10 +162,9 @@ void I2_STileAvx2(const uint8_t* w, int64_t cols, float wscale, const Activation
 void MatmulI2_SAvx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                     int64_t ldy, int64_t r0, int64_t r1) {
   const float wscale = LoadF32(w + rows * cols / 4);
-  int64_t t = 0;
-  for (; t + 4 <= x.tokens(); t += 4) I2_STileAvx2<4>(w, cols, wscale, x, t, y, ldy, r0, r1);
-  for (; t + 2 <= x.tokens(); t += 2) I2_STileAvx2<2>(w, cols, wscale, x, t, y, ldy, r0, r1);
-  for (; t < x.tokens(); ++t) I2_STileAvx2<1>(w, cols, wscale, x, t, y, ldy, r0, r1);
+  ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
+    I2_STileAvx2<decltype(tile)::value>(w, cols, wscale, x, t0, y, ldy, r0, r1);
+  });
 }
 
 namespace {
@@ -286,10 +286,9 @@ void I2STileAvx2(const uint8_t* w, int64_t cols, const Activations& x, int64_t t
 void MatmulI2SAvx2(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                    int64_t ldy, int64_t r0, int64_t r1) {
   if (x.tokens() == 1) return I2SDecodeAvx2(w, cols, x, y, r0, r1);
-  int64_t t = 0;
-  for (; t + 4 <= x.tokens(); t += 4) I2STileAvx2<4>(w, cols, x, t, y, ldy, r0, r1);
-  for (; t + 2 <= x.tokens(); t += 2) I2STileAvx2<2>(w, cols, x, t, y, ldy, r0, r1);
-  if (t < x.tokens()) I2STileAvx2<1>(w, cols, x, t, y, ldy, r0, r1);
+  ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
+    I2STileAvx2<decltype(tile)::value>(w, cols, x, t0, y, ldy, r0, r1);
+  });
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/avx512/avx512_kernels.h"
+#include "kernels/internal/token_tiles.h"
 
 namespace bitgate::kernels::internal {
 namespace {
@@ -57,10 +58,9 @@ void FloatTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t t0,
 template <typename L>
 void FloatMatmul(const uint8_t* w, int64_t cols, const Activations& x, float* y, int64_t ldy, int64_t r0,
                  int64_t r1) {
-  int64_t t = 0;
-  for (; t + 4 <= x.tokens(); t += 4) FloatTile<L, 4>(w, cols, x, t, y, ldy, r0, r1);
-  for (; t + 2 <= x.tokens(); t += 2) FloatTile<L, 2>(w, cols, x, t, y, ldy, r0, r1);
-  for (; t < x.tokens(); ++t) FloatTile<L, 1>(w, cols, x, t, y, ldy, r0, r1);
+  ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
+    FloatTile<L, decltype(tile)::value>(w, cols, x, t0, y, ldy, r0, r1);
+  });
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/layouts.h"
 #include "kernels/internal/prefetch.h"
+#include "kernels/internal/token_tiles.h"
 
 namespace bitgate::kernels::internal {
 namespace {
@@ -167,14 +168,9 @@ void MatmulI2_SAvx512(const uint8_t* w, int64_t rows, int64_t cols, const Activa
   const int64_t tokens = x.tokens();
   const float wscale = LoadF32(w + rows * cols / 4);
   if (tokens == 1) return I2_SDecode(w, cols, wscale, x, y, r0, r1);
-  int64_t t = 0;
-  for (; t + 4 <= tokens; t += 4) I2_STokens<4>(w, cols, wscale, x, t, y, ldy, r0, r1);
-  switch (tokens - t) {
-    case 3: I2_STokens<3>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
-    case 2: I2_STokens<2>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
-    case 1: I2_STokens<1>(w, cols, wscale, x, t, y, ldy, r0, r1); break;
-    default: break;
-  }
+  ForTokenTiles(tokens, [&](auto tile, int64_t t0) {
+    I2_STokens<decltype(tile)::value>(w, cols, wscale, x, t0, y, ldy, r0, r1);
+  });
 }
 
 }  // namespace bitgate::kernels::internal

@@ -20,6 +20,7 @@
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/layouts.h"
 #include "kernels/internal/prefetch.h"
+#include "kernels/internal/token_tiles.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace bitgate::kernels::internal {
@@ -137,10 +138,9 @@ void I2STokenTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t 
 void MatmulI2SAvx512(const uint8_t* w, int64_t, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
   if (x.tokens() == 1) return I2SDecode(w, cols, x, y, ldy, r0, r1);
-  int64_t t = 0;
-  for (; t + 4 <= x.tokens(); t += 4) I2STokenTile<4>(w, cols, x, t, y, ldy, r0, r1);
-  for (; t + 2 <= x.tokens(); t += 2) I2STokenTile<2>(w, cols, x, t, y, ldy, r0, r1);
-  if (t < x.tokens()) I2STokenTile<1>(w, cols, x, t, y, ldy, r0, r1);
+  ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
+    I2STokenTile<decltype(tile)::value>(w, cols, x, t0, y, ldy, r0, r1);
+  });
 }
 
 // Block k's half h (16 elements) is the 4 bytes at 32h + 4k: each byte's

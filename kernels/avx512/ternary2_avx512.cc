@@ -21,6 +21,7 @@
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/layouts.h"
 #include "kernels/internal/prefetch.h"
+#include "kernels/internal/token_tiles.h"
 
 namespace bitgate::kernels::internal {
 namespace {
@@ -162,18 +163,6 @@ void TQ2_0Decode(const uint8_t* w, int64_t cols, const Activations& x, float* y,
   int64_t r = r0;
   for (; r + 2 <= r1; r += 2) TQ2_0DecodeRows<2>(blk, nb, x.q_interleaved(0), x.bsum256(0), inv, y, r);
   if (r < r1) TQ2_0DecodeRows<1>(blk, nb, x.q_interleaved(0), x.bsum256(0), inv, y, r);
-}
-
-template <typename Tile>
-void ForTokenTiles(int64_t tokens, Tile&& tile) {
-  int64_t t = 0;
-  for (; t + 4 <= tokens; t += 4) tile(std::integral_constant<int, 4>{}, t);
-  switch (tokens - t) {
-    case 3: tile(std::integral_constant<int, 3>{}, t); break;
-    case 2: tile(std::integral_constant<int, 2>{}, t); break;
-    case 1: tile(std::integral_constant<int, 1>{}, t); break;
-    default: break;
-  }
 }
 
 // Dequantizes 64 packed bytes (256 weights) whose plane l, byte half h holds
