@@ -151,7 +151,8 @@ void DequantizeI2SAvx512(const uint8_t* src, int64_t rows, int64_t cols, float* 
   const int64_t full = cols / kI2SGroup * kI2SGroup;
   const __m512i m3 = _mm512_set1_epi32(3);
   const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512 signs = _mm512_set_ps(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, -1);
+  // code - 1 for codes 0..3 (3, never written by a quantizer, is +2 as in the reference)
+  const __m512 signs = _mm512_set_ps(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, -1);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* codes = src + r * row_bytes;
     const uint8_t* scales = codes + cols / 4;

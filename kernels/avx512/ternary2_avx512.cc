@@ -180,9 +180,10 @@ inline void DequantizePlanes(const uint8_t* p, __m512 table, float* out) {
   }
 }
 
-// code -> (code - 1) * d, computed exactly as the reference does.
+// code -> (code - 1) * d, computed exactly as the reference does (code 3,
+// which no quantizer writes but a file may hold, is +2 d there too).
 inline __m512 CodeTable(float d) {
-  return _mm512_mul_ps(_mm512_set_ps(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, -1),
+  return _mm512_mul_ps(_mm512_set_ps(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, -1),
                        _mm512_set1_ps(d));
 }
 

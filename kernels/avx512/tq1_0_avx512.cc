@@ -23,17 +23,19 @@
 // FP pipes: 8 vpdpbusd and 8 byte additions per block, at two 512-bit
 // operations a cycle, are 8 cycles a block (116 G weights/s at 3.6 GHz)
 // before any overhead. A row's last one to three blocks run the same code
-// on 256- and 128-bit vectors.
+// on 256- and 128-bit vectors, or, for rows of 4Q + 2 blocks, two rows'
+// last two blocks share a quad (RowPairDotQuads).
 //
 // Prefill (two or more tokens) decodes each block once for a tile of
 // tokens, one block (its 32-byte part, then the 16-byte part and the qh
 // trits) per 256-bit vector, from the natural activation order.
 //
 // Exactness: 3a - b is exactly 256 x sum((t - 1) q) over a lane's elements
-// (one decode: at most 76 trits of one block, with that block's 256-element
-// activation sum in its first lane), so |3a - b| <= 256 x 127 x (2 x 76 +
-// 256), about 13.3M < 2^24: the conversion to float is exact. The sums on
-// the way stay far inside int32 (|a| <= 64 x 255 x 127).
+// (one decode: 64 trits of one block, 4 bytes x 5 trits of each of the
+// three pieces and 4 qh trits, with that block's 256-element activation sum
+// in its first lane), so |3a - b| <= 256 x 127 x 256 (about 8.3M) < 2^24:
+// the conversion to float is exact. The sums on the way stay far inside
+// int32 (|a| <= 64 x 255 x 127).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's own header (activations_avx512.cc)
 #endif
@@ -252,9 +254,10 @@ float RowDotQuads(const BlockTQ1_0* blk, int64_t nb, const int8_t* records) {
 // One token, rows of 4Q + 2 blocks (2560 columns: 10): two rows' last two
 // blocks share one 512-bit quad (the pair-tail record), lanes 0-7 for the
 // first row and 8-15 for the second, instead of a 256-bit pass each. A row
-// without a partner takes a zero block pair there, so its lanes see the
-// same operations either way: a row's output does not depend on how rows
-// are split between threads.
+// without a partner takes a zero block pair there, and the second row's
+// lanes are moved down before its sum, so every row goes through the same
+// operations in the same order whether it is first, second or alone: its
+// output does not depend on how rows are split between threads.
 inline const BlockTQ1_0 kZeroBlocks[2] = {};
 
 void RowPairDotQuads(const BlockTQ1_0* blk0, const BlockTQ1_0* blk1, int64_t nb, const int8_t* records,
@@ -268,11 +271,16 @@ void RowPairDotQuads(const BlockTQ1_0* blk0, const BlockTQ1_0* blk1, int64_t nb,
   const BlockTQ1_0* const b[4] = {blk0 + u, blk0 + u + 1, last1, last1 + 1};
   const __m512 tail = QuadSums<4>(b, records + (nb / 4 + 1) * kTQ1QuadBytes, 0, _mm512_setzero_ps());
   *y0 = _mm512_reduce_add_ps(_mm512_add_ps(acc0, _mm512_maskz_mov_ps(0x00FF, tail)));
-  if (blk1 != nullptr) *y1 = _mm512_reduce_add_ps(_mm512_add_ps(acc1, _mm512_maskz_mov_ps(0xFF00, tail)));
+  // The second row's tail moves down to lanes 0-7 first: the reduction adds
+  // lane i to lane i + 8, so its place in the tree must not depend on
+  // which row of a pair a row is.
+  const __m512 tail1 = _mm512_shuffle_f32x4(tail, tail, 0x4E);
+  if (blk1 != nullptr) *y1 = _mm512_reduce_add_ps(_mm512_add_ps(acc1, _mm512_maskz_mov_ps(0x00FF, tail1)));
 }
 
-// Prefill: one block decoded once (cur / next vectors of its 8 planes, as
-// in BlockSums) for a tile of NT tokens, so the byte multiplies and the qh
+// Prefill: one block decoded once (cur / next vectors of its 8 planes of
+// 32 bytes: qs[0..31] x 3^n, then qs[32..47] and the qh trits two planes to
+// a vector) for a tile of NT tokens, so the byte multiplies and the qh
 // construction are shared and each token pays only its vpdpbusd.
 template <int NT>
 void RowTokenTile(const BlockTQ1_0* blk, int64_t nb, const Activations& x, int64_t t0, float* y,

@@ -88,6 +88,7 @@ TEST(ActivationQuantize, RowsStartOnCacheLines) {
     Activations a;
     a.Quantize(x.data(), tokens, k, k);
     a.Prepare(Format::kTQ2_0);
+    a.Prepare(Format::kI2S);
     const bool tl = k % 256 == 0;  // a TL-legal width: the lookup tables too
     if (tl) {
       a.Prepare(Format::kTL1);
@@ -97,6 +98,7 @@ TEST(ActivationQuantize, RowsStartOnCacheLines) {
     for (int64_t t = 0; t < tokens; ++t) {
       EXPECT_TRUE(aligned(a.q(t))) << "k=" << k << " token " << t;
       EXPECT_TRUE(aligned(a.q_interleaved(t))) << "k=" << k << " token " << t;
+      EXPECT_TRUE(aligned(a.q_i2s(t))) << "k=" << k << " token " << t;
       if (tl) {
         EXPECT_TRUE(aligned(a.lut(Format::kTL1, t)) && aligned(a.lut(Format::kTL2, t))) << "k=" << k;
         EXPECT_TRUE(aligned(a.q_tq1_quads(t))) << "k=" << k;  // the kernel's aligned 64-byte loads

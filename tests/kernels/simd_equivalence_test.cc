@@ -24,9 +24,11 @@ std::vector<int64_t> ColsFor(Format f) {
   switch (Info(f).col_multiple) {
     case 1: return {1, 7, 33, 255, 1024, 2560};
     case 16: return {16, 48, 64, 80, 112, 2560, 6912};  // TL: all three TL2 tail cases (80: 32)
-    case 32: return {32, 96, 224, 256, 288, 2560};
+    case 32: return {32, 96, 224, 256, 288, 768, 2560};  // I2S: 768 = a pair of groups and one more
     case 128: return {128, 384, 2560};
-    default: return {256, 768, 1024, 1792, 2560};  // 1 to 10 blocks: every TQ1_0 quad tail
+    // TQ1_0 blocks 1, 2, 3, 4, 5, 7, 10: each tail (1-3 blocks) after 0 or
+    // more whole quads, and rows of 4Q + 2 blocks paired with Q = 0 and 2
+    default: return {256, 512, 768, 1024, 1280, 1792, 2560};
   }
 }
 
@@ -102,7 +104,7 @@ TEST_P(SimdVsScalar, DequantizeFloatsEqual) {
 TEST_P(SimdVsScalar, MatmulWithinTolerance) {
   const Format f = GetParam();
   for (int64_t cols : ColsFor(f)) {
-    // 9 and 19: full 8-token prefill tiles plus a remainder.
+    // 5, 9 and 19: full 4-token prefill tiles plus a remainder of 1-3.
     for (int64_t tokens : {1, 3, 5, 9, 19}) {
       const int64_t rows = Info(f).row_tile > 1 ? 37 : 19;
       auto w = Weights(f, rows, cols, 21);
@@ -151,7 +153,8 @@ TEST_P(SimdVsScalar, MatmulIntegerSumsBitExact) {
   if (!Info(f).integer_activations) GTEST_SKIP() << "float format";
   const bool q8 = f == Format::kQ8_0;  // int8 weights: absmax 127 per block makes d = 1
   for (int64_t cols : ColsFor(f)) {
-    const int64_t rows = 33, tokens = 11;  // an 8-token tile and a remainder of 3
+   for (int64_t tokens : {1, 11}) {  // decode kernels; 4-token tiles and a remainder of 3
+    const int64_t rows = 33;
     SplitMix64 rng(99);
     std::vector<float> w(rows * cols);
     for (auto& v : w) v = static_cast<float>(q8 ? static_cast<int>(rng.Next() % 255) - 127 : static_cast<int>(rng.Next() % 3) - 1);
@@ -182,21 +185,35 @@ TEST_P(SimdVsScalar, MatmulIntegerSumsBitExact) {
       }
     for (Isa isa : testing::SupportedSimdIsas()) {
       MatmulWith(isa, f, packed.data(), rows, cols, acts, got.data(), rows, 0, rows);
-      EXPECT_EQ(ref, got) << FormatName(f) << " " << IsaName(isa) << " cols " << cols;
+      EXPECT_EQ(ref, got) << FormatName(f) << " " << IsaName(isa) << " cols " << cols << " tokens " << tokens;
     }
+   }
   }
 }
 
-// Row ranges (thread splits) compute exactly the rows asked for, for one
-// token (decode) and a batch (prefill); an odd split for untiled formats.
+// Row ranges (thread splits) compute exactly the rows asked for, bit for
+// bit: a row's output must not depend on which rows share its pass, for
+// one token (decode) and a batch (prefill); an odd split for untiled
+// formats. Block scales that are not powers of two, activations that use
+// the int8 range and long rows make the float sums round, so sums taken in
+// another order would differ (with one scale for all blocks, or small
+// activations, every partial sum is exact and any order agrees).
 TEST_P(SimdVsScalar, RowRangesMatchWholeMatrix) {
   const Format f = GetParam();
-  const int64_t cols = ColsFor(f).back(), rows = 64, tile = Info(f).row_tile;
+  // 42 blocks of 256 (TQ1_0: 4Q + 2, the paired tails), long enough that
+  // a lane's float sum rounds
+  const int64_t cols = 42 * 256, rows = 64, tile = Info(f).row_tile;
   auto w = Weights(f, rows, cols, 3);
+  SplitMix64 rng(17);
+  for (int64_t b = 0; b < rows * cols; b += 32) {
+    const auto m = static_cast<float>(std::exp(-5.0 + 7.0 * rng.Uniform()));  // e^-5 .. e^2
+    for (int64_t k = b; k < b + 32 && k < rows * cols; ++k) w[static_cast<size_t>(k)] *= m;
+  }
   std::vector<uint8_t> packed(*TensorBytes(f, rows, cols));
   ASSERT_TRUE(QuantizeWith(Isa::kScalar, f, w.data(), rows, cols, packed).ok());
   for (int64_t tokens : {1, 10}) {
-    auto x = Inputs(tokens, cols, 8);
+    std::vector<float> x(static_cast<size_t>(tokens * cols));  // no outlier: int8 activations use their range
+    for (auto& v : x) v = static_cast<float>(rng.Normal());
     Activations acts;
     if (Info(f).integer_activations) acts.Quantize(x.data(), tokens, cols, cols);
     else acts.SetFloat(x.data(), tokens, cols, cols);

@@ -84,6 +84,10 @@ TEST_P(SimdExtremes, ConstantWeightsAndActivations) {
     ASSERT_EQ(acts.q(1)[0], -127);
     acts.Prepare(f);
     ExpectSimdEqualsScalar(f, packed, rows, cols, acts, "constant");
+    Activations one;  // the one-token (decode) kernels
+    one.Quantize(x.data(), 1, cols, cols);
+    one.Prepare(f);
+    ExpectSimdEqualsScalar(f, packed, rows, cols, one, "constant, one token");
     // closed form: row 2 (all +1, scale 1) against all +1 / all -1 tokens
     std::vector<float> y(static_cast<size_t>(tokens * rows));
     for (Isa isa : testing::SupportedSimdIsas()) {
@@ -101,10 +105,13 @@ INSTANTIATE_TEST_SUITE_P(Ternary, SimdExtremes,
                          [](const ::testing::TestParamInfo<Format>& p) { return std::string(FormatName(p.param)); });
 
 // TQ1_0 blocks of arbitrary bytes (scale 1.0): every byte value in every
-// position of qs and qh, against activations whose scale is exactly 1.
+// position of qs and qh, against activations whose scale is exactly 1; rows
+// of 2, 3, 7 and 10 blocks (the decode's 128/256-bit tails, whole quads and
+// paired tails).
 TEST(SimdExtremesTq1, EveryByteValueDecodesAsTheReference) {
   const Format f = Format::kTQ1_0;
-  const int64_t rows = 256, cols = 512, nb = cols / 256, block = 54;
+ for (int64_t cols : {512, 768, 1792, 2560}) {
+  const int64_t rows = 256, nb = cols / 256, block = 54;
   std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
   ASSERT_EQ(static_cast<int64_t>(packed.size()), rows * nb * block);
   SplitMix64 rng(5);
@@ -129,6 +136,7 @@ TEST(SimdExtremesTq1, EveryByteValueDecodesAsTheReference) {
   all.Quantize(x.data(), 4, cols, cols);
   all.Prepare(f);
   ExpectSimdEqualsScalar(f, packed, rows, cols, all, "bytes, edge tokens");
+ }
 }
 
 // Dequantized floats, bit-exact: TQ1_0 blocks and TL1 / TL2 tiles of
@@ -160,6 +168,32 @@ TEST(SimdExtremesDequantize, ArbitraryBytesAndEveryHalf) {
       std::memcpy(p + 52, &d, 2);
     }
     expect_same(Format::kTQ1_0, packed, rows, cols);
+  }
+  // The 2-bit formats' arbitrary bytes: code 3, which no quantizer writes
+  // but a file may hold, decodes as +2 d like the reference; I2S with a
+  // partial final group (2560 + 96 columns).
+  for (Format f : {Format::kI2S, Format::kTQ2_0, Format::kI2_S}) {
+    const int64_t rows = 3, cols = f == Format::kI2S ? 2560 + 96 : 2560;
+    std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
+    SplitMix64 rng(23);
+    for (auto& b : packed) b = static_cast<uint8_t>(rng.Next() >> 24);
+    if (f == Format::kTQ2_0) {  // f16 block scales: finite ones
+      for (size_t b = 0; b < packed.size() / 66; ++b) {
+        const uint16_t d = b % 2 ? 0x3555 : 0xbc00;  // 0.333, -1
+        std::memcpy(packed.data() + 66 * b + 64, &d, 2);
+      }
+    } else if (f == Format::kI2S) {
+      const int64_t row_bytes = cols / 4 + cols / 16;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t b = 0; b < cols / 32; ++b) {
+          const uint16_t d = b % 2 ? 0x2e66 : 0x3c00;  // 0.1, 1
+          std::memcpy(packed.data() + r * row_bytes + cols / 4 + 2 * b, &d, 2);
+        }
+    } else {
+      const float scale = 0.75f;
+      std::memcpy(packed.data() + rows * cols / 4, &scale, 4);
+    }
+    expect_same(f, packed, rows, cols);
   }
   // TL1 / TL2 tiles of arbitrary bytes (index nibbles 9..15 and 14..15 too,
   // any sign bits), padding rows included, all three TL2 tail widths; the
