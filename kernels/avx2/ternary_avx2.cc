@@ -238,11 +238,7 @@ void I2SDecodeAvx2(const uint8_t* w, int64_t cols, const Activations& x, float* 
       const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
       acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d8, acc);
     }
-    float total = HSum(acc);
-    if (full < cols) {  // partial final group: the scalar rule
-      total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(0) + full, bsum + full / 32);
-    }
-    y[r] = total / x.scale(0);
+    y[r] = I2SRowOutput(HSum(acc), codes, cols, x, 0);
   }
 }
 
@@ -270,14 +266,7 @@ void I2STileAvx2(const uint8_t* w, int64_t cols, const Activations& x, int64_t t
         acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d8, acc[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) {
-      float total = HSum(acc[t]);
-      if (full < cols) {  // partial final group: the scalar rule
-        total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(t0 + t) + full,
-                                    x.bsum32(t0 + t) + full / 32);
-      }
-      y[(t0 + t) * ldy + r] = total / x.scale(t0 + t);
-    }
+    for (int t = 0; t < NT; ++t) y[(t0 + t) * ldy + r] = I2SRowOutput(HSum(acc[t]), codes, cols, x, t0 + t);
   }
 }
 

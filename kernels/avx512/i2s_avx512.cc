@@ -87,11 +87,7 @@ void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, i
       __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
       h = _mm_add_ps(h, _mm_movehl_ps(h, h));
       h = _mm_add_ss(h, _mm_movehdup_ps(h));
-      float total = _mm_cvtss_f32(h);
-      if (full < cols) {
-        total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(t) + full, bsum + full / 32);
-      }
-      y[t * ldy + r] = total / x.scale(t);
+      y[t * ldy + r] = I2SRowOutput(_mm_cvtss_f32(h), codes, cols, x, t);
     }
   }
 }
@@ -122,14 +118,7 @@ void I2STokenTile(const uint8_t* w, int64_t cols, const Activations& x, int64_t 
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d16, acc[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) {
-      float total = _mm512_reduce_add_ps(acc[t]);
-      if (full < cols) {
-        total += I2SPartialGroupRef(codes + full / 4, scales + full / 16, cols - full, x.q(t0 + t) + full,
-                                    x.bsum32(t0 + t) + full / 32);
-      }
-      y[(t0 + t) * ldy + r] = total / x.scale(t0 + t);
-    }
+    for (int t = 0; t < NT; ++t) y[(t0 + t) * ldy + r] = I2SRowOutput(_mm512_reduce_add_ps(acc[t]), codes, cols, x, t0 + t);
   }
 }
 

@@ -48,9 +48,13 @@ void QuantizeI2SRef(const float* src, int64_t rows, int64_t cols, float /*scale*
   }
 }
 
-float I2SPartialGroupRef(const uint8_t* codes, const uint8_t* scales, int64_t g, const int8_t* q,
-                         const int32_t* bsum) {
-  float acc = 0.0f;
+float I2SRowOutput(float full_groups, const uint8_t* row, int64_t cols, const Activations& x, int64_t t) {
+  const int64_t full = cols / kI2SGroup * kI2SGroup, g = cols - full;
+  const uint8_t* codes = row + full / 4;
+  const uint8_t* scales = row + cols / 4 + full / 16;
+  const int8_t* q = x.q(t) + full;
+  const int32_t* bsum = x.bsum32(t) + full / 32;
+  float acc = full_groups;
   for (int64_t b = 0; b < g / kI2SBlock; ++b) {
     int32_t isum = 0;
     for (int64_t e = b * kI2SBlock; e < (b + 1) * kI2SBlock; ++e) {
@@ -61,7 +65,7 @@ float I2SPartialGroupRef(const uint8_t* codes, const uint8_t* scales, int64_t g,
     }
     acc += HalfToFloatScalar(LoadU16(scales + 2 * b)) * static_cast<float>(isum - bsum[b]);
   }
-  return acc;
+  return acc / x.scale(t);
 }
 
 namespace {

@@ -27,10 +27,10 @@ BITGATE_DECLARE_REF(Q8_0)
 #undef BITGATE_DECLARE_REF
 
 uint16_t I2SBlockScale(const float* x);
-// One row's partial final I2S group of g < 256 elements (the SIMD kernels'
-// tail): sum over its blocks of d x (sum(code x q) - bsum), codes at
-// `codes`, f16 scales at `scales`, activations q and block sums bsum.
-float I2SPartialGroupRef(const uint8_t* codes, const uint8_t* scales, int64_t g, const int8_t* q,
-                         const int32_t* bsum);
+// One I2S row's output for token t, from the SIMD kernels' sum over its
+// full 256-element groups: adds a partial final group (cols % 256) by the
+// scalar rule and divides by the activation scale. `row` is the row's
+// first code byte.
+float I2SRowOutput(float full_groups, const uint8_t* row, int64_t cols, const Activations& x, int64_t t);
 
 }  // namespace bitgate::kernels::internal
