@@ -244,6 +244,42 @@ double SmallestAchievableP(int n_x, int n_y) {
   return std::min(1.0, 2.0 * std::exp(-log_c));
 }
 
+namespace {
+
+// Exact two-sided p of a rank sum when the pooled sample has ties: under
+// the null every choice of which `k` of the N pooled values belong to the
+// side is equally likely, the tie pattern held fixed (the conditional
+// permutation distribution). Midranks are halves, so the sums count in
+// doubled ranks (integers); ways[j][s] = number of j-subsets with doubled
+// rank sum s. Counts stay below C(50, 25) ~ 1.3e14 < 2^53: exact in doubles.
+double ExactTiedP(const std::vector<int>& doubled_ranks, int k, int observed) {
+  int max_sum = 0;
+  for (int r : doubled_ranks) max_sum += r;
+  std::vector<std::vector<double>> ways(static_cast<size_t>(k) + 1,
+                                        std::vector<double>(static_cast<size_t>(max_sum) + 1, 0.0));
+  ways[0][0] = 1.0;
+  int reach = 0;  // largest sum reachable so far
+  for (size_t i = 0; i < doubled_ranks.size(); ++i) {
+    const int r = doubled_ranks[i];
+    reach += r;
+    for (int j = std::min<int>(k, static_cast<int>(i) + 1); j >= 1; --j) {
+      auto& to = ways[static_cast<size_t>(j)];
+      const auto& from = ways[static_cast<size_t>(j) - 1];
+      for (int sum = reach; sum >= r; --sum) to[static_cast<size_t>(sum)] += from[static_cast<size_t>(sum - r)];
+    }
+  }
+  double below = 0, above = 0, total = 0;
+  for (int sum = 0; sum <= max_sum; ++sum) {
+    const double w = ways[static_cast<size_t>(k)][static_cast<size_t>(sum)];
+    total += w;
+    if (sum <= observed) below += w;
+    if (sum >= observed) above += w;
+  }
+  return std::min(1.0, 2.0 * std::min(below, above) / total);
+}
+
+}  // namespace
+
 MannWhitneyResult MannWhitney(std::span<const double> x, std::span<const double> y) {
   BITGATE_CHECK(!x.empty() && !y.empty());
   const int m = static_cast<int>(x.size()), n = static_cast<int>(y.size());
@@ -256,12 +292,16 @@ MannWhitneyResult MannWhitney(std::span<const double> x, std::span<const double>
   std::sort(pooled.begin(), pooled.end());
   const int total = m + n;
   double rank_sum_x = 0, tie_term = 0;
+  std::vector<int> doubled(static_cast<size_t>(total));  // 2 x midrank, in pooled order
   for (int i = 0; i < total;) {
     int j = i;
     while (j + 1 < total && pooled[j + 1].first == pooled[i].first) ++j;
     const double t = j - i + 1;
     const double midrank = (i + j) / 2.0 + 1.0;
-    for (int k = i; k <= j; ++k) rank_sum_x += pooled[k].second == 0 ? midrank : 0.0;
+    for (int k = i; k <= j; ++k) {
+      rank_sum_x += pooled[k].second == 0 ? midrank : 0.0;
+      doubled[static_cast<size_t>(k)] = i + j + 2;
+    }
     if (t > 1) {
       r.ties = true;
       tie_term += t * t * t - t;
@@ -269,11 +309,19 @@ MannWhitneyResult MannWhitney(std::span<const double> x, std::span<const double>
     i = j + 1;
   }
   const double mn = static_cast<double>(m) * n;
-  r.u = rank_sum_x - m * (m + 1) / 2.0;
+  r.u = rank_sum_x - 0.5 * m * (m + 1.0);
   const double u_min = std::min(r.u, mn - r.u), u_max = std::max(r.u, mn - r.u);
-  if (!r.ties && total <= kMannWhitneyExactMaxN) {
+  if (total <= kMannWhitneyExactMaxN) {
     r.exact = true;
-    r.p = std::min(1.0, 2.0 * MannWhitneyExactCdf(m, n, static_cast<int>(u_min)));
+    if (!r.ties) {
+      r.p = std::min(1.0, 2.0 * MannWhitneyExactCdf(m, n, static_cast<int>(u_min)));
+    } else {
+      // The smaller side's doubled rank sum (the count is the same either way).
+      const int side = m <= n ? 0 : 1;
+      int observed = 0;
+      for (int k = 0; k < total; ++k) observed += pooled[static_cast<size_t>(k)].second == side ? doubled[static_cast<size_t>(k)] : 0;
+      r.p = ExactTiedP(doubled, std::min(m, n), observed);
+    }
     return r;
   }
   const double nn = total;
@@ -306,7 +354,7 @@ RatioInterval HodgesLehmannLogRatio(std::span<const double> x, std::span<const d
     return d[i];
   };
   const double hl = count % 2 ? nth(count / 2) : 0.5 * (nth(count / 2 - 1) + nth(count / 2));
-  const size_t k = static_cast<size_t>(std::min<int>(MosesRank(m, n, confidence), static_cast<int>((count + 1) / 2)));
+  const size_t k = std::min(static_cast<size_t>(MosesRank(m, n, confidence)), (count + 1) / 2);
   const double lower = nth(k - 1), upper = nth(count - k);
   return RatioInterval{std::exp(hl), std::exp(lower), std::exp(upper)};
 }

@@ -61,11 +61,13 @@ double NormalQuantile(double p);
 struct MannWhitneyResult {
   double u = 0;          // U statistic of x: pairs (x_i > y_j) + 0.5 ties
   double p = 1;          // two-sided p-value
-  bool exact = false;    // exact null distribution (no ties, small n)
+  bool exact = false;    // exact null distribution (small n, ties or not)
   bool ties = false;
 };
-// Exact when there are no ties and n_x + n_y <= kMannWhitneyExactMaxN;
-// otherwise the normal approximation with tie and continuity corrections
+// Exact when n_x + n_y <= kMannWhitneyExactMaxN: without ties the exact
+// null distribution of U, with ties the permutation distribution of the
+// midrank sum given the tie pattern (two-sided: twice the smaller tail).
+// Above that, the normal approximation with tie and continuity corrections
 // (the same conventions as scipy.stats.mannwhitneyu).
 inline constexpr int kMannWhitneyExactMaxN = 50;
 MannWhitneyResult MannWhitney(std::span<const double> x, std::span<const double> y);

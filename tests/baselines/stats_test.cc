@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <random>
 #include <vector>
 
 namespace bitgate::baselines {
@@ -76,16 +80,75 @@ TEST(StatsTest, MannWhitneyExact) {
   EXPECT_NEAR(MannWhitneyExactCdf(10, 10, 0), 1.0 / 184756.0, 1e-18);
 }
 
-TEST(StatsTest, MannWhitneyNormalWithTies) {
+TEST(StatsTest, MannWhitneyExactWithTies) {
+  // 25 values with ties: the permutation distribution given the tie
+  // pattern, enumerated over all C(25, 12) = 5200300 assignments (35114 of
+  // them have a rank sum of x at or below the observed one).
   const std::vector<double> x = {3, 4, 4, 5, 6, 6, 6, 7, 8, 9, 10, 10};
   const std::vector<double> y = {5, 6, 7, 7, 8, 9, 9, 10, 11, 12, 12, 13, 14};
   const auto r = MannWhitney(x, y);
-  EXPECT_FALSE(r.exact);
+  EXPECT_TRUE(r.exact);
   EXPECT_TRUE(r.ties);
   EXPECT_DOUBLE_EQ(r.u, 33.5);
-  EXPECT_NEAR(r.p, 0.01615736290786688, 1e-14);
+  EXPECT_NEAR(r.p, 2.0 * 35114 / 5200300, 1e-15);
   const std::vector<double> same = {1, 1, 1};
   EXPECT_EQ(MannWhitney(same, same).p, 1.0);
+  // Quantized timings: the normal approximation gave 0.056 here, the
+  // exact answer is 30 / 252.
+  EXPECT_NEAR(MannWhitney(std::vector<double>{100, 100, 101, 100, 101}, std::vector<double>{101, 101, 102, 101, 101}).p,
+              30.0 / 252.0, 1e-15);
+  // One incidental tie must not cost a fully separated 10 vs 10 its exact
+  // p (1 / C(20, 10) each tail; the approximation gave 1.8e-4).
+  std::vector<double> lo, hi;
+  for (int i = 0; i < 10; ++i) {
+    lo.push_back(1.0 + 0.1 * i);
+    hi.push_back(3.0 + 0.1 * i);
+  }
+  hi[0] = hi[1];
+  EXPECT_NEAR(MannWhitney(lo, hi).p, 2.0 / 184756.0, 1e-18);
+}
+
+// Every assignment of the pooled values to the two sides, counted: the
+// definition the exact tied test must reproduce.
+double EnumeratedTiedP(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<double> pooled = x;
+  pooled.insert(pooled.end(), y.begin(), y.end());
+  const int total = static_cast<int>(pooled.size()), m = static_cast<int>(x.size());
+  std::vector<double> rank(static_cast<size_t>(total));
+  for (int i = 0; i < total; ++i) {
+    double below = 0, equal = 0;
+    for (double v : pooled) {
+      below += v < pooled[i];
+      equal += v == pooled[i];
+    }
+    rank[static_cast<size_t>(i)] = below + (equal + 1) / 2;
+  }
+  double observed = 0;
+  for (int i = 0; i < m; ++i) observed += rank[static_cast<size_t>(i)];
+  double lower = 0, upper = 0, count = 0;
+  for (uint32_t mask = 0; mask < (1u << total); ++mask) {
+    if (std::popcount(mask) != m) continue;
+    double sum = 0;
+    for (int i = 0; i < total; ++i) sum += (mask >> i & 1u) ? rank[static_cast<size_t>(i)] : 0.0;
+    count += 1;
+    lower += sum <= observed + 1e-9;
+    upper += sum >= observed - 1e-9;
+  }
+  return std::min(1.0, 2.0 * std::min(lower, upper) / count);
+}
+
+TEST(StatsTest, MannWhitneyExactWithTiesMatchesEnumeration) {
+  std::mt19937 gen(7);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int m = 1 + static_cast<int>(gen() % 8), n = 1 + static_cast<int>(gen() % 8);
+    const int levels = 2 + static_cast<int>(gen() % 4);  // few distinct values: many ties
+    std::vector<double> x, y;
+    for (int i = 0; i < m; ++i) x.push_back(100 + static_cast<double>(gen() % levels));
+    for (int i = 0; i < n; ++i) y.push_back(100.5 + static_cast<double>(gen() % levels) * (trial % 2 ? 1.0 : 0.5));
+    const auto r = MannWhitney(x, y);
+    ASSERT_TRUE(r.exact);
+    EXPECT_NEAR(r.p, EnumeratedTiedP(x, y), 1e-12) << "trial " << trial << ", " << m << " vs " << n;
+  }
 }
 
 TEST(StatsTest, SmallestAchievableP) {
