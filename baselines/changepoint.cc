@@ -17,7 +17,15 @@ double SeriesSigmaLog(std::span<const double> values) {
   // MAD around zero: differences of a constant level are centred on 0, and
   // a few steps only move a few differences.
   for (double& d : diffs) d = std::fabs(d);
-  return 1.4826 * Median(diffs) / std::sqrt(2.0);
+  const double mad = 1.4826 * Median(diffs);
+  if (mad > 0.0) return mad / std::sqrt(2.0);
+  // More than half of the consecutive levels repeat exactly (a quantized
+  // measure): the MAD says "no noise" and every short cluster would buy a
+  // split. The root mean square of the differences still sees the noise
+  // (zero only for a perfectly flat series).
+  double sq = 0;
+  for (double d : diffs) sq += d * d;
+  return std::sqrt(sq / static_cast<double>(diffs.size())) / std::sqrt(2.0);
 }
 
 namespace {
@@ -124,9 +132,19 @@ double LastPointRobustZ(std::span<const double> values, int window) {
   const size_t begin = end > static_cast<size_t>(window) ? end - static_cast<size_t>(window) : 0;
   std::vector<double> prior;
   for (size_t i = begin; i < end; ++i) prior.push_back(std::log(values[i]));
-  const double med = Median(prior), mad = Mad(prior);
-  if (mad == 0.0) return 0.0;
-  return 0.6745 * (std::log(values[end]) - med) / mad;
+  const double med = Median(prior);
+  // Robust sigma: 1.4826 MAD; when more than half of the window sits on
+  // one value the MAD is 0, so the mean absolute deviation (x 1.2533, a
+  // normal's sigma) takes over, and a perfectly flat window gets the floor
+  // the change-point penalty uses, far below any timer's resolution: a
+  // deterministic measure that jumps is an alert, not a z of 0.
+  double sigma = 1.4826 * Mad(prior);
+  if (sigma == 0.0) {
+    double abs_dev = 0;
+    for (double v : prior) abs_dev += std::fabs(v - med);
+    sigma = std::max(1.2533 * abs_dev / static_cast<double>(prior.size()), 1e-6);
+  }
+  return (std::log(values[end]) - med) / sigma;
 }
 
 }  // namespace bitgate::baselines

@@ -27,11 +27,13 @@ struct ChangePoint {
 std::vector<ChangePoint> DetectChangePoints(std::span<const double> values, const ChangePointOptions& options);
 
 // Noise level of a series robust to steps: 1.4826 MAD of the first
-// differences of log values, divided by sqrt(2).
+// differences of log values, divided by sqrt(2); their root mean square
+// when the MAD is 0 (most consecutive values repeat exactly).
 double SeriesSigmaLog(std::span<const double> values);
 
 // Robust z-score of the last value against the `window` values before it
-// (0.6745 (x - median) / MAD on logs); 0 with fewer than 5 prior points.
+// ((x - median) / (1.4826 MAD) on logs; when the MAD is 0, 1.2533 x the mean
+// absolute deviation, floored at 1e-6); 0 with fewer than 5 prior points.
 // Catches slow creep that no single step shows.
 double LastPointRobustZ(std::span<const double> values, int window);
 

@@ -69,6 +69,39 @@ TEST(ChangePointTest, NoisyFlatSeriesHasNoStepAndNoisyStepIsFound) {
   }
 }
 
+// Quantized medians (a coarse timer, an integer measure): most consecutive
+// runs repeat exactly, so the MAD of the differences is 0. No level moves,
+// and none may be reported.
+TEST(ChangePointTest, RepeatedMediansAreNotSteps) {
+  std::vector<double> v;
+  // 10 10 10 11 10 10 10 10 11 11 ...: the MAD-only noise was 0 here and
+  // five "steps" came out.
+  const auto high = [](int i) { return i % 5 == 3 || (i % 5 == 4 && i % 2 == 1); };
+  for (int i = 0; i < 30; ++i) v.push_back(high(i) ? 11.0 : 10.0);
+  EXPECT_GT(SeriesSigmaLog(v), 0.01);
+  EXPECT_TRUE(DetectChangePoints(v, ChangePointOptions{}).empty());
+  // A real 20% step in the same kind of series is still found.
+  for (int i = 30; i < 45; ++i) v.push_back(high(i) ? 13.2 : 12.0);
+  const auto cps = DetectChangePoints(v, ChangePointOptions{});
+  ASSERT_EQ(cps.size(), 1u);
+  EXPECT_NEAR(static_cast<double>(cps[0].index), 30.0, 2.0);  // runs 28-29 (11) sit between the levels
+}
+
+// A deterministic measure (the same value every run) that jumps in the
+// latest run: the MAD of the window is 0, and the jump must still stand out.
+TEST(ChangePointTest, RobustZOnAFlatWindow) {
+  std::vector<double> v(12, 100.0);
+  EXPECT_EQ(LastPointRobustZ(v, 20), 0.0);
+  v.push_back(150.0);
+  EXPECT_GT(LastPointRobustZ(v, 20), 3.5);
+  // Mostly flat with a few different values: the mean absolute deviation.
+  std::vector<double> w = {100, 100, 100, 101, 100, 100, 100, 99, 100, 100, 100, 100};
+  w.push_back(100.5);
+  EXPECT_LT(std::fabs(LastPointRobustZ(w, 20)), 3.5);
+  w.back() = 110;
+  EXPECT_GT(LastPointRobustZ(w, 20), 3.5);
+}
+
 TEST(ChangePointTest, RobustZFlagsTheLastPoint) {
   auto v = Series({{30, 100.0}});
   EXPECT_LT(std::fabs(LastPointRobustZ(v, 20)), 3.5);
