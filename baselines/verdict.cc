@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "baselines/stats.h"
 
@@ -141,7 +142,9 @@ Reason PreCheck(const ComparisonRow& row, const ComparisonInput& input, const Ve
   if (row.n_baseline == 0) return Reason::kNoBaseline;
   if (std::min(row.n_baseline, row.n_candidate) < std::max(2, config.min_samples))
     return Reason::kTooFewSamples;
-  if (SmallestAchievableP(row.n_baseline, row.n_candidate) > row.alpha) return Reason::kUnreachableAlpha;
+  // The test runs on the samples left after outliers are dropped.
+  if (SmallestAchievableP(row.n_baseline - row.dropped_baseline, row.n_candidate - row.dropped_candidate) > row.alpha)
+    return Reason::kUnreachableAlpha;
   // The shape checks guard against medians that move with the noise; a
   // change larger than the threshold and larger than all of the noise
   // (the sides do not even overlap) is judged whatever the shape.
@@ -238,6 +241,7 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
     row.separated = worst_gap > 1.0 + row.delta || best_gap < 1.0 - row.delta;
   }
   const double sigma = std::sqrt(0.5 * (std::pow(SigmaLog(log_b), 2) + std::pow(SigmaLog(log_c), 2)));
+  row.sigma_log = sigma;
   row.mde = MinimumDetectableEffect(sigma, std::min(row.n_baseline, row.n_candidate), row.alpha,
                                     config.power);
   if (row.n_baseline < 2 || row.n_candidate < 2) return row;
@@ -245,7 +249,7 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
   row.has_test = true;
   const auto mw = MannWhitney(tb, tc);
   row.p = mw.p;
-  row.q = mw.p;
+  row.q = std::numeric_limits<double>::quiet_NaN();  // set for the rows of the corrected family
   row.exact_p = mw.exact;
   const auto hl = HodgesLehmannLogRatio(better_ref, worse_ref, 1.0 - row.alpha);
   row.hl_ratio = hl.ratio;
@@ -257,7 +261,6 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
     row.boot_lower = boot.lower;
     row.boot_upper = boot.upper;
   }
-  if (row.mde > row.delta) row.samples_needed = SamplesForEffect(sigma, row.delta, row.alpha, config.power);
   return row;
 }
 
@@ -283,8 +286,29 @@ void Decide(ComparisonRow& row, const VerdictConfig& /*config*/) {
     row.verdict = Verdict::kInconclusive;
     row.reason = Reason::kUnderPowered;
   }
-  if (row.reason != Reason::kUnderPowered) row.samples_needed = 0;
+  row.samples_needed = 0;
 }
+
+namespace {
+
+// Samples per side that would decide an under-powered row in a family of
+// `family` tested rows: enough to resolve the estimate from the nearer
+// decision boundary (0, when it lies beyond the threshold and needs only
+// significance; the threshold, when it lies inside and the interval must
+// shrink into it), at the family's share of alpha (a lone change needs
+// p <= alpha / family under BH), and never fewer than the test can reach
+// that level with, nor fewer than the row already has.
+int SamplesToDecide(const ComparisonRow& row, size_t family, const VerdictConfig& config) {
+  const double a = row.alpha / static_cast<double>(std::max<size_t>(family, 1));
+  const double shift = std::fabs(std::log(row.hl_ratio)), bound = std::log1p(row.delta);
+  const double effect = std::max(shift >= bound ? shift : bound - shift, 0.25 * bound);
+  int n = SamplesForEffect(row.sigma_log, std::expm1(effect), a, config.power);
+  while (SmallestAchievableP(n, n) > a) ++n;
+  const int have = std::min(row.n_baseline - row.dropped_baseline, row.n_candidate - row.dropped_candidate);
+  return std::max(n, have + 1);
+}
+
+}  // namespace
 
 std::vector<ComparisonRow> CompareAll(const std::vector<ComparisonInput>& inputs,
                                       const VerdictConfig& config) {
@@ -308,8 +332,10 @@ std::vector<ComparisonRow> CompareAll(const std::vector<ComparisonInput>& inputs
   // The family is every (benchmark, measure) actually tested in this run.
   const auto q = config.yekutieli ? BenjaminiYekutieli(family_p) : BenjaminiHochberg(family_p);
   for (size_t k = 0; k < family.size(); ++k) {
-    rows[family[k]].q = q[k];
-    Decide(rows[family[k]], config);
+    ComparisonRow& row = rows[family[k]];
+    row.q = q[k];
+    Decide(row, config);
+    if (row.reason == Reason::kUnderPowered) row.samples_needed = SamplesToDecide(row, family.size(), config);
   }
   return rows;
 }

@@ -77,7 +77,8 @@ struct ComparisonRow {
   double hl_ratio = 1;
   double boot_lower = 1, boot_upper = 1;    // bootstrap of the median ratio
   bool has_test = false;  // p, q and intervals are meaningful
-  double p = 1, q = 1;
+  double p = 1;
+  double q = 1;  // BH (or BY) q-value; NaN for a row outside the corrected family
   bool exact_p = false;
   double cv_baseline = 0, cv_candidate = 0;
   double robust_cv_baseline = 0, robust_cv_candidate = 0;
@@ -95,6 +96,7 @@ struct ComparisonRow {
   Reason reason = Reason::kNone;
   bool confirmed = false;  // whole interval beyond 1 +/- delta
   int samples_needed = 0;  // per side, for kUnderPowered
+  double sigma_log = 0;    // pooled robust noise of the two sides (log units)
   // A REGRESSION accepted by an annotation on the candidate's commit: shown,
   // but it does not fail the gate.
   bool accepted = false;

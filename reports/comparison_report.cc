@@ -97,7 +97,7 @@ std::string LedgerRow(const ComparisonRow& row) {
     out << "-";
   }
   out << " | ";
-  out << (row.has_test ? "p=" + FormatP(row.p) + " q=" + FormatP(row.q) : std::string("-")) << " | ";
+  out << (row.has_test ? "p=" + FormatP(row.p) + " q=" + (std::isfinite(row.q) ? FormatP(row.q) : std::string("-")) : std::string("-")) << " | ";
   out << "n=" << row.n_baseline << "/" << row.n_candidate << " | ";
   out << "delta " << FormatPercent(row.delta) << " MDE " << (both ? FormatPercent(row.mde) : "-") << " | ";
   out << "CV " << FormatPercent(row.cv_baseline) << "/" << FormatPercent(row.cv_candidate) << ", outliers "
@@ -202,7 +202,7 @@ std::string ComparisonJson(const ComparisonReport& report) {
                                       : json(nullptr);
       row["p"] = r.p;
       row["p_exact"] = r.exact_p;
-      row["q"] = r.q;
+      row["q"] = finite_or_null(r.q);
     } else {
       row["interval"] = nullptr;
       row["bootstrap_interval"] = nullptr;

@@ -186,5 +186,61 @@ TEST(VerdictTest, OneSpikeDoesNotHideARegression) {
   EXPECT_EQ(row.severe_baseline, 2);
 }
 
+// A 10% slowdown whose sides do not overlap, next to five unchanged rows,
+// with one tied pair of baseline values: the ties must not push the row to
+// an approximate p (the normal approximation gave 0.012 here, q 0.072, and
+// an INCONCLUSIVE row whose whole interval lay above 1.03).
+TEST(VerdictTest, TiesKeepTheExactTest) {
+  std::vector<ComparisonInput> inputs;
+  inputs.push_back(Input({100, 100, 101, 102, 99}, {110, 111, 112, 109, 113}));
+  for (int i = 0; i < 5; ++i) inputs.push_back(Input(Around(100, 0.01, 5, i), Around(100, 0.01, 5, i + 0.4)));
+  const auto rows = CompareAll(inputs, VerdictConfig{});
+  EXPECT_TRUE(rows[0].exact_p);
+  EXPECT_NEAR(rows[0].p, 2.0 / 252.0, 1e-15);  // the smallest p 5 vs 5 can give
+  EXPECT_EQ(rows[0].verdict, Verdict::kRegression);
+  EXPECT_TRUE(rows[0].confirmed);
+}
+
+TEST(VerdictTest, RowsOutsideTheFamilyHaveNoQ) {
+  std::vector<ComparisonInput> inputs;
+  inputs.push_back(Input(Around(100, 0.3, 10), Around(100, 0.3, 10, 0.4)));  // noisy: not tested
+  inputs.push_back(Input(Around(100, 0.005, 10), Around(110, 0.005, 10, 0.4)));
+  const auto rows = CompareAll(inputs, VerdictConfig{});
+  ASSERT_EQ(rows[0].reason, Reason::kNoisy);
+  EXPECT_TRUE(rows[0].has_test);  // p and the interval are still shown
+  EXPECT_TRUE(std::isnan(rows[0].q));
+  EXPECT_FALSE(std::isnan(rows[1].q));
+  EXPECT_EQ(rows[1].verdict, Verdict::kRegression);
+}
+
+TEST(VerdictTest, ReachableAlphaCountsTheSamplesTheTestUses) {
+  // 5 per side can reach p = 0.0079 <= 0.01, but the spike is dropped
+  // before the test and 4 vs 5 reach only 0.016.
+  VerdictConfig config;
+  config.alpha = 0.01;
+  auto base = Around(100, 0.005, 5);
+  base[2] = 160;
+  const auto row = Judge(Input(base, Around(110, 0.005, 5, 0.4)), config);
+  EXPECT_EQ(row.dropped_baseline, 1);
+  EXPECT_EQ(row.reason, Reason::kUnreachableAlpha);
+}
+
+TEST(VerdictTest, UnderPoweredInALargeFamilyStillSaysHowManySamples) {
+  // A clean 10% shift, 5 per side, among 30 unchanged rows: p = 0.0079 is
+  // the best 5 vs 5 can do, and a lone change in a family of 31 needs
+  // about alpha / 31. The noise is tiny (MDE far below the threshold), so
+  // a count sized only for noise would say nothing; what decides the row
+  // is enough samples for the family.
+  std::vector<ComparisonInput> inputs;
+  inputs.push_back(Input(Around(100, 0.005, 5), Around(110, 0.005, 5, 0.4)));
+  for (int i = 0; i < 30; ++i) inputs.push_back(Input(Around(100, 0.01, 5, i), Around(100, 0.01, 5, i + 0.4)));
+  const auto rows = CompareAll(inputs, VerdictConfig{});
+  ASSERT_EQ(rows[0].reason, Reason::kUnderPowered)
+      << VerdictName(rows[0].verdict) << " p " << rows[0].p << " q " << rows[0].q;
+  EXPECT_LT(rows[0].mde, 0.03);
+  EXPECT_GT(rows[0].samples_needed, 5);
+  EXPECT_LE(SmallestAchievableP(rows[0].samples_needed, rows[0].samples_needed), 0.05 / 31);
+}
+
 }  // namespace
 }  // namespace bitgate::baselines
