@@ -50,8 +50,14 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
     e.n = static_cast<int>(p.samples.size());
     e.median = Median(p.samples);
     e.cv = Cv(p.samples);
+    // The forms compare matches an annotation's glob against.
+    const std::string display = p.params.empty() ? p.name : p.name + " [" + p.params + "]";
+    const auto matches = [&](const std::string& glob) {
+      return fnmatch(glob.c_str(), (p.suite + "/" + p.name).c_str(), 0) == 0 ||
+             fnmatch(glob.c_str(), p.name.c_str(), 0) == 0 || fnmatch(glob.c_str(), display.c_str(), 0) == 0;
+    };
     for (const auto& a : *annotations)
-      if (a.commit == p.commit && (fnmatch(a.benchmark_glob.c_str(), benchmark.c_str(), 0) == 0)) e.annotated = true;
+      if (a.commit == p.commit && matches(a.benchmark_glob)) e.annotated = true;
     medians.push_back(e.median);
     report.entries.push_back(std::move(e));
   }

@@ -2,7 +2,10 @@
 
 #include <fnmatch.h>
 
+#include <cmath>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -146,14 +149,39 @@ Result<int64_t> BranchId(Database& db, const std::string& name) {
   return sel->Int(0);
 }
 
-Direction ParseDirection(const std::string& s) {
-  return s == "higher" ? Direction::kHigherIsBetter : Direction::kLowerIsBetter;
+// Text read back from the file is checked as an import checks it: the
+// schema's CHECKs hold only for files this code wrote.
+Result<Direction> ParseDirection(const std::string& s, const std::string& where) {
+  if (s == "lower") return Direction::kLowerIsBetter;
+  if (s == "higher") return Direction::kHigherIsBetter;
+  return Status::Error(where + ": direction '" + s + "' is not lower or higher");
 }
 
-BenchmarkStatus ParseStatus(const std::string& s) {
+Result<BenchmarkStatus> ParseStatus(const std::string& s, const std::string& where) {
+  if (s == "ok") return BenchmarkStatus::kOk;
   if (s == "error") return BenchmarkStatus::kError;
   if (s == "skipped") return BenchmarkStatus::kSkipped;
-  return BenchmarkStatus::kOk;
+  return Status::Error(where + ": status '" + s + "' is not ok, error or skipped");
+}
+
+// A sample read back: a number, finite and > 0 (statistics work on logs).
+// CHECK (value > 0) does not ensure it: text compares greater than any
+// number, 1e999 is +Inf, and Real() reads text as 0.
+Result<double> SampleValue(const Statement& s, int column, const std::string& where) {
+  if (s.IsNumber(column)) {
+    const double v = s.Real(column);
+    if (std::isfinite(v) && v > 0) return v;
+  }
+  return Status::Error(where + ": sample value '" + s.Text(column) + "' is not a finite positive number");
+}
+
+// Threshold overrides are fractions in (0, 1), as --delta and --alpha
+// take them (an infinite delta would pass every regression).
+Status CheckThreshold(const Threshold& t, const std::string& where) {
+  for (const auto& [name, value] : {std::pair{"delta", t.delta}, std::pair{"alpha", t.alpha}})
+    if (value && !(*value > 0 && *value < 1))
+      return Status::Error(where + ": " + name + " " + std::to_string(*value) + " is not a fraction in (0, 1)");
+  return Status::Ok();
 }
 
 // Rows per multi-row sample INSERT: 5 parameters each stays far below
@@ -172,10 +200,15 @@ std::string SampleInsertSql(int rows) {
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Options options) {
+  std::error_code ec;
+  if (!options.create && !std::filesystem::exists(path, ec)) return Status::Error("no baseline store at " + path);
   auto db = Database::Open(path, options.create, options.busy_timeout_ms);
   if (!db.ok()) return db.status();
   std::unique_ptr<Store> store(new Store(std::move(*db)));
   BITGATE_RETURN_IF_ERROR(store->Migrate());
+  // Only now that the file is known to be a store (or new): WAL mode is
+  // persistent and would rewrite a refused file's header.
+  BITGATE_RETURN_IF_ERROR(store->db_->UseWal());
   return store;
 }
 
@@ -336,6 +369,7 @@ Result<RunRecord> Store::LoadRun(int64_t id) {
   auto row = sel->Step();
   if (!row.ok()) return row.status();
   if (!*row) return Status::Error("no run with id " + std::to_string(id) + " in " + db_->path());
+  const std::string where = "database " + db_->path() + ": run " + std::to_string(id);
   RunRecord run;
   run.id = id;
   run.gate = sel->Text(0);
@@ -346,14 +380,20 @@ Result<RunRecord> Store::LoadRun(int64_t id) {
   run.started_at = sel->Text(5);
   run.ended_at = sel->Text(6);
   run.status = sel->Text(7);
+  if (run.status != "ok" && run.status != "partial" && run.status != "failed")
+    return Status::Error(where + ": status '" + run.status + "' is not ok, partial or failed");
   run.tool_version = sel->Text(8);
   run.config_hash = sel->Text(9);
   run.source_format = sel->Text(10);
   MachineInfo& m = run.machine;
   m.cpu_model = sel->Text(11);
   m.isa_flags = sel->Text(12);
-  m.cores = static_cast<int>(sel->Int(13));
-  m.mhz = static_cast<int>(sel->Int(14));
+  for (const auto& [column, name, field] : {std::tuple{13, "cores", &m.cores}, std::tuple{14, "mhz", &m.mhz}}) {
+    const int64_t v = sel->Int(column);
+    if (!sel->IsNumber(column) || v < 0 || v > (int64_t{1} << 30))  // as result JSON bounds them
+      return Status::Error(where + ": machine " + name + " '" + sel->Text(column) + "' is not an integer in [0, 2^30]");
+    *field = static_cast<int>(v);
+  }
   m.frequency_scaling = sel->Int(15) != 0;
   m.os = sel->Text(16);
   m.compiler = sel->Text(17);
@@ -375,33 +415,49 @@ Result<RunRecord> Store::LoadRun(int64_t id) {
     b.name = results->Text(2);
     b.params = results->Text(3);
     b.version_hash = results->Text(4);
-    b.status = ParseStatus(results->Text(5));
+    auto status = ParseStatus(results->Text(5), where + " benchmark '" + b.DisplayName() + "'");
+    if (!status.ok()) return status.status();
+    b.status = *status;
     b.message = results->Text(6);
     index_of[results->Int(0)] = run.benchmarks.size();
     run.benchmarks.push_back(std::move(b));
   }
+  // sample has no foreign keys (see the schema): a row may name a
+  // benchmark without a result row or a measure that does not exist.
   auto samples = db_->Prepare(
-      "SELECT s.benchmark_id, s.measure_id, m.name, m.unit, m.direction, s.value FROM sample s "
-      "JOIN measure m ON m.id = s.measure_id WHERE s.run_id = ? "
+      "SELECT s.benchmark_id, s.measure_id, m.name, m.unit, m.direction, s.value, s.repetition FROM sample s "
+      "LEFT JOIN measure m ON m.id = s.measure_id WHERE s.run_id = ? "
       "ORDER BY s.benchmark_id, s.measure_id, s.repetition");
   if (!samples.ok()) return samples.status();
   samples->Bind(1, id);
   int64_t last_benchmark = -1, last_measure = -1;
   MeasureSamples* current = nullptr;
+  std::string current_where;
   for (;;) {
     auto r = samples->Step();
     if (!r.ok()) return r.status();
     if (!*r) break;
     const int64_t benchmark_id = samples->Int(0), measure_id = samples->Int(1);
     if (benchmark_id != last_benchmark || measure_id != last_measure) {
-      BenchmarkResult& b = run.benchmarks[index_of.at(benchmark_id)];
-      b.measures.push_back(MeasureSamples{samples->Text(2), samples->Text(3),
-                                          ParseDirection(samples->Text(4)), {}});
+      auto index = index_of.find(benchmark_id);
+      if (index == index_of.end())
+        return Status::Error(where + " has samples for benchmark id " + std::to_string(benchmark_id) +
+                             " without a result row");
+      if (samples->IsNull(2))
+        return Status::Error(where + " has samples for measure id " + std::to_string(measure_id) +
+                             ", which is not in table measure");
+      BenchmarkResult& b = run.benchmarks[index->second];
+      current_where = where + " benchmark '" + b.DisplayName() + "' measure '" + samples->Text(2) + "'";
+      auto direction = ParseDirection(samples->Text(4), current_where);
+      if (!direction.ok()) return direction.status();
+      b.measures.push_back(MeasureSamples{samples->Text(2), samples->Text(3), *direction, {}});
       current = &b.measures.back();
       last_benchmark = benchmark_id;
       last_measure = measure_id;
     }
-    current->samples.push_back(samples->Real(5));
+    auto value = SampleValue(*samples, 5, current_where + " repetition " + std::to_string(samples->Int(6)));
+    if (!value.ok()) return value.status();
+    current->samples.push_back(*value);
   }
   return run;
 }
@@ -570,6 +626,7 @@ Result<std::vector<Annotation>> Store::Annotations(const std::optional<std::stri
 }
 
 Status Store::SetThreshold(const Threshold& t) {
+  BITGATE_RETURN_IF_ERROR(CheckThreshold(t, "setting threshold for '" + t.benchmark_glob + "'"));
   auto txn = Transaction::Begin(*db_);
   if (!txn.ok()) return txn.status();
   auto ins = db_->Prepare(
@@ -603,8 +660,15 @@ Result<std::vector<Threshold>> Store::Thresholds() {
     t.id = sel->Int(0);
     t.benchmark_glob = sel->Text(1);
     t.measure_glob = sel->Text(2);
-    if (!sel->IsNull(3)) t.delta = sel->Real(3);
-    if (!sel->IsNull(4)) t.alpha = sel->Real(4);
+    const std::string where = "database " + db_->path() + ": threshold '" + t.benchmark_glob + "' measure '" +
+                              t.measure_glob + "'";
+    for (const auto& [column, name, field] : {std::tuple{3, "delta", &t.delta}, std::tuple{4, "alpha", &t.alpha}}) {
+      if (sel->IsNull(column)) continue;
+      if (!sel->IsNumber(column))
+        return Status::Error(where + ": " + name + " '" + sel->Text(column) + "' is not a number");
+      *field = sel->Real(column);
+    }
+    BITGATE_RETURN_IF_ERROR(CheckThreshold(t, where));
     out.push_back(std::move(t));
   }
   return out;
@@ -680,26 +744,48 @@ Status Store::SaveVerdicts(int64_t candidate_run_id, const std::vector<int64_t>&
 
 Result<std::vector<HistoryPoint>> Store::History(const std::string& benchmark, const std::string& measure,
                                                  const std::string& branch) {
+  // `benchmark` may be NAME, NAME [PARAMS], SUITE/NAME or SUITE/NAME [PARAMS];
+  // it must name one benchmark: samples of two are never pooled.
   auto sel = db_->Prepare(
-      "SELECT r.id, r.commit_sha, r.started_at, m.fingerprint, s.value, ms.direction, ms.unit FROM sample s "
+      "SELECT r.id, r.commit_sha, r.started_at, m.fingerprint, s.value, ms.direction, ms.unit, "
+      "b.suite, b.name, b.params, s.repetition FROM sample s "
       "JOIN run r ON r.id = s.run_id JOIN branch br ON br.id = r.branch_id "
       "JOIN machine m ON m.id = r.machine_id JOIN benchmark b ON b.id = s.benchmark_id "
       "JOIN measure ms ON ms.id = s.measure_id "
       "WHERE br.name = ?1 AND ms.name = ?2 AND r.status != 'failed' "
-      "AND (b.name = ?3 OR b.name || ' [' || b.params || ']' = ?3 OR b.suite || '/' || b.name = ?3) "
+      "AND (b.name = ?3 OR b.name || ' [' || b.params || ']' = ?3 OR b.suite || '/' || b.name = ?3 "
+      "OR b.suite || '/' || b.name || ' [' || b.params || ']' = ?3) "
       "ORDER BY r.id, s.repetition");
   if (!sel.ok()) return sel.status();
   sel->Bind(1, branch).Bind(2, measure).Bind(3, benchmark);
   std::vector<HistoryPoint> out;
+  std::set<std::tuple<std::string, std::string, std::string>> keys;
   for (;;) {
     auto r = sel->Step();
     if (!r.ok()) return r.status();
     if (!*r) break;
     const int64_t run_id = sel->Int(0);
-    if (out.empty() || out.back().run_id != run_id)
-      out.push_back(HistoryPoint{run_id, sel->Text(1), sel->Text(2), sel->Text(3),
-                                 ParseDirection(sel->Text(5)), sel->Text(6), {}});
-    out.back().samples.push_back(sel->Real(4));
+    std::string suite = sel->Text(7), name = sel->Text(8), params = sel->Text(9);
+    keys.emplace(suite, name, params);
+    const std::string where = "database " + db_->path() + ": run " + std::to_string(run_id) + " benchmark '" +
+                              suite + "/" + name + "' measure '" + measure + "'";
+    if (out.empty() || out.back().run_id != run_id || out.back().suite != suite || out.back().name != name ||
+        out.back().params != params) {
+      auto direction = ParseDirection(sel->Text(5), where);
+      if (!direction.ok()) return direction.status();
+      out.push_back(HistoryPoint{run_id, sel->Text(1), sel->Text(2), sel->Text(3), std::move(suite), std::move(name),
+                                 std::move(params), *direction, sel->Text(6), {}});
+    }
+    auto value = SampleValue(*sel, 4, where + " repetition " + std::to_string(sel->Int(10)));
+    if (!value.ok()) return value.status();
+    out.back().samples.push_back(*value);
+  }
+  if (keys.size() > 1) {
+    std::string list;
+    for (const auto& [suite, name, params] : keys)
+      list += (list.empty() ? "" : ", ") + suite + "/" + name + (params.empty() ? "" : " [" + params + "]");
+    return Status::Error("'" + benchmark + "' names " + std::to_string(keys.size()) + " benchmarks (" + list +
+                         "); name one as SUITE/NAME [PARAMS]");
   }
   return out;
 }

@@ -42,6 +42,7 @@ struct Annotation {
 struct HistoryPoint {
   int64_t run_id = 0;
   std::string commit, started_at, fingerprint;
+  std::string suite, name, params;  // the one benchmark the series follows
   Direction direction = Direction::kLowerIsBetter;
   std::string unit;
   std::vector<double> samples;

@@ -149,7 +149,12 @@ Ledger BuildLedger(baselines::Store* store, const PipelineRecord& record) {
     const std::string fingerprint = c.candidate.machine.Fingerprint();
     for (const ComparisonRow* row : KeyRows(c)) {
       if (l.trends.size() >= kMaxTrendSeries) break;
-      auto history = store->History(row->benchmark, row->measure, record.baseline_branch);
+      // Qualified by the candidate's suite: a bare name may name benchmarks
+      // of other suites too, and History refuses to pool them.
+      std::string qualified = row->benchmark;
+      for (const auto& b : c.candidate.benchmarks)
+        if (b.DisplayName() == row->benchmark) qualified = b.suite + "/" + row->benchmark;
+      auto history = store->History(qualified, row->measure, record.baseline_branch);
       if (!history.ok()) {
         l.notes.push_back("trend of " + row->benchmark + ": " + history.status().message());
         continue;

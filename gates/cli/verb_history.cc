@@ -36,6 +36,7 @@ int Run(int argc, char** argv) {
   po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
   if (vm.count("help")) {
     std::cout << "usage: bitgate history BENCHMARK [--measure M] [--branch main] [--format markdown|json] [--db PATH]\n"
+                 "  BENCHMARK: NAME, NAME [PARAMS], SUITE/NAME or SUITE/NAME [PARAMS]; it must name one benchmark.\n"
                  "  Change points: penalised piecewise-constant fit of the per-run medians (L1, minimum\n"
                  "  segment length), naming the first commit of each new level.\n\n"
               << desc << "\n";
@@ -52,7 +53,7 @@ int Run(int argc, char** argv) {
   auto min_step = ParseFraction(vm["min-step"].as<std::string>(), "--min-step");
   if (!min_step.ok()) return Fail(kVerb, min_step.status().message());
   options.min_step = *min_step;
-  auto store = OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>());
+  auto store = OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>(), /*create=*/false);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   std::optional<std::string> machine;
   if (vm.count("machine")) machine = vm["machine"].as<std::string>();

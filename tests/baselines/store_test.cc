@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "baselines/compare.h"
+#include "baselines/history.h"
 #include "baselines/store.h"
 
 namespace bitgate::baselines {
@@ -347,6 +348,45 @@ TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {
   EXPECT_FALSE((*thresholds)[0].alpha.has_value());
   EXPECT_FALSE(s.SetThreshold(Threshold{0, "x", "*", -1.0, std::nullopt}).ok());  // CHECK constraint
   EXPECT_EQ(*s.RemoveThreshold("gemv/*", "*"), 1);
+}
+
+// A name that several benchmarks share (other params, other suites) is
+// refused rather than pooled into one series, and annotation globs match
+// the same forms compare matches (SUITE/NAME, NAME, NAME [PARAMS]).
+TEST_F(StoreTest, HistoryFollowsOneBenchmark) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  for (int i = 0; i < 4; ++i) {
+    RunRecord run = MakeRun("main", "c" + std::to_string(i), 1.0);
+    for (const char* params : {"64", "1024"}) {
+      BenchmarkResult b;
+      b.suite = "kernels";
+      b.name = "mm";
+      b.params = params;
+      MeasureSamples m{"time", "ns", Direction::kLowerIsBetter, {}};
+      for (int r = 0; r < 10; ++r) m.samples.push_back(std::stod(params) * (1.0 + 0.001 * r));
+      b.measures.push_back(m);
+      run.benchmarks.push_back(b);
+    }
+    ASSERT_TRUE(s.ImportRun(run).ok());
+  }
+  const auto both = s.History("mm", "time", "main");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("kernels/mm [64]"), std::string::npos) << both.status().message();
+  EXPECT_NE(both.status().message().find("kernels/mm [1024]"), std::string::npos);
+  for (const char* name : {"mm [64]", "kernels/mm [64]"}) {
+    const auto one = s.History(name, "time", "main");
+    ASSERT_TRUE(one.ok()) << name << ": " << one.status().message();
+    ASSERT_EQ(one->size(), 4u);
+    EXPECT_EQ((*one)[0].samples.size(), 10u);
+    EXPECT_EQ((*one)[0].params, "64");
+  }
+  ASSERT_TRUE(s.AddAnnotation(Annotation{0, "main", "c2", "kernels/mm", "new tiling", ""}).ok());
+  const auto report = BuildHistory(s, "mm [1024]", "time", "main", std::nullopt, ChangePointOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->entries.size(), 4u);
+  EXPECT_FALSE(report->entries[1].annotated);
+  EXPECT_TRUE(report->entries[2].annotated);
 }
 
 }  // namespace
