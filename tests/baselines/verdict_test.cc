@@ -242,5 +242,19 @@ TEST(VerdictTest, UnderPoweredInALargeFamilyStillSaysHowManySamples) {
   EXPECT_LE(SmallestAchievableP(rows[0].samples_needed, rows[0].samples_needed), 0.05 / 31);
 }
 
+// Deterministic or coarsely quantized measures: identical sides pass as
+// equivalent, and a shift of whole timer ticks is a regression even though
+// most samples tie.
+TEST(VerdictTest, QuantizedSamples) {
+  auto row = Judge(Input(std::vector<double>(8, 500.0), std::vector<double>(8, 500.0)));
+  EXPECT_EQ(row.verdict, Verdict::kPass);
+  EXPECT_EQ(row.reason, Reason::kEquivalent);
+  EXPECT_EQ(row.p, 1.0);
+  row = Judge(Input({100, 100, 101, 100, 100, 101, 100, 100}, {110, 110, 110, 111, 110, 110, 110, 111}));
+  EXPECT_TRUE(row.exact_p);
+  EXPECT_EQ(row.verdict, Verdict::kRegression);
+  EXPECT_TRUE(row.confirmed);
+}
+
 }  // namespace
 }  // namespace bitgate::baselines
