@@ -43,7 +43,10 @@ Result<bool> Statement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  Status error = Status::Error(std::string(sqlite3_errmsg(db_)) + " in: " + sqlite3_sql(stmt_));
+  // The file is named: the default store path is implicit.
+  const char* file = sqlite3_db_filename(db_, "main");
+  Status error = Status::Error(std::string(sqlite3_errmsg(db_)) + " in: " + sqlite3_sql(stmt_) + " (database " +
+                               (file && *file ? file : "in memory") + ")");
   sqlite3_reset(stmt_);
   return error;
 }
@@ -85,14 +88,17 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
   // a database fails here with "file is not a database".
   BITGATE_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_schema"));
   BITGATE_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
-  auto journal = db->Prepare("PRAGMA journal_mode = WAL");
+  return db;
+}
+
+Status Database::UseWal() {
+  auto journal = Prepare("PRAGMA journal_mode = WAL");
   if (!journal.ok()) return journal.status();
   auto row = journal->Step();
   if (!row.ok()) return row.status();
   // NORMAL is durable across application crashes in WAL mode (only a power
   // loss may drop the last transactions) and much faster than FULL.
-  BITGATE_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
-  return db;
+  return Exec("PRAGMA synchronous = NORMAL");
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }

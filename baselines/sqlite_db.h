@@ -39,6 +39,11 @@ class Statement {
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
   double Real(int column) const { return sqlite3_column_double(stmt_, column); }
   bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  // An INTEGER or REAL value (Real() reads text as 0).
+  bool IsNumber(int column) const {
+    const int type = sqlite3_column_type(stmt_, column);
+    return type == SQLITE_INTEGER || type == SQLITE_FLOAT;
+  }
   std::string Text(int column) const;
 
  private:
@@ -48,10 +53,14 @@ class Statement {
 
 class Database {
  public:
-  // Opens (creating if `create`) the file; sets busy_timeout, foreign keys
-  // and WAL. A file that is not SQLite fails here, before anything is read.
+  // Opens (creating if `create`) the file; sets busy_timeout and foreign
+  // keys, and writes nothing. A file that is not SQLite fails here, before
+  // anything is read.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create,
                                                int busy_timeout_ms);
+  // Switches the file to WAL mode (synchronous NORMAL). WAL is persistent:
+  // it rewrites the file header, so call it only on a file known to be ours.
+  Status UseWal();
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -389,8 +389,10 @@ Result<RunRecord> Store::LoadRun(int64_t id) {
   m.cpu_model = sel->Text(11);
   m.isa_flags = sel->Text(12);
   for (const auto& [column, name, field] : {std::tuple{13, "cores", &m.cores}, std::tuple{14, "mhz", &m.mhz}}) {
+    // The type first: reading a value may convert it.
+    const bool number = sel->IsNumber(column);
     const int64_t v = sel->Int(column);
-    if (!sel->IsNumber(column) || v < 0 || v > (int64_t{1} << 30))  // as result JSON bounds them
+    if (!number || v < 0 || v > (int64_t{1} << 30))  // as result JSON bounds them
       return Status::Error(where + ": machine " + name + " '" + sel->Text(column) + "' is not an integer in [0, 2^30]");
     *field = static_cast<int>(v);
   }

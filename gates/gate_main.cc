@@ -234,7 +234,7 @@ void Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
 // Stores the run(s), judges, saves verdicts and the outcome. Errors are
 // returned (exit 2); the caller still writes the reports.
 Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
-  auto store = cli::OpenStore(o.db, 5000);
+  auto store = cli::OpenStore(o.db, 5000, /*create=*/true);
   if (!store.ok()) return store.status();
   if (out.resample && out.correctness_failures.empty() && out.run.status != "failed") Resample(o, **store, out);
   baselines::RunRecord& run = out.run;
@@ -405,7 +405,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   // Outcome into the store beside the run, then the files; every file is
   // written whatever the code.
   if (f.outcome.run_id) {
-    auto store = cli::OpenStore(o.db, 5000);
+    auto store = cli::OpenStore(o.db, 5000, /*create=*/true);
     Status s = store.ok() ? reports::SaveGateOutcome(**store, f.outcome) : store.status();
     if (!s.ok()) {
       std::fprintf(stderr, "%s: error: storing the outcome: %s\n", prog.c_str(), s.message().c_str());

@@ -18,12 +18,13 @@
 
 namespace bitgate::cli {
 
-Result<std::unique_ptr<baselines::Store>> OpenStore(const std::string& path, int busy_timeout_ms) {
+Result<std::unique_ptr<baselines::Store>> OpenStore(const std::string& path, int busy_timeout_ms, bool create) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (create && !parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) return Status::Error("cannot create directory " + parent.string() + ": " + ec.message());
   baselines::Store::Options options;
+  options.create = create;
   options.busy_timeout_ms = busy_timeout_ms;
   return baselines::Store::Open(path, options);
 }

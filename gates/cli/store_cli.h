@@ -12,8 +12,11 @@
 
 namespace bitgate::cli {
 
-// Opens (creating the parent directory of) the store at `path`.
-Result<std::unique_ptr<baselines::Store>> OpenStore(const std::string& path, int busy_timeout_ms);
+// Opens the store at `path`. With `create`, a missing file (and its parent
+// directory) is created; without it (the verbs that only read), a missing
+// file is the error "no baseline store at PATH": a mistyped --db must not
+// leave an empty store behind that a comparison then passes against.
+Result<std::unique_ptr<baselines::Store>> OpenStore(const std::string& path, int busy_timeout_ms, bool create);
 
 Result<std::string> ReadTextFile(const std::string& path);
 

@@ -40,8 +40,9 @@ bool Parse(int argc, char** argv, const char* usage, po::options_description& de
   return true;
 }
 
-Result<std::unique_ptr<Store>> Open(const po::variables_map& vm) {
-  return OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>());
+// Only the sub-verbs that add data create a missing store.
+Result<std::unique_ptr<Store>> Open(const po::variables_map& vm, bool create) {
+  return OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>(), create);
 }
 
 int Import(int argc, char** argv) {
@@ -78,7 +79,7 @@ int Import(int argc, char** argv) {
   if (vm.count("gate")) run->gate = vm["gate"].as<std::string>();
   if (run->branch.empty()) return Fail(kVerb, "no branch: pass --branch");
   if (run->commit.empty()) return Fail(kVerb, "no commit: pass --commit");
-  auto store = Open(vm);
+  auto store = Open(vm, /*create=*/true);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   auto id = (*store)->ImportRun(*run);
   if (!id.ok()) return Fail(kVerb, id.status().message());
@@ -98,7 +99,7 @@ int List(int argc, char** argv) {
   po::variables_map vm;
   if (!Parse(argc, argv, "usage: bitgate baseline list [--branch B] [--limit N] [--db PATH]", desc, {}, vm))
     return kExitPass;
-  auto store = Open(vm);
+  auto store = Open(vm, /*create=*/false);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   std::optional<std::string> branch;
   if (vm.count("branch")) branch = vm["branch"].as<std::string>();
@@ -125,7 +126,7 @@ int Show(int argc, char** argv) {
   po::variables_map vm;
   if (!Parse(argc, argv, "usage: bitgate baseline show RUN [--format text|bitgate] [--db PATH]", desc, pos, vm))
     return kExitPass;
-  auto store = Open(vm);
+  auto store = Open(vm, /*create=*/false);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   auto run = (*store)->LoadRun(vm["run"].as<long long>());
   if (!run.ok()) return Fail(kVerb, run.status().message());
@@ -177,7 +178,7 @@ int Prune(int argc, char** argv) {
   if (vm.count("branch")) options.branch = vm["branch"].as<std::string>();
   options.dry_run = vm.count("dry-run") > 0;
   if (!options.run_id && !options.keep_last) return Fail(kVerb, "prune: give --run ID or --keep-last N");
-  auto store = Open(vm);
+  auto store = Open(vm, /*create=*/false);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   auto n = (*store)->Prune(options);
   if (!n.ok()) return Fail(kVerb, n.status().message());
@@ -202,7 +203,7 @@ int Annotate(int argc, char** argv) {
              "  `bitgate compare`, and `bitgate history` marks the commit.",
              desc, {}, vm))
     return kExitPass;
-  auto store = Open(vm);
+  auto store = Open(vm, /*create=*/vm.count("list") == 0);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   if (vm.count("list")) {
     std::optional<std::string> branch;
@@ -244,7 +245,7 @@ int ThresholdVerb(int argc, char** argv) {
              "  Without --set or --remove, lists the overrides (the last matching one wins).",
              desc, {}, vm))
     return kExitPass;
-  auto store = Open(vm);
+  auto store = Open(vm, /*create=*/vm.count("set") > 0);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   const std::string measure = vm["measure"].as<std::string>();
   if (vm.count("set")) {

@@ -87,7 +87,10 @@ int Run(int argc, char** argv) {
   config.seed = vm["seed"].as<unsigned long long>();
   config.drop_outliers = vm.count("keep-outliers") == 0;
 
-  auto store = OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>());
+  // Only --store writes a run; without it a missing store is an error, not
+  // an empty one with no baseline (which would pass).
+  auto store = OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>(),
+                         /*create=*/vm.count("store") > 0);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   baselines::RunRecord candidate;
   if (vm.count("candidate-run")) {

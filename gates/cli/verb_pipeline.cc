@@ -223,7 +223,7 @@ int Run(int argc, char** argv) {
 
   // The store is opened now only for ETAs; a store that cannot be opened
   // is reported after the gates (which open it themselves and say why).
-  auto early = OpenStore(db, 5000);
+  auto early = OpenStore(db, 5000, /*create=*/true);
   const auto past = PastDurations(early.ok() ? early->get() : nullptr);
   if (early.ok()) early->reset();
 
@@ -310,7 +310,7 @@ int Run(int argc, char** argv) {
   }
   rec.exit_code = reports::PipelineExitCode(rec.gates);
 
-  auto store = OpenStore(db, 5000);
+  auto store = OpenStore(db, 5000, /*create=*/true);
   if (!store.ok()) {
     std::fprintf(stderr, "bitgate pipeline: error: %s\n", store.status().message().c_str());
     rec.exit_code = kExitError;

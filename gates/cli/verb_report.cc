@@ -44,7 +44,7 @@ int Run(int argc, char** argv) {
     return Fail(kVerb, "unknown --format '" + format + "' (md, json or junit)");
   if (!vm.count("list") && vm.count("run") == vm.count("branch"))
     return Fail(kVerb, "give exactly one of --run ID and --branch B (or --list)");
-  auto store = OpenStore(vm["db"].as<std::string>(), 5000);
+  auto store = OpenStore(vm["db"].as<std::string>(), 5000, /*create=*/false);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   if (vm.count("list")) {
     auto recent = reports::RecentPipelines(**store, vm.count("branch") ? vm["branch"].as<std::string>() : "", 20);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "baselines/result_json.h"
 
@@ -215,6 +216,33 @@ TEST_F(CliTest, LockedOrNewerStoreExitsTwoAndLosesNothing) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.text.find("base1"), std::string::npos);
   EXPECT_EQ(r.text.find("base2"), std::string::npos);
+}
+
+// The verbs that only read fail on a missing store instead of creating an
+// empty one: a mistyped --db left a new file behind, and compare against it
+// found no baseline and passed. The verbs that add data still create it.
+TEST_F(CliTest, ReadOnlyVerbsDoNotCreateAStore) {
+  const std::string typo = (dir_ / "typo" / "basel1nes.db").string();
+  const std::string result = WriteResult("r.json", "c1", 1.0);
+  const std::vector<std::string> verbs = {"baseline list", "baseline show 1", "baseline prune --run 1",
+                                          "baseline threshold", "baseline annotate --list",
+                                          "history bench0 --measure time", "report --run 1", "report --list",
+                                          "compare --candidate-file " + result, "compare --candidate-run 1"};
+  for (const std::string& verb : verbs) {
+    const auto r = Run(verb + " --db " + typo);
+    EXPECT_EQ(r.code, 2) << verb << ": " << r.text;
+    EXPECT_NE(r.text.find("error: no baseline store at " + typo), std::string::npos) << verb << ": " << r.text;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "typo"));
+  auto r = Run("compare --store --candidate-file " + result + " --branch main --commit c1 --db " + typo);
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("stored the candidate as run 1"), std::string::npos) << r.text;
+  r = Run("baseline list --db " + typo);
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("c1"), std::string::npos) << r.text;
+  const std::string other = (dir_ / "other" / "baselines.db").string();
+  EXPECT_EQ(Run("baseline threshold --set 'bench*' --delta 5% --db " + other).code, 0);
+  EXPECT_TRUE(fs::exists(other));
 }
 
 TEST_F(CliTest, EveryVerbHasHelp) {

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -57,6 +58,18 @@ class StoreTest : public ::testing::Test {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+  }
+
+  // Runs `sql` on the file through a connection of its own, as another
+  // program (or a corrupting one) would.
+  void Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "") << ": " << sql;
+    sqlite3_free(error);
+    sqlite3_close(db);
   }
 
   fs::path dir_;
@@ -131,29 +144,140 @@ TEST_F(StoreTest, RefusesAFileThatIsNotSqlite) {
   EXPECT_EQ(ReadFile(path_), before);
 }
 
+// Refused files are left byte for byte as they were: WAL mode, which
+// rewrites the header and adds -wal and -shm files, is set only once a file
+// is known to be a store.
 TEST_F(StoreTest, RefusesANewerSchema) {
-  ASSERT_TRUE(Store::Open(path_).ok());
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  }
+  Sql("CREATE TABLE future(x); PRAGMA user_version = 99");  // a newer store, in rollback-journal mode
+  const std::string before = ReadFile(path_);
   auto store = Store::Open(path_);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("schema version 99, newer"), std::string::npos);
+  EXPECT_EQ(ReadFile(path_), before);
+  EXPECT_FALSE(fs::exists(path_ + "-wal"));
+  EXPECT_FALSE(fs::exists(path_ + "-shm"));
 }
 
 TEST_F(StoreTest, RefusesSomeoneElsesDatabase) {
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  }
+  Sql("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+  const std::string before = ReadFile(path_);
   auto store = Store::Open(path_);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("other tables"), std::string::npos);
+  EXPECT_EQ(ReadFile(path_), before);
+  EXPECT_FALSE(fs::exists(path_ + "-wal"));
+  EXPECT_FALSE(fs::exists(path_ + "-shm"));
+}
+
+// The verbs that only read open without `create`: a missing file is named,
+// and nothing is created in its place.
+TEST_F(StoreTest, OpeningWithoutCreateNeedsAnExistingStore) {
+  const std::string missing = (dir_ / "typo" / "basel1nes.db").string();
+  auto store = Store::Open(missing, Store::Options{false, 50});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().message(), "no baseline store at " + missing);
+  EXPECT_FALSE(fs::exists(dir_ / "typo"));
+  ASSERT_TRUE(Store::Open(path_).ok());
+  EXPECT_TRUE(Store::Open(path_, Store::Options{false, 50}).ok());
+}
+
+// sample has no foreign keys, so a row may belong to no result row, or
+// name a measure that is not there: an error naming the file and the run,
+// not std::out_of_range ("map::at") or a silently dropped sample.
+TEST_F(StoreTest, OrphanSamplesAreNamedErrors) {
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "c1", 1.0)).ok());
+  }
+  Sql("INSERT INTO benchmark(suite, name, params, version_hash) VALUES ('s', 'ghost', '', '');"
+      "INSERT INTO sample VALUES (1, (SELECT id FROM benchmark WHERE name = 'ghost'), 1, 0, 5.0)");
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  auto run = (*store)->LoadRun(1);
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("database " + path_ +
+                                        ": run 1 has samples for benchmark id 4 without a result row"),
+            std::string::npos)
+      << run.status().message();
+  Sql("DELETE FROM sample WHERE benchmark_id = 4; INSERT INTO sample VALUES (1, 1, 99, 0, 5.0)");
+  run = (*store)->LoadRun(1);
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("run 1 has samples for measure id 99, which is not in table measure"),
+            std::string::npos)
+      << run.status().message();
+}
+
+// Values read back are checked as an import checks them. The schema's
+// CHECKs do not ensure it: text compares greater than any number, 1e999 is
+// +Inf, and a file written by something else may have no CHECKs at all.
+TEST_F(StoreTest, CorruptedValuesReadBackAreNamedErrors) {
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "c1", 1.0)).ok());
+  }
+  auto error_of = [&](auto result) { return result.ok() ? std::string("<ok>") : result.status().message(); };
+  auto expect = [&](const std::string& sql, const std::string& needle) {
+    const std::string db = ReadFile(path_);
+    Sql(sql);
+    auto store = Store::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    const std::string load = error_of((*store)->LoadRun(1));
+    EXPECT_NE(load.find(needle), std::string::npos) << sql << ": " << load;
+    EXPECT_NE(load.find("database " + path_ + ": run 1"), std::string::npos) << load;
+    store->reset();
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << db;  // undo
+  };
+  const std::string where = "run 1 benchmark 'bench1' measure 'time' repetition 3: sample value ";
+  expect("UPDATE sample SET value = 'x' WHERE benchmark_id = 2 AND repetition = 3",
+         where + "'x' is not a finite positive number");
+  expect("UPDATE sample SET value = 1e999 WHERE benchmark_id = 2 AND repetition = 3",
+         where + "'Inf' is not a finite positive number");
+  expect("PRAGMA ignore_check_constraints = ON;"
+         "UPDATE sample SET value = -2 WHERE benchmark_id = 2 AND repetition = 3",
+         where + "'-2.0' is not a finite positive number");
+  expect("PRAGMA ignore_check_constraints = ON; UPDATE measure SET direction = 'sideways'",
+         "benchmark 'bench0' measure 'time': direction 'sideways' is not lower or higher");
+  expect("PRAGMA ignore_check_constraints = ON; UPDATE result SET status = 'fine' WHERE benchmark_id = 1",
+         "benchmark 'bench0': status 'fine' is not ok, error or skipped");
+  expect("UPDATE machine SET cores = 4294967298", "machine cores '4294967298' is not an integer in [0, 2^30]");
+
+  // History reads the same samples.
+  Sql("UPDATE sample SET value = 'x' WHERE benchmark_id = 1 AND repetition = 2");
+  {
+    auto store = Store::Open(path_);
+    const std::string history = error_of((*store)->History("bench0", "time", "main"));
+    EXPECT_NE(history.find("run 1 benchmark 'kernels/bench0' measure 'time' repetition 2: sample value 'x'"),
+              std::string::npos)
+        << history;
+  }
+
+  // An infinite delta passes CHECK (delta > 0) and would pass every
+  // regression; it is refused when read, and when set.
+  Sql("INSERT INTO threshold(benchmark_glob, measure_glob, delta) VALUES ('*', '*', 1e999)");
+  auto store = Store::Open(path_);
+  const std::string thresholds = error_of((*store)->Thresholds());
+  EXPECT_NE(thresholds.find("threshold '*' measure '*': delta inf is not a fraction in (0, 1)"), std::string::npos)
+      << thresholds;
+  Sql("PRAGMA ignore_check_constraints = ON; UPDATE threshold SET delta = NULL, alpha = 'x'");
+  EXPECT_NE(error_of((*store)->Thresholds()).find("alpha 'x' is not a number"), std::string::npos);
+  const Status set = (*store)->SetThreshold(Threshold{0, "gemv/*", "*", INFINITY, std::nullopt});
+  EXPECT_NE(set.message().find("setting threshold for 'gemv/*': delta inf is not a fraction in (0, 1)"),
+            std::string::npos)
+      << set.message();
+  EXPECT_FALSE((*store)->SetThreshold(Threshold{0, "gemv/*", "*", std::nullopt, 1.0}).ok());
+}
+
+// A statement that fails names the file: the default store path is implicit.
+TEST_F(StoreTest, StatementErrorsNameTheDatabase) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  RunRecord dup = MakeRun("main", "c1", 1.0);
+  dup.benchmarks.push_back(dup.benchmarks[0]);
+  auto id = (*store)->ImportRun(dup);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("UNIQUE constraint failed"), std::string::npos) << id.status().message();
+  EXPECT_NE(id.status().message().find("(database "), std::string::npos) << id.status().message();
+  EXPECT_NE(id.status().message().find("baselines.db)"), std::string::npos) << id.status().message();
 }
 
 TEST_F(StoreTest, LockedDatabaseFailsCleanly) {
