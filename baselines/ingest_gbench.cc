@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "kernels/base/json.h"
+
 namespace bitgate::baselines {
 namespace {
 
@@ -39,6 +41,41 @@ Result<double> PositiveNumber(const json& row, const std::string& key, const std
   return v;
 }
 
+// An optional string or boolean member of a row; absent takes `fallback`.
+Result<std::string> OptionalString(const json& row, const char* key, const std::string& where,
+                                   std::string fallback) {
+  const json& v = JsonMember(row, key);
+  if (v.is_null()) return fallback;
+  if (!v.is_string()) return Status::Error(where + ": '" + key + "' is not a string (" + v.type_name() + ")");
+  return v.get<std::string>();
+}
+
+Result<bool> OptionalBool(const json& row, const char* key, const std::string& where) {
+  const json& v = JsonMember(row, key);
+  if (v.is_null()) return false;
+  if (!v.is_boolean()) return Status::Error(where + ": '" + key + "' is not true/false (" + v.type_name() + ")");
+  return v.get<bool>();
+}
+
+// The machine's core count and clock, bounded as result JSON bounds them
+// ([0, 2^30]; beyond int a cast is undefined, and 2^32 + 2 cores would
+// pass for a 2-core machine's fingerprint).
+constexpr int64_t kMaxMachineValue = int64_t{1} << 30;
+
+Status ReadContextMachine(const json& context, const std::string& src, MachineInfo* m) {
+  auto cores = JsonInteger(context, "num_cpus", 0, kMaxMachineValue, src + ": context", m->cores);
+  if (!cores.ok()) return cores.status();
+  m->cores = static_cast<int>(*cores);
+  const json& mhz = JsonMember(context, "mhz_per_cpu");
+  if (!mhz.is_null()) {
+    if (!mhz.is_number() || !(mhz.get<double>() >= 0 && mhz.get<double>() <= double(kMaxMachineValue)))
+      return Status::Error(src + ": context: 'mhz_per_cpu' is " + mhz.dump() + ", not a number in [0, " +
+                           std::to_string(kMaxMachineValue) + "]");
+    m->mhz = static_cast<int>(mhz.get<double>());
+  }
+  return Status::Ok();
+}
+
 MeasureSamples& MeasureOf(BenchmarkResult& b, const std::string& name, const std::string& unit,
                           Direction direction) {
   for (auto& m : b.measures)
@@ -59,14 +96,9 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
   const std::string src(source);
   IngestReport local;
   IngestReport& rep = report ? *report : local;
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {  // e.byte locates a truncation or a syntax error
-    return Status::Error(src + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  } catch (const json::exception& e) {  // out_of_range: a number such as 1e999
-    return Status::Error(src + ": malformed JSON: " + e.what() + " (not finite)");
-  }
+  auto parsed = ParseJson(text, src);
+  if (!parsed.ok()) return parsed.status();
+  const json& doc = *parsed;
   if (!doc.is_object()) return Status::Error(src + ": expected a JSON object at the top level");
   auto benchmarks = doc.find("benchmarks");
   if (benchmarks == doc.end() || !benchmarks->is_array())
@@ -75,13 +107,9 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
   RunRecord run;
   run.source_format = "gbench";
   run.machine = options.live_machine;
-  const json context = doc.value("context", json::object());
-  if (!context.is_object()) return Status::Error(src + ": 'context' is not an object");
-  if (context.contains("num_cpus") && context["num_cpus"].is_number_integer())
-    run.machine.cores = context["num_cpus"].get<int>();
-  if (context.contains("mhz_per_cpu") && context["mhz_per_cpu"].is_number() &&
-      std::fabs(context["mhz_per_cpu"].get<double>()) < 1e9)  // beyond int: casting is undefined
-    run.machine.mhz = static_cast<int>(context["mhz_per_cpu"].get<double>());
+  const json& context = JsonMember(doc, "context");  // absent: no context fields
+  if (doc.contains("context") && !context.is_object()) return Status::Error(src + ": 'context' is not an object");
+  BITGATE_RETURN_IF_ERROR(ReadContextMachine(context, src, &run.machine));
   if (context.contains("cpu_scaling_enabled") && context["cpu_scaling_enabled"].is_boolean())
     run.machine.frequency_scaling = context["cpu_scaling_enabled"].get<bool>();
   if (context.contains("host_name") && context["host_name"].is_string())
@@ -109,7 +137,9 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
     if (!row.is_object()) return Status::Error(where_row + " is not an object");
     if (!row.contains("name") || !row["name"].is_string())
       return Status::Error(where_row + ": missing 'name'");
-    const std::string run_type = row.value("run_type", std::string("iteration"));
+    auto run_type_or = OptionalString(row, "run_type", where_row, "iteration");
+    if (!run_type_or.ok()) return run_type_or.status();
+    const std::string& run_type = *run_type_or;
     if (run_type == "aggregate") {
       ++rep.aggregate_rows_skipped;
       continue;
@@ -130,15 +160,20 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
     }
     BenchmarkResult& b = run.benchmarks[it->second];
 
-    const bool error = row.value("error_occurred", false);
+    auto error = OptionalBool(row, "error_occurred", where);
+    if (!error.ok()) return error.status();
     const bool skipped = row.contains("skipped") && row["skipped"].is_boolean() && row["skipped"].get<bool>();
-    if (error || skipped) {
+    if (*error || skipped) {
       // Recorded as such; its timings (if any) mean nothing.
-      b.status = error ? BenchmarkStatus::kError : BenchmarkStatus::kSkipped;
-      b.message = row.value(error ? "error_message" : "skip_message", std::string());
+      b.status = *error ? BenchmarkStatus::kError : BenchmarkStatus::kSkipped;
+      auto message = OptionalString(row, *error ? "error_message" : "skip_message", where, "");
+      if (!message.ok()) return message.status();
+      b.message = *message;
       continue;
     }
-    auto unit = NanosPerUnit(row.value("time_unit", std::string("ns")));
+    auto unit_name = OptionalString(row, "time_unit", where, "ns");
+    if (!unit_name.ok()) return unit_name.status();
+    auto unit = NanosPerUnit(*unit_name);
     if (!unit.ok()) return unit.status().WithContext(where);
     for (const char* key : {"real_time", "cpu_time"}) {
       auto v = PositiveNumber(row, key, where);

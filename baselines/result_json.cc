@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "kernels/base/json.h"
+
 namespace bitgate::baselines {
 namespace {
 
@@ -74,14 +76,9 @@ Status ParseMeasure(const json& m, const std::string& where, MeasureSamples* out
 
 static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::string_view source) {
   const std::string src(source);
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {  // e.byte locates a truncation or a syntax error
-    return Status::Error(src + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  } catch (const json::exception& e) {  // out_of_range: a number such as 1e999
-    return Status::Error(src + ": malformed JSON: " + e.what() + " (not finite)");
-  }
+  auto parsed = ParseJson(text, src);
+  if (!parsed.ok()) return parsed.status();
+  const json& doc = *parsed;
   if (!doc.is_object() || doc.value("format", std::string()) != "bitgate-result")
     return Status::Error(src + ": not a bitgate result (expected \"format\": \"bitgate-result\")");
   if (!doc.contains("version") || !doc["version"].is_number_integer())
@@ -93,9 +90,9 @@ static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::st
                          std::to_string(kResultFormatVersion) + "; upgrade bitgate)");
   RunRecord run;
   run.source_format = "bitgate";
-  const json meta = doc.value("run", json::object());
+  const json& meta = JsonMember(doc, "run");  // absent: every field takes its default
   const std::string where_run = src + ": run";
-  if (!meta.is_object()) return Status::Error(where_run + " is not an object");
+  if (doc.contains("run") && !meta.is_object()) return Status::Error(where_run + " is not an object");
   BITGATE_RETURN_IF_ERROR(GetString(meta, "gate", where_run, &run.gate));
   BITGATE_RETURN_IF_ERROR(GetString(meta, "suite", where_run, &run.suite));
   BITGATE_RETURN_IF_ERROR(GetString(meta, "branch", where_run, &run.branch));

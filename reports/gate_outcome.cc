@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/base/json.h"
+
 namespace bitgate::reports {
 
 using nlohmann::json;
@@ -42,15 +44,22 @@ std::string GateOutcomeJson(const GateOutcome& o) {
 }
 
 Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view source) {
-  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return Status::Error(std::string(source) + ": not a JSON object");
-  if (j.value("format", "") != "bitgate-gate-outcome")
-    return Status::Error(std::string(source) + ": format is not \"bitgate-gate-outcome\"");
+  const std::string src(source);
+  auto parsed = ParseJson(text, src);
+  if (!parsed.ok()) return parsed.status();
+  const json& j = *parsed;
+  if (!j.is_object()) return Status::Error(src + ": not a JSON object");
+  if (JsonMember(j, "format") != "bitgate-gate-outcome")
+    return Status::Error(src + ": format is not \"bitgate-gate-outcome\"");
+  const json& slos = JsonMember(j, "slos");
+  if (!slos.is_null() && !slos.is_array()) return Status::Error(src + ": 'slos' is not an array");
+  auto exit_code = JsonInteger(j, "exit_code", 0, 255, src);
+  if (!exit_code.ok()) return exit_code.status();
+  std::string where;  // the element being read, for a type error
   try {
     GateOutcome o;
     o.gate = j.at("gate").get<std::string>();
-    o.exit_code = j.at("exit_code").get<int>();
+    o.exit_code = static_cast<int>(*exit_code);
     o.run_id = j.value("run_id", int64_t{0});
     o.baseline_run_ids = j.value("baseline_run_ids", std::vector<int64_t>{});
     o.baseline_source = j.value("baseline_source", "");
@@ -65,7 +74,9 @@ Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view sou
     o.min_samples = j.value("min_samples", 5);
     o.cv_ceiling = j.value("cv_ceiling", 0.10);
     o.seed = j.value("seed", uint64_t{20240601});
-    for (const auto& s : j.value("slos", json::array())) {
+    for (size_t i = 0; i < slos.size(); ++i) {
+      const json& s = slos[i];
+      where = " slos[" + std::to_string(i) + "]";
       SloResult r;
       r.name = s.at("name").get<std::string>();
       r.unit = s.value("unit", "");
@@ -80,7 +91,7 @@ Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view sou
     }
     return o;
   } catch (const json::exception& e) {
-    return Status::Error(std::string(source) + ": " + e.what());
+    return Status::Error(src + where + ": " + e.what());
   }
 }
 
@@ -121,7 +132,8 @@ Result<GateOutcome> LoadGateOutcome(baselines::Store& store, int64_t run_id) {
   if (!row.ok()) return row.status();
   if (!*row)
     return Status::Error("run " + std::to_string(run_id) + " has no gate outcome in " + store.db().path());
-  return ParseGateOutcome(sel->Text(0), "gate_outcome of run " + std::to_string(run_id));
+  return ParseGateOutcome(sel->Text(0),
+                          "database " + store.db().path() + ": gate_outcome of run " + std::to_string(run_id));
 }
 
 }  // namespace bitgate::reports

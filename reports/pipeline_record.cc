@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/base/json.h"
+
 namespace bitgate::reports {
 
 using nlohmann::json;
@@ -109,10 +111,18 @@ std::string PipelineRecordJson(const PipelineRecord& r) {
 }
 
 Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_view source) {
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Error(std::string(source) + ": not a JSON object");
-  if (j.value("format", "") != "bitgate-pipeline")
-    return Status::Error(std::string(source) + ": format is not \"bitgate-pipeline\"");
+  const std::string src(source);
+  auto parsed = ParseJson(text, src);
+  if (!parsed.ok()) return parsed.status();
+  const json& j = *parsed;
+  if (!j.is_object()) return Status::Error(src + ": not a JSON object");
+  if (JsonMember(j, "format") != "bitgate-pipeline")
+    return Status::Error(src + ": format is not \"bitgate-pipeline\"");
+  const json& gates = JsonMember(j, "gates");
+  const json& hops = JsonMember(j, "hops");
+  if (!gates.is_null() && !gates.is_array()) return Status::Error(src + ": 'gates' is not an array");
+  if (!hops.is_null() && !hops.is_array()) return Status::Error(src + ": 'hops' is not an array");
+  std::string where;  // the element being read, for a type error
   try {
     PipelineRecord r;
     r.id = j.value("id", int64_t{0});
@@ -122,11 +132,16 @@ Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_vi
     r.baseline_branch = j.value("baseline_branch", "main");
     r.started_at = j.value("started_at", "");
     r.ended_at = j.value("ended_at", "");
-    r.exit_code = j.value("exit_code", 0);
+    // The exit status `bitgate report` returns: 256 would exit 0.
+    auto exit_code = JsonInteger(j, "exit_code", 0, 255, src, 0);
+    if (!exit_code.ok()) return exit_code.status();
+    r.exit_code = static_cast<int>(*exit_code);
     r.strict = j.value("strict", false);
     r.ab = j.value("ab", false);
     r.command = j.value("command", "");
-    for (const auto& g : j.value("gates", json::array())) {
+    for (size_t i = 0; i < gates.size(); ++i) {
+      const json& g = gates[i];
+      where = " gates[" + std::to_string(i) + "]";
       PipelineGate pg;
       pg.gate = g.at("gate").get<std::string>();
       pg.executable = g.value("executable", "");
@@ -140,11 +155,13 @@ Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_vi
       pg.receipt_failures = g.value("receipt_failures", std::vector<std::string>{});
       r.gates.push_back(std::move(pg));
     }
-    for (const auto& h : j.value("hops", json::array()))
-      r.hops.push_back({h.value("at", ""), h.value("event", "")});
+    for (size_t i = 0; i < hops.size(); ++i) {
+      where = " hops[" + std::to_string(i) + "]";
+      r.hops.push_back({hops[i].value("at", ""), hops[i].value("event", "")});
+    }
     return r;
   } catch (const json::exception& e) {
-    return Status::Error(std::string(source) + ": " + e.what());
+    return Status::Error(src + where + ": " + e.what());
   }
 }
 
@@ -185,7 +202,7 @@ Result<PipelineRecord> LoadPipelineRecord(baselines::Store& store, int64_t id) {
   auto row = sel->Step();
   if (!row.ok()) return row.status();
   if (!*row) return Status::Error("no pipeline run with id " + std::to_string(id) + " in " + store.db().path());
-  return ParsePipelineRecord(sel->Text(0), "pipeline_run " + std::to_string(id));
+  return ParsePipelineRecord(sel->Text(0), "database " + store.db().path() + ": pipeline_run " + std::to_string(id));
 }
 
 Result<std::optional<int64_t>> LatestPipelineId(baselines::Store& store, const std::string& branch) {
@@ -204,7 +221,7 @@ Result<std::vector<PipelineRecord>> RecentPipelines(baselines::Store& store, con
   Status s = EnsureTable(store);
   if (!s.ok()) return s;
   auto sel = store.db().Prepare(
-      "SELECT record_json FROM pipeline_run WHERE (? = '' OR branch = ?) ORDER BY id DESC LIMIT ?");
+      "SELECT id, record_json FROM pipeline_run WHERE (? = '' OR branch = ?) ORDER BY id DESC LIMIT ?");
   if (!sel.ok()) return sel.status();
   sel->Bind(1, branch).Bind(2, branch).Bind(3, int64_t{limit});
   std::vector<PipelineRecord> out;
@@ -212,7 +229,8 @@ Result<std::vector<PipelineRecord>> RecentPipelines(baselines::Store& store, con
     auto row = sel->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    auto r = ParsePipelineRecord(sel->Text(0), "pipeline_run");
+    auto r = ParsePipelineRecord(sel->Text(1),
+                                 "database " + store.db().path() + ": pipeline_run " + std::to_string(sel->Int(0)));
     if (!r.ok()) return r.status();
     out.push_back(std::move(*r));
   }

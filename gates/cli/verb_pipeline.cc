@@ -21,6 +21,7 @@
 #include "engine/receipt.h"
 #include "gates/cli/store_cli.h"
 #include "gates/subprocess.h"
+#include "kernels/base/json.h"
 #include "reports/ledger.h"
 #include "reports/pipeline_record.h"
 
@@ -132,11 +133,11 @@ void VerifyReceipts(const std::vector<std::string>& artifacts, reports::Pipeline
     if (name.rfind("receipt", 0) != 0 || fs::path(path).extension() != ".json") continue;
     std::string failure;
     auto text = ReadTextFile(path);
-    if (!text.ok()) {
-      failure = text.status().message();
+    auto j = text.ok() ? ParseJson(*text, "receipt") : Result<nlohmann::json>(text.status());
+    if (!j.ok()) {
+      failure = j.status().message();
     } else {
-      const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-      auto report = engine::VerifyReceipt(j, engine::VerifyOptions{});
+      auto report = engine::VerifyReceipt(*j, engine::VerifyOptions{});
       if (!report.ok()) failure = report.status().message();
       else if (!report->ok()) failure = report->failures.front();
     }
@@ -295,6 +296,8 @@ int Run(int argc, char** argv) {
       if (outcome.ok()) {
         pg.run_id = outcome->run_id;
         VerifyReceipts(outcome->artifacts, &pg);
+      } else {
+        hop(gate + ": outcome not read: " + outcome.status().message());
       }
     }
     char secs[32];

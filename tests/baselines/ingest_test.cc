@@ -93,6 +93,74 @@ TEST(GbenchIngestTest, BadInputGetsAClearError) {
   EXPECT_NE(ErrorOf(Row("-3")).find("benchmark 'BM_A'"), std::string::npos);  // says where
 }
 
+std::string Context(const std::string& context) {
+  return R"({"context": )" + context +
+         R"(, "benchmarks": [{"name": "BM_A", "run_type": "iteration", "real_time": 1, "cpu_time": 1}]})";
+}
+
+// num_cpus and mhz_per_cpu go into the machine fingerprint: bounded as
+// result JSON bounds cores and mhz, so an import can be exported and
+// re-imported, and 2^32 + 2 CPUs do not pass for 2.
+TEST(GbenchIngestTest, ContextMachineValuesAreBounded) {
+  auto run = ParseGbenchJson(Context(R"({"num_cpus": 8, "mhz_per_cpu": 2899.998})"), "f.json", {}, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->machine.cores, 8);
+  EXPECT_EQ(run->machine.mhz, 2899);
+  EXPECT_EQ(ErrorOf(Context(R"({"num_cpus": -7})")),
+            "f.json: context: 'num_cpus' is -7, not an integer in [0, 1073741824]");
+  EXPECT_NE(ErrorOf(Context(R"({"num_cpus": 4294967298})")).find("'num_cpus' is 4294967298"), std::string::npos);
+  EXPECT_NE(ErrorOf(Context(R"({"num_cpus": "8"})")).find("'num_cpus' is \"8\""), std::string::npos);
+  EXPECT_NE(ErrorOf(Context(R"({"num_cpus": 2.5})")).find("'num_cpus' is 2.5"), std::string::npos);
+  EXPECT_NE(ErrorOf(Context(R"({"mhz_per_cpu": -500000000.0})")).find("context: 'mhz_per_cpu' is -500000000.0"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Context(R"({"mhz_per_cpu": 1e12})")).find("'mhz_per_cpu'"), std::string::npos);
+  EXPECT_NE(ErrorOf(Context("[1]")).find("'context' is not an object"), std::string::npos);
+}
+
+// A row field of the wrong type names the row and the field (it was
+// nlohmann's "type must be boolean, but is string", naming neither).
+TEST(GbenchIngestTest, MistypedRowFieldsNameTheRowAndField) {
+  auto row = [](const std::string& field) {
+    return R"({"benchmarks": [{"name": "BM_A", "real_time": 1, "cpu_time": 1},
+                              {"name": "BM_B", "real_time": 1, "cpu_time": 1, )" + field + "}]}";
+  };
+  EXPECT_EQ(ErrorOf(row(R"("error_occurred": "yes")")),
+            "f.json: benchmark 'BM_B' (benchmarks[1]): 'error_occurred' is not true/false (string)");
+  EXPECT_EQ(ErrorOf(row(R"("time_unit": 1000)")),
+            "f.json: benchmark 'BM_B' (benchmarks[1]): 'time_unit' is not a string (number)");
+  EXPECT_EQ(ErrorOf(row(R"("run_type": ["iteration"])")), "f.json: benchmarks[1]: 'run_type' is not a string (array)");
+  EXPECT_EQ(ErrorOf(row(R"("error_occurred": true, "error_message": {"text": "oom"})")),
+            "f.json: benchmark 'BM_B' (benchmarks[1]): 'error_message' is not a string (object)");
+}
+
+// Arrays and objects nested n deep.
+std::string Nested(int n) { return std::string(n, '[') + std::string(n, ']'); }
+
+// Copying a deeply nested value recursed once per level: 200 000 levels
+// in a 400 KB file overflowed the stack (SIGSEGV). Such input is refused
+// before it is parsed, and no sub-document is copied.
+TEST(JsonDepthTest, DeepNestingIsAnErrorNotACrash) {
+  const std::string result_head = R"({"format": "bitgate-result", "version": 1, )";
+  const std::string benchmarks =
+      R"("benchmarks": [{"name": "a", "measures": [{"name": "t", "unit": "ns", "direction": "lower", )"
+      R"("samples": [1]}]}])";
+  auto result_error = [](const std::string& text) {
+    auto run = ParseResultJson(text, "r.json");
+    return run.ok() ? std::string() : run.status().message();
+  };
+  EXPECT_EQ(result_error(result_head + R"("run": )" + Nested(200000) + ", " + benchmarks + "}"),
+            "r.json: JSON nested deeper than 64 levels at byte 114");
+  EXPECT_EQ(ErrorOf(R"({"benchmarks": [], "context": )" + Nested(200000) + "}"),
+            "f.json: JSON nested deeper than 64 levels at byte 94");
+  // 64 levels (the document and 63 arrays) are read; one more is not.
+  EXPECT_EQ(result_error(result_head + R"("extra": )" + Nested(63) + ", " + benchmarks + "}"), "");
+  EXPECT_NE(result_error(result_head + R"("extra": )" + Nested(64) + ", " + benchmarks + "}").find("at byte 116"),
+            std::string::npos);
+  // Brackets inside strings (escaped quotes included) are not nesting.
+  const std::string brackets = "\"\\\"" + std::string(100, '[') + "\"";
+  EXPECT_EQ(result_error(result_head + R"("run": {"gate": )" + brackets + "}, " + benchmarks + "}"), "");
+}
+
 RunRecord SampleRun() {
   RunRecord run;
   run.gate = "perf";

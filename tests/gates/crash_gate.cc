@@ -1,7 +1,8 @@
 // A stand-in gate that misbehaves on purpose, for the pipeline's tests:
 // by default it prints a line and dies of SIGSEGV; with --hang it sleeps
 // until killed (the per-gate timeout); with --forge-receipt it exits 0
-// claiming a receipt (written under --out) that does not verify.
+// claiming a receipt (written under --out) that does not verify; with
+// --bad-outcome it exits 0 leaving a gate.json whose format is a number.
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -11,11 +12,12 @@
 #include <thread>
 
 int main(int argc, char** argv) {
-  bool hang = false, forge = false;
+  bool hang = false, forge = false, bad_outcome = false;
   std::string out = ".";
   for (int i = 1; i < argc; ++i) {
     hang = hang || std::strcmp(argv[i], "--hang") == 0;
     forge = forge || std::strcmp(argv[i], "--forge-receipt") == 0;
+    bad_outcome = bad_outcome || std::strcmp(argv[i], "--bad-outcome") == 0;
     if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[i + 1];
   }
   if (forge) {
@@ -26,6 +28,11 @@ int main(int argc, char** argv) {
     std::ofstream(out + "/gate.json") << R"({"format": "bitgate-gate-outcome", "version": 1, "gate": "forged",)"
                                       << R"( "exit_code": 0, "run_id": 0, "artifacts": [")" << receipt << "\"]}\n";
     std::printf("forged gate: wrote %s\n", receipt.c_str());
+    return 0;
+  }
+  if (bad_outcome) {
+    std::ofstream(out + "/gate.json") << R"({"format": 7, "gate": "bad", "exit_code": 0})" << "\n";
+    std::printf("bad-outcome gate: wrote %s/gate.json\n", out.c_str());
     return 0;
   }
   std::printf("crash gate: about to %s\n", hang ? "hang" : "crash");

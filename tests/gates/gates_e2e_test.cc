@@ -215,5 +215,22 @@ TEST_F(GatesE2e, PipelineReverifiesReceiptsAndAForgedOneIsACorrectnessFailure) {
   EXPECT_NE(ReadAll(dir_ / "p" / "junit.xml").find("type=\"receipt\""), std::string::npos);
 }
 
+// A gate.json the pipeline cannot read is noted in the hop log; it threw
+// nlohmann's type_error out of `bitgate pipeline`, before the pipeline
+// record and the ledger were written.
+TEST_F(GatesE2e, UnreadableGateOutcomeIsNotedAndTheLedgerIsStillWritten) {
+  const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c5", "--gates", "bad",
+                     "--out", (dir_ / "p").string(), "--gate-exe", std::string("bad=") + BITGATE_CRASH_GATE,
+                     "--gate-args", "bad=--bad-outcome"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  const std::string ledger = ReadAll(dir_ / "p" / "ledger.md");
+  EXPECT_NE(ledger.find("| bad | pass |"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("bad: outcome not read: " + (dir_ / "p" / "bad").string() +
+                        "/gate.json: format is not \"bitgate-gate-outcome\""),
+            std::string::npos)
+      << ledger;
+  EXPECT_EQ(Run({BITGATE_BINARY, "report", "--db", db_, "--run", "1"}).code, 0);  // the record was stored
+}
+
 }  // namespace
 }  // namespace bitgate::gates

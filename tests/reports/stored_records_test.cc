@@ -1,0 +1,109 @@
+// Pipeline records and gate outcomes read back (from the store, or a
+// gate's gate.json): untrusted text, so every bad record is an error naming
+// where it came from and what is wrong, never an exception or a crash.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "reports/gate_outcome.h"
+#include "reports/pipeline_record.h"
+
+namespace bitgate::reports {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename T>
+std::string ErrorOf(const Result<T>& r) {
+  return r.ok() ? std::string("<ok>") : r.status().message();
+}
+
+std::string Record(const std::string& fields) {
+  return R"({"format": "bitgate-pipeline", "version": 1, "branch": "main", "commit": "c1")" + fields + "}";
+}
+
+std::string Outcome(const std::string& fields) {
+  return R"({"format": "bitgate-gate-outcome", "version": 1, "gate": "throughput")" + fields + "}";
+}
+
+std::string Nested(int n) { return std::string(n, '[') + std::string(n, ']'); }
+
+TEST(StoredRecordsTest, PipelineRecordRoundTrips) {
+  PipelineRecord r;
+  r.id = 3;
+  r.branch = "main";
+  r.commit = "c1";
+  r.exit_code = 4;
+  r.gates.push_back(PipelineGate{"fuzz", "bitgate-fuzz", GateStatus::kCorrectness, "exit 4", 1.5, 7, "out/fuzz",
+                                 "tail", 1, {"receipt.json: bad"}});
+  r.hops.push_back({"2026-01-02T03:04:05.678Z", "start fuzz"});
+  auto back = ParsePipelineRecord(PipelineRecordJson(r), "rec");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(PipelineRecordJson(*back), PipelineRecordJson(r));
+}
+
+TEST(StoredRecordsTest, BadPipelineRecordsAreNamedErrors) {
+  // Nested 200 000 deep: copying it overflowed the stack (SIGSEGV).
+  EXPECT_EQ(ErrorOf(ParsePipelineRecord(Record(R"(, "gates": )" + Nested(200000)), "pipeline_run 4")),
+            "pipeline_run 4: JSON nested deeper than 64 levels at byte 152");
+  // A format that is not a string threw nlohmann's type_error out of the
+  // parser (to main, or out of `bitgate pipeline` before its ledger).
+  EXPECT_EQ(ErrorOf(ParsePipelineRecord(R"({"format": 7})", "rec")), "rec: format is not \"bitgate-pipeline\"");
+  // `bitgate report` exits with the stored code: 256 exited 0.
+  EXPECT_EQ(ErrorOf(ParsePipelineRecord(Record(R"(, "exit_code": 256)"), "rec")),
+            "rec: 'exit_code' is 256, not an integer in [0, 255]");
+  EXPECT_NE(ErrorOf(ParsePipelineRecord(Record(R"(, "exit_code": -1)"), "rec")).find("'exit_code' is -1"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(ParsePipelineRecord(Record(R"(, "exit_code": "2")"), "rec")).find("'exit_code' is \"2\""),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf(ParsePipelineRecord(Record(R"(, "gates": {"gate": "fuzz"})"), "rec")),
+            "rec: 'gates' is not an array");
+  const std::string mistyped =
+      ErrorOf(ParsePipelineRecord(Record(R"(, "gates": [{"gate": "fuzz"}, {"gate": "x", "seconds": "long"}])"), "rec"));
+  EXPECT_EQ(mistyped.rfind("rec gates[1]: ", 0), 0u) << mistyped;
+  EXPECT_NE(ErrorOf(ParsePipelineRecord("{\"format\": ", "rec")).find("rec: malformed JSON at byte"),
+            std::string::npos);
+}
+
+TEST(StoredRecordsTest, BadGateOutcomesAreNamedErrors) {
+  ASSERT_EQ(ErrorOf(ParseGateOutcome(Outcome(R"(, "exit_code": 1, "slos": [{"name": "ttft"}])"), "gate.json")),
+            "<ok>");
+  EXPECT_EQ(ErrorOf(ParseGateOutcome(Outcome(R"(, "exit_code": 0, "slos": )" + Nested(200000)), "gate.json")),
+            "gate.json: JSON nested deeper than 64 levels at byte 159");
+  EXPECT_EQ(ErrorOf(ParseGateOutcome(R"({"format": ["bitgate-gate-outcome"]})", "gate.json")),
+            "gate.json: format is not \"bitgate-gate-outcome\"");
+  EXPECT_EQ(ErrorOf(ParseGateOutcome(Outcome(R"(, "exit_code": 300)"), "gate.json")),
+            "gate.json: 'exit_code' is 300, not an integer in [0, 255]");
+  EXPECT_EQ(ErrorOf(ParseGateOutcome(Outcome(""), "gate.json")), "gate.json: missing 'exit_code'");
+  const std::string mistyped =
+      ErrorOf(ParseGateOutcome(Outcome(R"(, "exit_code": 1, "slos": [{"name": "a"}, {"unit": "s"}])"), "gate.json"));
+  EXPECT_EQ(mistyped.rfind("gate.json slos[1]: ", 0), 0u) << mistyped;
+}
+
+// Read back from the store, the error names the file and the row.
+TEST(StoredRecordsTest, StoredRecordErrorsNameTheDatabaseAndRow) {
+  const fs::path dir = fs::temp_directory_path() / ("bitgate_stored_records_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "baselines.db").string();
+  {
+    auto store = baselines::Store::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    PipelineRecord r;
+    r.branch = "main";
+    r.commit = "c1";
+    auto id = SavePipelineRecord(**store, r);
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    ASSERT_TRUE(LoadPipelineRecord(**store, *id).ok());
+    ASSERT_TRUE((*store)->db().Exec("UPDATE pipeline_run SET record_json = '{\"format\": 1}'").ok());
+    const std::string expected = "database " + path + ": pipeline_run 1: format is not \"bitgate-pipeline\"";
+    EXPECT_EQ(ErrorOf(LoadPipelineRecord(**store, *id)), expected);
+    EXPECT_EQ(ErrorOf(RecentPipelines(**store, "", 10)), expected);
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bitgate::reports
