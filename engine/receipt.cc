@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "engine/sha256.h"
+#include "kernels/base/json.h"
 #include "kernels/cpu.h"
 #include "kernels/counters.h"
 
@@ -187,7 +188,7 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     if (!tok.ok()) return tok.status();
     GenerateOptions g;
     g.prompt_tokens = *prompt;
-    const json& run = receipt.value("run", json::object());
+    const json& run = JsonMember(receipt, "run");
     try {
       g.max_tokens = run.at("max_tokens").get<int32_t>();
       g.sampler.temperature = run.at("temperature").get<float>();
@@ -202,7 +203,11 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     } catch (const json::exception& e) {
       return Status::Error(std::string("receipt: run settings incomplete for replay: ") + e.what());
     }
-    ThreadPool pool(run.value("threads", 1));
+    // Replayed as recorded, so checked as `generate` checks its options.
+    BITGATE_RETURN_IF_ERROR(ValidateSamplerConfig(g.sampler).WithContext("receipt: run settings"));
+    auto threads = JsonInteger(run, "threads", 1, kMaxThreads, "receipt: run settings", 1);
+    if (!threads.ok()) return threads.status();
+    ThreadPool pool(static_cast<int>(*threads));
     auto again = Generate(**model, *tok, &pool, g);
     if (!again.ok()) return again.status();
     check(again->output_tokens == *output, "replay reproduces the output tokens");

@@ -15,9 +15,15 @@
 
 namespace bitgate::engine {
 
+// The most threads a command accepts (`generate --threads`, a replayed
+// receipt's).
+inline constexpr int kMaxThreads = 1024;
+
 class ThreadPool {
  public:
-  // `threads` includes the calling thread (1 = run everything inline).
+  // `threads` includes the calling thread (1 = run everything inline). If a
+  // thread cannot be started, the started ones are joined and the
+  // std::system_error is rethrown.
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -32,6 +38,7 @@ class ThreadPool {
  private:
   void WorkerLoop();
   void RunChunks();
+  void StopAndJoin();  // wakes the workers with stop_ set and joins them
 
   std::vector<std::thread> workers_;
   std::mutex mu_;

@@ -15,6 +15,7 @@
 #include "engine/synth.h"
 #include "engine/forward.h"
 #include "gates/cli/store_cli.h"
+#include "kernels/base/json.h"
 #include "kernels/cpu.h"
 
 namespace bitgate::cli {
@@ -210,7 +211,8 @@ int RunGenerate(int argc, char** argv) {
   Status vs = engine::ValidateSamplerConfig(g.sampler);
   if (!vs.ok()) return Fail(kVerb, vs.message());
   const int threads = vm["threads"].as<int>();
-  if (threads < 1 || threads > 1024) return Fail(kVerb, "--threads must be in [1, 1024]");
+  if (threads < 1 || threads > engine::kMaxThreads)
+    return Fail(kVerb, "--threads must be in [1, " + std::to_string(engine::kMaxThreads) + "]");
   engine::ThreadPool pool(threads);
   const bool quiet = vm.count("quiet") > 0;
   auto r = engine::Generate(**model, *tok, &pool, g, [&](std::string_view piece) {
@@ -261,18 +263,14 @@ int RunReceiptVerify(int argc, char** argv) {
   }
   po::notify(vm);
   const std::string file = vm["receipt"].as<std::string>();
-  std::ifstream in(file);
-  if (!in) return Fail(kVerb, "cannot open " + file);
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    return Fail(kVerb, file + ": not valid JSON: " + e.what());
-  }
+  auto text = ReadTextFile(file);
+  if (!text.ok()) return Fail(kVerb, text.status().message());
+  auto j = ParseJson(*text, file);
+  if (!j.ok()) return Fail(kVerb, j.status().message());
   engine::VerifyOptions vo;
   if (vm.count("model")) vo.model_path = vm["model"].as<std::string>();
   vo.replay = vm.count("replay") > 0;
-  auto rep = engine::VerifyReceipt(j, vo);
+  auto rep = engine::VerifyReceipt(*j, vo);
   if (!rep.ok()) return Fail(kVerb, file + ": " + rep.status().message());
   for (const auto& c : rep->checks) std::printf("ok    %s\n", c.c_str());
   for (const auto& f : rep->failures) std::printf("FAIL  %s\n", f.c_str());

@@ -226,6 +226,29 @@ TEST_F(ReceiptTest, MalformedReceiptsAreErrors) {
   EXPECT_FALSE(VerifyReceipt(j, {}).ok());
 }
 
+// A replay runs the receipt's own settings, so they are checked as
+// `generate` checks its options: "threads": 100000 aborted the process
+// (std::terminate from a thread that could not start), top_p 0 failed as
+// "token id -1 is outside the vocabulary", a string threw out of the
+// verifier.
+TEST_F(ReceiptTest, ReplayChecksTheRecordedRunSettings) {
+  auto replay_error = [&](const char* key, const nlohmann::json& value) {
+    auto j = receipt_;
+    j["run"][key] = value;
+    VerifyOptions vo;
+    vo.replay = true;
+    auto rep = VerifyReceipt(j, vo);
+    return rep.ok() ? std::string("<ok>") : rep.status().message();
+  };
+  ASSERT_EQ(replay_error("threads", "many"), "receipt: run settings: 'threads' is \"many\", not an integer in [1, 1024]");
+  ASSERT_EQ(replay_error("threads", 0), "receipt: run settings: 'threads' is 0, not an integer in [1, 1024]");
+  EXPECT_EQ(replay_error("threads", 100000), "receipt: run settings: 'threads' is 100000, not an integer in [1, 1024]");
+  EXPECT_EQ(replay_error("top_p", 0.0), "receipt: run settings: top_p 0.000000 not in (0, 1]");
+  EXPECT_EQ(replay_error("temperature", -1.0),
+            "receipt: run settings: temperature -1.000000 must be finite and >= 0");
+  EXPECT_EQ(replay_error("threads", 2), "<ok>");
+}
+
 // Quantized engine vs the FP32 reference on synthetic models: the ternary
 // weights are represented exactly, so only int8 activation rounding
 // separates them. Bounds from 5 seeds of the tiny preset.
