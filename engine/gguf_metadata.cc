@@ -1,6 +1,7 @@
 #include "engine/gguf_metadata.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -76,6 +77,16 @@ Result<T> IntAs(std::string_view key, IntValue v) {
 Status TypeError(std::string_view key, const GgufValue& v, const char* expected) {
   return Status::Error("key " + std::string(key) + " has type " + v.TypeString() + ", expected " +
                        expected);
+}
+
+// An f64 read as f32: outside the f32 range the conversion is undefined.
+Result<float> F32FromF64(std::string_view key, double d) {
+  if (std::isfinite(d) && std::fabs(d) > double(std::numeric_limits<float>::max())) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", d);
+    return Status::Error("key " + std::string(key) + ": f64 value " + value + " is outside the f32 range");
+  }
+  return static_cast<float>(d);
 }
 
 template <typename T>
@@ -307,7 +318,7 @@ Result<float> GgufMetadata::GetF32(std::string_view key) const {
   auto v = Get(key);
   if (!v.ok()) return v.status();
   if ((*v)->type == GgufType::kF32) return FromBits<float>((*v)->scalar);
-  if ((*v)->type == GgufType::kF64) return static_cast<float>(FromBits<double>((*v)->scalar));
+  if ((*v)->type == GgufType::kF64) return F32FromF64(key, FromBits<double>((*v)->scalar));
   return TypeError(key, **v, "f32");
 }
 
@@ -377,9 +388,13 @@ Result<std::vector<float>> GgufMetadata::GetF32Array(std::string_view key) const
   }
   std::vector<float> out(val.array_size());
   for (size_t i = 0; i < out.size(); ++i) {
-    out[i] = val.elem_type == GgufType::kF32
-                 ? LoadLe<float>(val.raw.data() + i * 4)
-                 : static_cast<float>(LoadLe<double>(val.raw.data() + i * 8));
+    if (val.elem_type == GgufType::kF32) {
+      out[i] = LoadLe<float>(val.raw.data() + i * 4);
+      continue;
+    }
+    auto f = F32FromF64(std::string(key) + "[" + std::to_string(i) + "]", LoadLe<double>(val.raw.data() + i * 8));
+    if (!f.ok()) return f.status();
+    out[i] = *f;
   }
   return out;
 }

@@ -1,6 +1,8 @@
 #include "engine/model_config.h"
 
+#include <cmath>
 #include <string>
+#include <utility>
 
 namespace bitgate::engine {
 namespace {
@@ -75,8 +77,14 @@ Result<ModelConfig> ReadModelConfig(const GgufMetadata& md) {
   auto eps = md.GetF32Or(p + "attention.layer_norm_rms_epsilon", 1e-5f);
   if (!eps.ok()) return eps.status();
   c.rms_eps = *eps;
-  if (!(c.rope_theta > 0.0f) || !(c.rms_eps > 0.0f)) {
-    return Status::Error("rope.freq_base and layer_norm_rms_epsilon must be positive");
+  // An infinite epsilon zeroes every normalised activation (all-zero
+  // logits), an infinite base every rotation: finite, or the model is
+  // refused.
+  for (const auto& [key, value] : {std::pair{"rope.freq_base", c.rope_theta},
+                                   std::pair{"attention.layer_norm_rms_epsilon", c.rms_eps}}) {
+    if (!(value > 0.0f) || !std::isfinite(value)) {
+      return Status::Error("metadata key " + p + key + " = " + std::to_string(value) + " must be finite and > 0");
+    }
   }
   // vocab_size is optional in GGUF; the token list is the fallback.
   if (md.Has(p + "vocab_size")) {

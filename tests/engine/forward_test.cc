@@ -252,5 +252,19 @@ TEST(ModelBadInput, NonFiniteNormWeightIsRejected) {
                   "output_norm.weight' element 2 is not finite");
 }
 
+// An infinite RMS epsilon zeroed every logit, an infinite RoPE base every
+// rotation; both loaded and "generated". The key and the file are named.
+TEST(ModelBadInput, NonFiniteEpsilonAndRopeBaseAreRejected) {
+  for (const char* key : {"bitnet.attention.layer_norm_rms_epsilon", "bitnet.rope.freq_base"}) {
+    const Status inf =
+        LoadVariant([&](const GgufFile&, GgufWriter* w) { w->metadata().Set(key, GgufValue::F32(INFINITY)); });
+    ExpectLoadError(inf, std::string("metadata key ") + key + " = inf must be finite and > 0");
+    ExpectLoadError(inf, "variant-NonFiniteEpsilonAndRopeBaseAreRejected");  // the file
+    const Status zero =
+        LoadVariant([&](const GgufFile&, GgufWriter* w) { w->metadata().Set(key, GgufValue::F32(0.0f)); });
+    ExpectLoadError(zero, std::string("metadata key ") + key + " = 0.000000 must be finite and > 0");
+  }
+}
+
 }  // namespace
 }  // namespace bitgate::engine

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -135,6 +136,21 @@ TEST(GgufMetadata, AccessorErrorsNameKeyAndTypes) {
   EXPECT_TRUE(m2.Add("k", GgufValue::U8(1)).ok());
   EXPECT_FALSE(m2.Add("k", GgufValue::U8(2)).ok());
   EXPECT_EQ(md.Find("test.strs")->ToDisplayString(2), "[\"a\", \"\", ... (3 total)]");
+}
+
+// An f64 read as f32 beyond the f32 range is an error: the conversion is
+// undefined (in practice +-inf, which the model's checks then had to catch).
+TEST(GgufMetadata, F64OutsideTheF32RangeIsAnError) {
+  GgufMetadata md;
+  md.Set("big", GgufValue::F64(1e300));
+  md.Set("fits", GgufValue::F64(-2.25));
+  const double values[] = {0.5, -1e40};
+  std::vector<uint8_t> raw(sizeof values);
+  std::memcpy(raw.data(), values, sizeof values);
+  md.Set("arr", GgufValue::ScalarArray(GgufType::kF64, raw));
+  EXPECT_EQ(md.GetF32("big").status().message(), "key big: f64 value 1e+300 is outside the f32 range");
+  EXPECT_EQ(*md.GetF32("fits"), -2.25f);
+  EXPECT_EQ(md.GetF32Array("arr").status().message(), "key arr[1]: f64 value -1e+40 is outside the f32 range");
 }
 
 TEST(GgufWriter, RejectsBadTensors) {
