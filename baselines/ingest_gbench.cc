@@ -59,19 +59,22 @@ Result<bool> OptionalBool(const json& row, const char* key, const std::string& w
 
 // The machine's core count and clock, bounded as result JSON bounds them
 // ([0, 2^30]; beyond int a cast is undefined, and 2^32 + 2 cores would
-// pass for a 2-core machine's fingerprint).
+// pass for a 2-core machine's fingerprint). The core count is part of the
+// fingerprint, so a bad one is an error; the clock is informational, so a
+// bad one is left out with a warning.
 constexpr int64_t kMaxMachineValue = int64_t{1} << 30;
 
-Status ReadContextMachine(const json& context, const std::string& src, MachineInfo* m) {
+Status ReadContextMachine(const json& context, const std::string& src, MachineInfo* m,
+                          std::vector<std::string>* warnings) {
   auto cores = JsonInteger(context, "num_cpus", 0, kMaxMachineValue, src + ": context", m->cores);
   if (!cores.ok()) return cores.status();
   m->cores = static_cast<int>(*cores);
   const json& mhz = JsonMember(context, "mhz_per_cpu");
-  if (!mhz.is_null()) {
-    if (!mhz.is_number() || !(mhz.get<double>() >= 0 && mhz.get<double>() <= double(kMaxMachineValue)))
-      return Status::Error(src + ": context: 'mhz_per_cpu' is " + mhz.dump() + ", not a number in [0, " +
-                           std::to_string(kMaxMachineValue) + "]");
+  if (mhz.is_number() && mhz.get<double>() >= 0 && mhz.get<double>() <= double(kMaxMachineValue)) {
     m->mhz = static_cast<int>(mhz.get<double>());
+  } else if (!mhz.is_null()) {
+    warnings->push_back(src + ": context: 'mhz_per_cpu' " + mhz.dump() + " is not a number in [0, " +
+                        std::to_string(kMaxMachineValue) + "]; the clock is not recorded");
   }
   return Status::Ok();
 }
@@ -109,7 +112,7 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
   run.machine = options.live_machine;
   const json& context = JsonMember(doc, "context");  // absent: no context fields
   if (doc.contains("context") && !context.is_object()) return Status::Error(src + ": 'context' is not an object");
-  BITGATE_RETURN_IF_ERROR(ReadContextMachine(context, src, &run.machine));
+  BITGATE_RETURN_IF_ERROR(ReadContextMachine(context, src, &run.machine, &rep.warnings));
   if (context.contains("cpu_scaling_enabled") && context["cpu_scaling_enabled"].is_boolean())
     run.machine.frequency_scaling = context["cpu_scaling_enabled"].get<bool>();
   if (context.contains("host_name") && context["host_name"].is_string())

@@ -111,9 +111,17 @@ TEST(GbenchIngestTest, ContextMachineValuesAreBounded) {
   EXPECT_NE(ErrorOf(Context(R"({"num_cpus": 4294967298})")).find("'num_cpus' is 4294967298"), std::string::npos);
   EXPECT_NE(ErrorOf(Context(R"({"num_cpus": "8"})")).find("'num_cpus' is \"8\""), std::string::npos);
   EXPECT_NE(ErrorOf(Context(R"({"num_cpus": 2.5})")).find("'num_cpus' is 2.5"), std::string::npos);
-  EXPECT_NE(ErrorOf(Context(R"({"mhz_per_cpu": -500000000.0})")).find("context: 'mhz_per_cpu' is -500000000.0"),
-            std::string::npos);
-  EXPECT_NE(ErrorOf(Context(R"({"mhz_per_cpu": 1e12})")).find("'mhz_per_cpu'"), std::string::npos);
+  // The clock is informational (not in the fingerprint): left out, with a
+  // warning, rather than stored negative.
+  for (const char* mhz : {"-500000000.0", "1e12", "\"fast\""}) {
+    IngestReport report;
+    auto odd = ParseGbenchJson(Context(std::string(R"({"mhz_per_cpu": )") + mhz + "}"), "f.json", {}, &report);
+    ASSERT_TRUE(odd.ok()) << odd.status().message();
+    EXPECT_EQ(odd->machine.mhz, 0) << mhz;
+    ASSERT_EQ(report.warnings.size(), 1u) << mhz;
+    EXPECT_NE(report.warnings[0].find("f.json: context: 'mhz_per_cpu' "), std::string::npos) << report.warnings[0];
+    EXPECT_NE(report.warnings[0].find("the clock is not recorded"), std::string::npos) << report.warnings[0];
+  }
   EXPECT_NE(ErrorOf(Context("[1]")).find("'context' is not an object"), std::string::npos);
 }
 
