@@ -154,6 +154,16 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
     for (const auto& m : b.measures) measures.push_back(&m);
     if (b.measures.empty() && p)
       for (const auto& [name, decl] : p->first) measures.push_back(decl);
+    if (measures.empty() && b.status != BenchmarkStatus::kOk) {
+      // Failed with nothing to compare against (a new benchmark, a seed
+      // run): still one row, so reports show it as not run.
+      ComparisonInput in;
+      in.benchmark = b.DisplayName();
+      in.measure = "-";
+      in.forced = environment_mismatch ? Reason::kEnvironmentMismatch : Reason::kNotRun;
+      inputs.push_back(std::move(in));
+      continue;
+    }
     for (const MeasureSamples* m : measures) {
       ComparisonInput in;
       in.benchmark = b.DisplayName();

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "baselines/compare.h"
 #include "baselines/stats.h"
 
 namespace bitgate::baselines {
@@ -254,6 +255,26 @@ TEST(VerdictTest, QuantizedSamples) {
   EXPECT_TRUE(row.exact_p);
   EXPECT_EQ(row.verdict, Verdict::kRegression);
   EXPECT_TRUE(row.confirmed);
+}
+
+// A benchmark that failed with nothing to compare against (a new one, a
+// seed run) still makes a row: reports must show it as not run.
+TEST(VerdictTest, FailedBenchmarkWithoutBaselineIsANotRunRow) {
+  RunRecord candidate;
+  BenchmarkResult ok, broken;
+  ok.suite = broken.suite = "s";
+  ok.name = "fine";
+  ok.measures.push_back(MeasureSamples{"time", "ns", Direction::kLowerIsBetter, Around(100, 0.01, 5)});
+  broken.name = "crashed";
+  broken.status = BenchmarkStatus::kError;
+  candidate.benchmarks = {ok, broken};
+  const auto inputs = BuildInputs(candidate, {}, {}, false, nullptr);
+  ASSERT_EQ(inputs.size(), 2u);
+  EXPECT_EQ(inputs[1].benchmark, "crashed");
+  EXPECT_EQ(inputs[1].forced, Reason::kNotRun);
+  const auto rows = CompareAll(inputs, VerdictConfig{});
+  EXPECT_EQ(rows[1].verdict, Verdict::kInconclusive);
+  EXPECT_EQ(rows[1].reason, Reason::kNotRun);
 }
 
 }  // namespace
