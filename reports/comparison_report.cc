@@ -15,15 +15,7 @@ using baselines::ComparisonRow;
 using baselines::Reason;
 using baselines::Verdict;
 
-// Markdown table cells must not contain a bare '|'.
-std::string Cell(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') out += "\\|";
-    else out.push_back(c);
-  }
-  return out;
-}
+std::string Cell(const std::string& text) { return MarkdownInline(text); }
 
 std::string Short(const std::string& commit) { return commit.substr(0, 12); }
 
@@ -31,16 +23,21 @@ std::string Short(const std::string& commit) { return commit.substr(0, 12); }
 
 std::string XmlEscape(const std::string& text) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t start = i;
+    const int32_t cp = NextCodePoint(text, &i);
+    switch (cp) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\n': out += "&#10;"; break;
+      case '\t': out += '\t'; break;
       default:
-        // XML 1.0 forbids most control characters even when escaped.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
+        // XML 1.0 allows neither most control characters (even escaped)
+        // nor U+FFFE/U+FFFF; bytes that are not UTF-8 become U+FFFD.
+        if (cp < 0) out += "\xEF\xBF\xBD";
+        else if (cp >= 0x20 && cp != 0xFFFE && cp != 0xFFFF) out.append(text, start, i - start);
     }
   }
   return out;
@@ -219,7 +216,9 @@ std::string ComparisonJson(const ComparisonReport& report) {
                     {"accepted_regressions", s.accepted_regressions}, {"improvement", s.improvement},
                     {"inconclusive", s.inconclusive},  {"geomean_ratio", s.geomean_ratio}};
   doc["notes"] = report.notes;
-  return doc.dump(2) + "\n";
+  // Names and messages may hold any bytes: invalid UTF-8 becomes U+FFFD
+  // instead of an exception that would lose the whole report.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string ComparisonJunit(const ComparisonReport& report) {

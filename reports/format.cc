@@ -54,4 +54,76 @@ std::string FormatPercent(double fraction) {
 
 std::string FormatRatio(double ratio) { return Printf("x%.3f", ratio); }
 
+
+int32_t NextCodePoint(const std::string& text, size_t* i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b = byte(*i);
+  int len = 0;
+  int32_t cp = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (b < 0x80) {
+    ++*i;
+    return b;
+  } else if (b >= 0xC2 && b <= 0xDF) {
+    len = 2, cp = b & 0x1F;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    len = 3, cp = b & 0x0F;
+    if (b == 0xE0) lo = 0xA0;  // no overlong forms
+    if (b == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    len = 4, cp = b & 0x07;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    ++*i;
+    return -1;
+  }
+  if (*i + static_cast<size_t>(len) > text.size()) {
+    ++*i;
+    return -1;
+  }
+  for (int k = 1; k < len; ++k) {
+    const unsigned char c = byte(*i + static_cast<size_t>(k));
+    if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) {
+      ++*i;
+      return -1;
+    }
+    cp = cp << 6 | (c & 0x3F);
+  }
+  *i += static_cast<size_t>(len);
+  return cp;
+}
+
+std::string ValidUtf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t start = i;
+    if (NextCodePoint(text, &i) < 0) out += "\xEF\xBF\xBD";  // U+FFFD
+    else out.append(text, start, i - start);
+  }
+  return out;
+}
+
+std::string MarkdownInline(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string MermaidString(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"') out += "#quot;";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
 }  // namespace bitgate::reports

@@ -1,7 +1,10 @@
-// Number formatting shared by the report writers: durations with a unit
-// that keeps 4 significant digits, compact p-values, percentages.
+// Formatting shared by the report writers: durations with a unit that
+// keeps 4 significant digits, compact p-values, percentages, and the
+// escaping every writer needs for names and messages (which come from
+// benchmark output, file names and fuzzed inputs: any bytes).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace bitgate::reports {
@@ -14,5 +17,17 @@ std::string FormatP(double p);
 std::string FormatPercent(double fraction);
 // "x1.054".
 std::string FormatRatio(double ratio);
+
+// The code point of the UTF-8 sequence at text[*i], advancing *i past it;
+// -1 (advancing one byte) where no well-formed sequence starts (overlong
+// forms and surrogates are not well-formed).
+int32_t NextCodePoint(const std::string& text, size_t* i);
+// `text` with every byte that starts no well-formed sequence replaced by
+// U+FFFD.
+std::string ValidUtf8(const std::string& text);
+// One markdown table cell or list item: '|' escaped, line breaks as spaces.
+std::string MarkdownInline(const std::string& text);
+// Inside a quoted mermaid string: '"' as #quot;, line breaks as spaces.
+std::string MermaidString(const std::string& text);
 
 }  // namespace bitgate::reports

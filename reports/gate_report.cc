@@ -17,9 +17,9 @@ std::string SloTableMarkdown(const std::vector<SloResult>& slos) {
   std::ostringstream out;
   out << "| SLO | value | target | status | source |\n|---|---|---|---|---|\n";
   for (const auto& s : slos) {
-    out << "| " << s.name << " | " << (s.skipped ? "-" : FormatValue(s.value, s.unit)) << " | " << s.op << " "
-        << FormatValue(s.target, s.unit) << " | " << SloStatus(s) << " | " << s.source
-        << (s.note.empty() ? "" : " (" + s.note + ")") << " |\n";
+    out << "| " << MarkdownInline(s.name) << " | " << (s.skipped ? "-" : FormatValue(s.value, s.unit)) << " | "
+        << s.op << " " << FormatValue(s.target, s.unit) << " | " << SloStatus(s) << " | "
+        << MarkdownInline(s.source + (s.note.empty() ? "" : " (" + s.note + ")")) << " |\n";
   }
   return out.str();
 }
@@ -27,15 +27,15 @@ std::string SloTableMarkdown(const std::vector<SloResult>& slos) {
 std::string GateMarkdown(const GateOutcome& outcome, const baselines::ComparisonReport& report) {
   std::ostringstream out;
   out << "## bitgate-" << outcome.gate << ": exit " << outcome.exit_code << "\n\n";
-  if (!outcome.error.empty()) out << "**error:** " << outcome.error << "\n\n";
+  if (!outcome.error.empty()) out << "**error:** " << MarkdownInline(outcome.error) << "\n\n";
   if (!outcome.correctness_failures.empty()) {
     out << "### Correctness failures\n\n";
-    for (const auto& f : outcome.correctness_failures) out << "- " << f << "\n";
+    for (const auto& f : outcome.correctness_failures) out << "- " << MarkdownInline(f) << "\n";
     out << "\n";
   }
   const std::string slo = SloTableMarkdown(outcome.slos);
   if (!slo.empty()) out << "### SLOs\n\n" << slo << "\n";
-  for (const auto& n : outcome.notes) out << "> " << n << "\n";
+  for (const auto& n : outcome.notes) out << "> " << MarkdownInline(n) << "\n";
   if (!outcome.notes.empty()) out << "\n";
   out << ComparisonMarkdown(report);
   if (!outcome.artifacts.empty()) {

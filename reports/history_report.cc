@@ -60,7 +60,9 @@ std::string HistoryJson(const baselines::HistoryReport& h) {
               {"unit", h.unit}, {"direction", baselines::DirectionName(h.direction)},
               {"branch", h.branch}, {"machine", h.fingerprint}, {"notes", h.notes}, {"change_points", steps},
               {"last_robust_z", h.last_robust_z}, {"runs", entries}};
-  return doc.dump(2) + "\n";
+  // Names and messages may hold any bytes: invalid UTF-8 becomes U+FFFD
+  // instead of an exception that would lose the whole report.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace bitgate::reports

@@ -161,7 +161,11 @@ Ledger BuildLedger(baselines::Store* store, const PipelineRecord& record) {
       }
       TrendSeries s{row->benchmark, row->measure, row->unit, {}};
       for (const auto& p : *history) {
-        if (p.fingerprint != fingerprint || p.samples.empty() || p.run_id == c.candidate.id) continue;
+        // Runs stored after this one are not its history (and would make a
+        // later re-render differ from what the pipeline wrote).
+        const bool later = p.run_id >= c.candidate.id && std::find(c.baseline.run_ids.begin(), c.baseline.run_ids.end(),
+                                                                   p.run_id) == c.baseline.run_ids.end();
+        if (p.fingerprint != fingerprint || p.samples.empty() || later) continue;
         s.points.push_back({ShortSha(p.commit) + " #" + std::to_string(p.run_id), baselines::Median(p.samples),
                             static_cast<int>(p.samples.size())});
       }

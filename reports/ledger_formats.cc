@@ -62,7 +62,9 @@ std::string LedgerJson(const Ledger& l) {
   doc["machine"] = l.machine ? MachineJson(*l.machine) : json(nullptr);
   doc["baseline_machine"] = l.baseline_machine ? MachineJson(*l.baseline_machine) : json(nullptr);
   doc["notes"] = l.notes;
-  return doc.dump(2) + "\n";
+  // Names and messages may hold any bytes: invalid UTF-8 becomes U+FFFD
+  // instead of an exception that would lose the whole report.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string LedgerJunit(const Ledger& l) {
@@ -78,14 +80,38 @@ std::string LedgerJunit(const Ledger& l) {
     ++tests;
     cases << "    <testcase name=\"gate process\" classname=\"" << Xml(cls) << "\" time=\"" << Seconds(g.gate.seconds)
           << "\">";
+    // A failing exit that no receipt, correctness, SLO or row case below
+    // accounts for (an outcome that was not read back) fails here, and an
+    // undecided gate (--strict) is skipped, so the counts agree with the
+    // exit code.
+    bool explained = !g.gate.receipt_failures.empty();
+    if (g.outcome) {
+      explained = explained || !g.outcome->correctness_failures.empty();
+      for (const auto& s : g.outcome->slos) explained = explained || (!s.skipped && !s.passed);
+    }
+    if (g.comparison)
+      for (const auto& r : g.comparison->rows) explained = explained || (r.verdict == Verdict::kRegression && !r.accepted);
+    const std::string what = std::string(GateStatusName(g.gate.status)) + ": " + g.gate.process;
     switch (g.gate.status) {
       case GateStatus::kCrashed:
       case GateStatus::kTimeout:
       case GateStatus::kMissing:
       case GateStatus::kError:
         ++errors;
-        cases << "<error message=\"" << Xml(std::string(GateStatusName(g.gate.status)) + ": " + g.gate.process)
-              << "\" type=\"" << GateStatusName(g.gate.status) << "\">" << Xml(g.gate.output_tail) << "</error>";
+        cases << "<error message=\"" << Xml(what) << "\" type=\"" << GateStatusName(g.gate.status) << "\">"
+              << Xml(g.gate.output_tail) << "</error>";
+        break;
+      case GateStatus::kRegression:
+      case GateStatus::kCorrectness:
+        if (!explained) {
+          ++failures;
+          cases << "<failure message=\"" << Xml(what + " (no failing row, SLO or check on record)") << "\" type=\""
+                << GateStatusName(g.gate.status) << "\"/>";
+        }
+        break;
+      case GateStatus::kUndecided:
+        ++skipped;
+        cases << "<skipped message=\"" << Xml(what) << "\"/>";
         break;
       default: break;
     }

@@ -42,21 +42,13 @@ const char* kRowHeader =
     "| benchmark | measure | baseline -> candidate | ratio [interval] | p, q | n | threshold | noise | verdict |\n"
     "|---|---|---|---|---|---|---|---|---|\n";
 
-std::string Cell(std::string s) {
-  // A pipe or newline inside a cell would break the table.
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else out += c;
-  }
-  return out;
-}
+std::string Cell(const std::string& s) { return MarkdownInline(s); }
 
 struct Counts {
   int gates = 0, pass = 0, regression = 0, error = 0, undecided = 0, correctness = 0, crashed = 0, timeout = 0,
       missing = 0;
-  int rows = 0, row_regression = 0, row_confirmed = 0, row_improvement = 0, row_pass = 0, row_inconclusive = 0;
+  int rows = 0, row_regression = 0, row_confirmed = 0, row_accepted = 0, row_improvement = 0, row_pass = 0,
+      row_inconclusive = 0;
   int slos = 0, slo_pass = 0, slo_fail = 0, slo_skipped = 0;
   int correctness_failures = 0;
 };
@@ -78,8 +70,12 @@ Counts Count(const Ledger& l) {
     if (g.comparison) {
       const auto& s = g.comparison->summary;
       c.rows += static_cast<int>(g.comparison->rows.size());
-      c.row_regression += s.regression;
-      c.row_confirmed += s.confirmed_regressions;
+      // Accepted regressions (an annotation on the commit) do not fail the
+      // gate: counted apart, as JUnit and the Decision treat them.
+      c.row_regression += s.regression - s.accepted_regressions;
+      c.row_accepted += s.accepted_regressions;
+      for (const auto& r : g.comparison->rows)
+        c.row_confirmed += r.verdict == Verdict::kRegression && r.confirmed && !r.accepted;
       c.row_improvement += s.improvement;
       c.row_pass += s.pass;
       c.row_inconclusive += s.inconclusive;
@@ -140,8 +136,9 @@ std::string Evidence(const GateLedger& g) {
       out << " (" << (g.outcome && g.outcome->baseline_source == "ab" ? "A/B" : baselines::BaselineSourceName(c.baseline.source))
           << ")";
     }
-    out << "; " << c.rows.size() << " rows: " << s.regression << " REGRESSION, " << s.improvement << " IMPROVEMENT, "
-        << s.pass << " PASS, " << s.inconclusive << " INCONCLUSIVE";
+    out << "; " << c.rows.size() << " rows: " << s.regression - s.accepted_regressions << " REGRESSION, ";
+    if (s.accepted_regressions) out << s.accepted_regressions << " accepted, ";
+    out << s.improvement << " IMPROVEMENT, " << s.pass << " PASS, " << s.inconclusive << " INCONCLUSIVE";
   } else if (pg.run_id == 0) {
     out << "; no run stored";
   }
@@ -163,6 +160,7 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
   std::vector<std::string> why, next, blocking;
   for (const auto& g : l.gates) {
     const std::string& name = g.gate.gate;
+    const size_t blocking_before = blocking.size(), why_before = why.size();
     switch (g.gate.status) {
       case GateStatus::kMissing:
         why.push_back(name + ": no gate executable (" + g.gate.process + ")");
@@ -215,6 +213,27 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
         why.push_back(name + ": no baseline yet; this run seeds it" +
                       std::string(l.pipeline.strict ? " (strict: undecided)" : ""));
     }
+    // A failing status that nothing above explains (an outcome that could
+    // not be read back, INCONCLUSIVE rows under --strict) still says so.
+    const GateStatus st = g.gate.status;
+    if (st == GateStatus::kRegression || st == GateStatus::kCorrectness || st == GateStatus::kUndecided) {
+      if (blocking.size() == blocking_before) blocking.push_back(name + ": " + GateStatusName(st));
+      if (why.size() == why_before || st == GateStatus::kUndecided) {
+        std::map<std::string, int> reasons;
+        if (g.comparison)
+          for (const auto& r : g.comparison->rows)
+            if (r.verdict == Verdict::kInconclusive) ++reasons[baselines::ReasonName(r.reason)];
+        std::string detail;
+        for (const auto& [reason, n] : reasons)
+          detail += (detail.empty() ? "" : ", ") + std::to_string(n) + " " + reason;
+        if (st == GateStatus::kUndecided)
+          why.push_back(name + ": undecided (exit 3)" + (detail.empty() ? "" : ": INCONCLUSIVE rows: " + detail));
+        else
+          why.push_back(name + ": " + GateStatusName(st) + " (" + g.gate.process +
+                        ") with no row, SLO or failure on record to show for it" +
+                        (g.outcome ? "" : " (its outcome was not read back)"));
+      }
+    }
   }
   if (c.row_inconclusive > 0)
     next.push_back("INCONCLUSIVE rows state their reason; under-powered ones say how many samples would decide "
@@ -224,11 +243,11 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
   out << "### Decision\n\n";
   out << "- **state:** " << LedgerState(l.pipeline.exit_code) << " (exit " << l.pipeline.exit_code << ")\n";
   out << "- **why:**\n";
-  for (const auto& w : why) out << "  - " << w << "\n";
+  for (const auto& w : why) out << "  - " << Cell(w) << "\n";
   out << "- **next steps:**\n";
   for (const auto& n : next) out << "  - " << n << "\n";
   out << "- **blocking:**" << (blocking.empty() ? " none" : "") << "\n";
-  for (const auto& b : blocking) out << "  - " << b << "\n";
+  for (const auto& b : blocking) out << "  - " << Cell(b) << "\n";
   out << "\n";
 }
 
@@ -287,7 +306,7 @@ void Memory(std::ostringstream& out, const Ledger& l) {
                "|---|---|---|---|---|\n";
         header = true;
       }
-      out << "| " << g.gate.gate << " | " << b.params << " | " << FormatValue(peak / 1048576.0, "MiB") << " | "
+      out << "| " << g.gate.gate << " | " << Cell(b.params) << " | " << FormatValue(peak / 1048576.0, "MiB") << " | "
           << FormatValue(need / 1048576.0, "MiB") << " | " << FormatPercent((peak - need) / need) << " |\n";
     }
   }
@@ -299,9 +318,9 @@ void Trends(std::ostringstream& out, const Ledger& l) {
   out << "### Trends on " << l.pipeline.baseline_branch << " (this machine)\n\n";
   for (const auto& s : l.trends) {
     const std::string title = s.benchmark + " " + s.measure + " (" + s.unit + ")";
-    out << "```mermaid\nxychart-beta\n  title \"" << title << "\"\n  x-axis [";
-    for (size_t i = 0; i < s.points.size(); ++i) out << (i ? ", " : "") << "\"" << s.points[i].label << "\"";
-    out << "]\n  y-axis \"" << s.unit << "\"\n  line [";
+    out << "```mermaid\nxychart-beta\n  title \"" << MermaidString(title) << "\"\n  x-axis [";
+    for (size_t i = 0; i < s.points.size(); ++i) out << (i ? ", " : "") << "\"" << MermaidString(s.points[i].label) << "\"";
+    out << "]\n  y-axis \"" << MermaidString(s.unit) << "\"\n  line [";
     for (size_t i = 0; i < s.points.size(); ++i) {
       char v[32];
       std::snprintf(v, sizeof v, "%.6g", s.points[i].median);
@@ -309,7 +328,7 @@ void Trends(std::ostringstream& out, const Ledger& l) {
     }
     out << "]\n```\n\n";
     out << "| run | median | samples |\n|---|---|---|\n";
-    for (const auto& p : s.points) out << "| " << p.label << " | " << FormatValue(p.median, s.unit) << " | " << p.n << " |\n";
+    for (const auto& p : s.points) out << "| " << Cell(p.label) << " | " << FormatValue(p.median, s.unit) << " | " << p.n << " |\n";
     out << "\n";
   }
 }
@@ -362,6 +381,7 @@ std::string LedgerHeadline(const Ledger& l) {
   out << "**" << LedgerState(l.pipeline.exit_code) << "**: " << GateCounts(c) << " · " << c.rows
       << " verdict rows: " << c.row_regression << " REGRESSION";
   if (c.row_confirmed) out << " (" << c.row_confirmed << " confirmed)";
+  if (c.row_accepted) out << ", " << c.row_accepted << " accepted";
   out << ", " << c.row_improvement << " IMPROVEMENT, " << c.row_pass << " PASS, " << c.row_inconclusive
       << " INCONCLUSIVE · SLOs: " << c.slo_pass << " pass, " << c.slo_fail << " fail, " << c.slo_skipped
       << " skipped · " << c.correctness_failures << " correctness failure" << (c.correctness_failures == 1 ? "" : "s");
@@ -376,7 +396,7 @@ std::string LedgerMarkdown(const Ledger& l) {
   out << "## bitgate ledger: " << p.branch << " @ " << Short(p.commit) << " vs " << p.baseline_branch << " @ "
       << Short(p.merge_base.empty() ? p.commit : p.merge_base) << (p.ab ? " (A/B)" : "") << "\n\n";
   out << LedgerHeadline(l) << "\n\n";
-  for (const auto& n : l.notes) out << "> " << n << "\n";
+  for (const auto& n : l.notes) out << "> " << Cell(n) << "\n";
   if (!l.notes.empty()) out << "\n";
 
   out << "### Gates\n\n| gate | status | evidence |\n|---|---|---|\n";
@@ -400,14 +420,14 @@ std::string LedgerMarkdown(const Ledger& l) {
           << "\n```\n\n</details>\n\n";
     if (g.outcome && !g.outcome->correctness_failures.empty()) {
       out << "**Correctness failures:**\n\n";
-      for (const auto& f : g.outcome->correctness_failures) out << "- " << f << "\n";
+      for (const auto& f : g.outcome->correctness_failures) out << "- " << Cell(f) << "\n";
       out << "\n";
     }
     if (!g.comparison) continue;
     const auto& cmp = *g.comparison;
-    for (const auto& n : cmp.notes) out << "> " << n << "\n";
+    for (const auto& n : cmp.notes) out << "> " << Cell(n) << "\n";
     if (g.outcome)
-      for (const auto& n : g.outcome->notes) out << "> " << n << "\n";
+      for (const auto& n : g.outcome->notes) out << "> " << Cell(n) << "\n";
     if (!cmp.notes.empty() || (g.outcome && !g.outcome->notes.empty())) out << "\n";
     const auto rows = WorstFirst(cmp.rows);
     int changed = 0;
