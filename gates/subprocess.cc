@@ -62,7 +62,7 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
   }
   if (pid == 0) {
     // Own process group, so a timeout kills the child's children too.
-    setpgid(0, 0);
+    if (options.new_process_group) setpgid(0, 0);
     dup2(stdout_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
@@ -76,7 +76,9 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
     (void)!write(STDERR_FILENO, msg.data(), msg.size());
     _exit(127);
   }
-  setpgid(pid, pid);  // also from the parent: no race with the kill below
+  if (options.new_process_group) setpgid(pid, pid);  // also from the parent: no race with the kill below
+  // The group when the child leads one, else the child alone.
+  const pid_t target = options.new_process_group ? -pid : pid;
   close(out_fd);
   if (stdout_fd != out_fd) close(stdout_fd);
 
@@ -93,10 +95,10 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
     if (options.timeout_seconds > 0 && t > options.timeout_seconds) {
       if (term_sent_at < 0) {
         r.timed_out = true;
-        kill(-pid, SIGTERM);
+        kill(target, SIGTERM);
         term_sent_at = t;
       } else if (t - term_sent_at > 5) {
-        kill(-pid, SIGKILL);
+        kill(target, SIGKILL);
       }
     }
     if (options.on_tick && t >= next_tick) {

@@ -18,6 +18,13 @@ struct ProcessOptions {
   std::vector<std::string> argv;  // argv[0] is the program (a path, or a name found on PATH)
   std::map<std::string, std::optional<std::string>> env;  // set (value) or unset (nullopt) in the child
   double timeout_seconds = 0;     // 0: none. On expiry: SIGTERM, then SIGKILL after 5 s
+  // Start the child as the leader of a new process group, so that a
+  // timeout signals the child and everything it started (the group). Only
+  // the outermost caller should set it (the pipeline, for its gates): a
+  // gate's own children stay in the gate's group, so that killing the
+  // gate's group reaches them too. Without it a timeout signals the child
+  // alone.
+  bool new_process_group = false;
   std::string output_file;        // stdout and stderr go here ("" : /dev/null)
   std::string stdout_file;        // if set, stdout alone goes here (stderr to output_file)
   // Called about once a second while the child runs (progress display).

@@ -263,6 +263,7 @@ int Run(int argc, char** argv) {
     hop("start " + gate + ": " + Join(args));
     gates::ProcessOptions p;
     p.argv = args;
+    p.new_process_group = true;  // a timeout kills the gate and every process it started
     p.timeout_seconds = timeout;
     p.output_file = (fs::path(pg.out_dir) / "console.log").string();
     const double expected = past.count(gate) ? past.at(gate) : 0;

@@ -10,6 +10,7 @@
 // their real defaults in tests/baselines.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -202,6 +203,33 @@ TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritt
   EXPECT_TRUE(fs::exists(dir_ / "p" / "results.json"));
   // The job summary gets the same ledger.
   EXPECT_NE(ReadAll(dir_ / "summary.md").find(ledger), std::string::npos);
+}
+
+// A gate that times out is killed with everything it started. The
+// throughput gate runs its kernel suite (and --measure-only rounds) as
+// children; they used to get process groups of their own, so the pipeline's
+// kill of the gate's group missed them and a kernel suite ran on, orphaned,
+// for up to --kernel-timeout while the next gates were measured.
+TEST_F(GatesE2e, PipelineTimeoutAlsoKillsTheGatesChildren) {
+  const fs::path pid_file = dir_ / "sleeper.pid";
+  const fs::path sleeper = dir_ / "sleeper.sh";
+  std::ofstream(sleeper) << "#!/bin/sh\necho $$ > '" << pid_file.string() << "'\nexec sleep 30\n";
+  fs::permissions(sleeper, fs::perms::owner_all);
+  const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c6", "--gates",
+                     "throughput", "--out", (dir_ / "p").string(), "--timeout-per-gate", "2", "--gate-args",
+                     "throughput=--skip-engine --rounds 1 --resample-rounds 0 --bench-exe " + sleeper.string()});
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(ReadAll(dir_ / "p" / "ledger.md").find("| throughput | timeout | timeout after 2 s"), std::string::npos);
+  std::istringstream in(ReadAll(pid_file));
+  long pid = 0;
+  ASSERT_TRUE(in >> pid) << "the gate never started its kernel suite: " << r.output;
+  // Still running: /proc/PID is our `sleep` (an exited one is gone, or a
+  // zombie with an empty command line).
+  auto sleeping = [&] { return ReadAll("/proc/" + std::to_string(pid) + "/cmdline").rfind("sleep", 0) == 0; };
+  for (int i = 0; i < 60 && sleeping(); ++i) usleep(50000);
+  const bool survived = sleeping();
+  if (survived) kill(static_cast<pid_t>(pid), SIGKILL);
+  EXPECT_FALSE(survived) << "the gate's kernel suite (pid " << pid << ") outlived the gate's timeout";
 }
 
 TEST_F(GatesE2e, PipelineReverifiesReceiptsAndAForgedOneIsACorrectnessFailure) {
