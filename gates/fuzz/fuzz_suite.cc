@@ -37,9 +37,9 @@ baselines::BenchmarkResult ToBenchmark(const FuzzTargetReport& r) {
   if (rates.empty() && r.ExecsPerSecond() > 0) rates.push_back(r.ExecsPerSecond());
   if (!rates.empty())
     b.measures.push_back({"execs_per_second", "execs/s", baselines::Direction::kHigherIsBetter, rates});
-  if (r.corpus_size > 0)
-    b.measures.push_back({"corpus_size", "inputs", baselines::Direction::kHigherIsBetter,
-                          {static_cast<double>(r.corpus_size)}});
+  // The corpus size is one figure per run, and one sample per side can never
+  // be judged (always INCONCLUSIVE, so --strict would always exit 3): it is
+  // in the notes and summary.json, not a measure.
   if (b.measures.empty()) {
     b.status = baselines::BenchmarkStatus::kSkipped;
     b.message = "no executions";

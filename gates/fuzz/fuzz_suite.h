@@ -1,7 +1,8 @@
 // The fuzz gate's suite: picks targets, splits the time budget, runs each
 // target (in-process forked children, or the libFuzzer binaries built with
 // -DBITGATE_FUZZ=ON), and turns the reports into benchmark measures
-// (execs/s, corpus size) and correctness failures with reproducers.
+// (execs/s; the corpus sizes go to the notes and summary.json) and
+// correctness failures with reproducers.
 #pragma once
 
 #include <string>
