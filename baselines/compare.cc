@@ -159,7 +159,7 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
       // run): still one row, so reports show it as not run.
       ComparisonInput in;
       in.benchmark = b.DisplayName();
-      in.measure = "-";
+      in.measure = kNoMeasure;
       in.forced = environment_mismatch ? Reason::kEnvironmentMismatch : Reason::kNotRun;
       inputs.push_back(std::move(in));
       continue;

@@ -711,6 +711,7 @@ Status Store::SaveVerdicts(int64_t candidate_run_id, const std::vector<int64_t>&
   for (const auto& row : rows) {
     auto it = by_name.find(row.benchmark);
     if (it == by_name.end()) continue;  // a baseline-only row: nothing of the candidate to attach to
+    if (row.measure == kNoMeasure) continue;  // a failed benchmark without measures: no measure to attach to
     const BenchmarkResult& b = *it->second;
     sel_bench->Bind(1, b.suite).Bind(2, b.name).Bind(3, b.params).Bind(4, b.version_hash);
     auto br = sel_bench->Step();

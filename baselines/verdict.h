@@ -50,6 +50,11 @@ struct VerdictConfig {
 };
 
 // One (benchmark, measure) pair to judge. Samples are raw repetitions.
+// The measure name of the row a failed benchmark gets when it has no
+// measure to compare (a new benchmark, a seed run): reports show it as not
+// run; it has no stored measure, so no verdict is recorded for it.
+inline constexpr const char* kNoMeasure = "-";
+
 struct ComparisonInput {
   std::string benchmark;  // "suite/name" as shown to users
   std::string measure;

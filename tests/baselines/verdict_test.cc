@@ -272,6 +272,7 @@ TEST(VerdictTest, FailedBenchmarkWithoutBaselineIsANotRunRow) {
   ASSERT_EQ(inputs.size(), 2u);
   EXPECT_EQ(inputs[1].benchmark, "crashed");
   EXPECT_EQ(inputs[1].forced, Reason::kNotRun);
+  EXPECT_EQ(inputs[1].measure, kNoMeasure);
   const auto rows = CompareAll(inputs, VerdictConfig{});
   EXPECT_EQ(rows[1].verdict, Verdict::kInconclusive);
   EXPECT_EQ(rows[1].reason, Reason::kNotRun);
