@@ -15,7 +15,7 @@ namespace bitgate::gates::accuracy {
 
 struct AccuracySuiteOptions {
   int quant_seeds = 5;  // pattern tensors per (format, pattern)
-  int repetitions = 5;  // samples per measure (kernels and engine)
+  int repetitions = 10;  // samples per measure (kernels and engine); docs/GATES.md
   int64_t quant_rows = 64, quant_cols = 1024;
   uint64_t seed = 1;    // SIMD check data
   bool engine = true;   // run the end-to-end part

@@ -58,7 +58,7 @@ struct EngineAccuracyOptions {
   std::vector<std::string> formats = {"auto", "i2_s", "tq2_0", "tq1_0", "i2s", "tl1", "tl2"};
   int windows = 4;
   int window_tokens = 32;
-  int repetitions = 5;
+  int repetitions = 10;
   // Per path. The scalar path on the `small` preset needs ~3 minutes.
   double timeout_seconds = 1200;
   // With more weights than this, only `auto` runs unless the formats were

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 
+#include "baselines/stats.h"
 #include "gates/accuracy/accuracy_suite.h"
 #include "gates/gate_main.h"
 
@@ -31,6 +34,27 @@ std::string Short(double v) {
   std::ostringstream ss;
   ss << v;
   return ss.str();
+}
+
+// The samples of a figure are equal, so the best a changed figure can do is
+// the exact test's smallest p; Benjamini-Hochberg over the run's m rows
+// makes a lone changed row's q = m p. When that cannot reach alpha, a
+// single figure that got worse is never a REGRESSION: said in the report.
+std::optional<std::string> LoneChangeNote(const std::vector<bitgate::baselines::BenchmarkResult>& benchmarks,
+                                          int repetitions, double alpha) {
+  size_t rows = 0;
+  for (const auto& b : benchmarks) rows += b.measures.size();
+  auto q = [&](int n) { return bitgate::baselines::SmallestAchievableP(n, n) * static_cast<double>(rows); };
+  if (rows == 0 || q(repetitions) < alpha) return std::nullopt;
+  int needed = repetitions + 1;
+  while (needed < 25 && q(needed) >= alpha) ++needed;
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "accuracy: with %d repetitions one changed figure among %zu rows reaches at best "
+                "q = %.2g (alpha %g), so it cannot be a REGRESSION; --repetitions %d (on the baseline "
+                "too) can",
+                repetitions, rows, q(repetitions), alpha, needed);
+  return std::string(buf);
 }
 
 Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
@@ -71,6 +95,8 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   for (auto& f : r.correctness_failures) out.correctness_failures.push_back(std::move(f));
   for (auto& n : r.notes) out.notes.push_back(std::move(n));
   for (auto& a : r.artifacts) out.artifacts.push_back(std::move(a));
+  if (auto note = LoneChangeNote(out.run.benchmarks, o.repetitions, ctx.options.verdict.alpha))
+    out.notes.push_back(*note);
   return Status::Ok();
 }
 
@@ -88,7 +114,9 @@ int main(int argc, char** argv) {
       ("windows", po::value<int>()->default_value(4), "token-stream windows (fresh session each)")
       ("window-tokens", po::value<int>()->default_value(32), "tokens per window")
       ("quant-seeds", po::value<int>()->default_value(5), "pattern tensors per (format, pattern)")
-      ("repetitions", po::value<int>()->default_value(5),
+      // 10: a lone changed figure must be able to reach q < alpha among the
+      // run's ~230 rows (docs/GATES.md, "Why 10 repetitions").
+      ("repetitions", po::value<int>()->default_value(acc::AccuracySuiteOptions{}.repetitions),
        "samples per measure: each figure is recomputed this often (and must not change)")
       ("min-top1", po::value<double>()->default_value(floors.min_top1, Short(floors.min_top1)), "floor: top-1 agreement over the stream")
       ("max-kl", po::value<double>()->default_value(floors.max_kl, Short(floors.max_kl)), "ceiling: mean KL divergence (nats)")

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "baselines/stats.h"
+#include "baselines/store.h"
 #include "engine/gguf.h"
 #include "engine/synth.h"
 #include "gates/accuracy/quant_accuracy.h"
@@ -96,7 +97,7 @@ TEST_F(AccuracyGate, CleanRunPassesAndRecordsEveryFigureOnEveryPath) {
   for (const auto& b : results["benchmarks"]) {
     names.insert(b["name"]);
     for (const auto& m : b["measures"]) {
-      EXPECT_EQ(m["samples"].size(), 5u) << b["name"] << " " << m["name"];
+      EXPECT_EQ(m["samples"].size(), 10u) << b["name"] << " " << m["name"];  // the default --repetitions
       // Deterministic figures: every repetition equal.
       for (const auto& v : m["samples"]) EXPECT_EQ(v, m["samples"][0]);
     }
@@ -120,6 +121,53 @@ TEST_F(AccuracyGate, CleanRunPassesAndRecordsEveryFigureOnEveryPath) {
   const Ran again = Gate("again", Model());
   EXPECT_EQ(again.code, 0) << again.output;
   EXPECT_EQ(Report("again").find("| REGRESSION"), std::string::npos);
+}
+
+// At the default repetitions one figure that got worse (above its floor) is
+// a REGRESSION (exit 1). With 5 repetitions it could not be: the equal
+// samples' best p, 2 / C(10, 5) = 0.0079, times this run's ~180 rows is a q
+// far above alpha, so the row was INCONCLUSIVE (under-powered) and the
+// gate passed.
+TEST_F(AccuracyGate, OneWorsenedFigureIsARegressionAtTheDefaultRepetitions) {
+  const Ran seed = Gate("seed", Model());
+  ASSERT_EQ(seed.code, 0) << seed.output;
+  // The baseline: the seed run with one figure better than this code
+  // computes (half the relative error), stored at its own commit.
+  {
+    auto store = baselines::Store::Open((dir_ / "db" / "baselines.db").string());
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    auto run = (*store)->LoadRun(1);
+    ASSERT_TRUE(run.ok()) << run.status().message();
+    int edited = 0;
+    for (auto& b : run->benchmarks)
+      for (auto& m : b.measures)
+        if (b.name == "quant/tq2_0/gaussian" && m.name == "rel_l2") {
+          for (double& v : m.samples) v /= 2;
+          ++edited;
+        }
+    ASSERT_EQ(edited, 1);
+    run->commit = "better";
+    run->merge_base = "better";
+    ASSERT_TRUE((*store)->ImportRun(*run).ok());
+  }
+  const Ran cand = Gate("cand", Model(), {"--merge-base", "better"});
+  EXPECT_EQ(cand.code, 1) << cand.output;
+  const std::string report = Report("cand");
+  std::vector<std::string> regressions;
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("| REGRESSION") != std::string::npos) regressions.push_back(line);
+  ASSERT_EQ(regressions.size(), 1u) << report;
+  EXPECT_EQ(regressions[0].rfind("| quant/tq2_0/gaussian [64x1024] | rel_l2", 0), 0u) << regressions[0];
+  EXPECT_EQ(report.find("cannot be a REGRESSION"), std::string::npos) << report;
+}
+
+// Below that, the report says a lone change cannot be found.
+TEST_F(AccuracyGate, TooFewRepetitionsForALoneChangeAreNoted) {
+  const Ran r = Gate("five", Model(), {"--no-engine", "--repetitions", "5"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(Report("five").find("accuracy: with 5 repetitions one changed figure among"), std::string::npos)
+      << Report("five");
 }
 
 TEST_F(AccuracyGate, TruncatedModelFailsWithExit4) {
