@@ -21,7 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "baselines/result_json.h"
+#include "baselines/stats.h"
 #include "baselines/store.h"
+#include "reports/gate_outcome.h"
 #include "gates/subprocess.h"
 #include "tests/gates/gate_test_util.h"
 #include "kernels/cpu.h"
@@ -85,6 +88,74 @@ TEST_F(GatesE2e, HelpAndBadOptions) {
   EXPECT_EQ(Run({BITGATE_BINARY, "pipeline", "--help"}).code, 0);
   EXPECT_EQ(Run({BITGATE_BINARY, "pipeline", "--no-such-option"}).code, 2);
   EXPECT_EQ(Run({BITGATE_BINARY, "report", "--run", "1", "--db", db_}).code, 2);  // empty store
+}
+
+// The engine rows alone, once, short generations: a second or two.
+std::vector<std::string> QuickEngine(std::vector<std::string> extra) {
+  std::vector<std::string> a = {"--skip-kernels", "--rounds", "1", "--resample-rounds", "0",
+                                "--engine-repetitions", "3", "--gen-tokens", "4"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// Bad SLO targets and options that measure nothing are usage errors (exit
+// 2) naming the option, before anything is measured. They used to be taken:
+// an unparsable memory overhead fell back to 10%, a NaN target failed its
+// SLO whatever was measured (exit 1) and wrote a gate.json the pipeline
+// could not read, and --skip-kernels --skip-engine measured nothing and
+// passed with --rounds 1 (and failed on an empty result file with more).
+TEST_F(GatesE2e, BadSloTargetsAndNothingToMeasureAreUsageErrors) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {QuickEngine({"--slo-memory-overhead", "garbage"}), "--slo-memory-overhead 'garbage' is not a number"},
+      {QuickEngine({"--slo-stop-ns", "nan"}), "--slo-stop-ns nan: the target must be a finite number > 0"},
+      {QuickEngine({"--slo-generate-seconds=-1"}),
+       "--slo-generate-seconds -1: the target must be a finite number > 0"},
+      {QuickEngine({"--slo-generate-seconds", "inf"}), "--slo-generate-seconds inf: the target must be"},
+      {{"--skip-kernels", "--skip-engine", "--rounds", "1"},
+       "--skip-kernels and --skip-engine together leave nothing"},
+      {{"--skip-kernels", "--skip-engine"}, "--skip-kernels and --skip-engine together leave nothing"},
+  };
+  int i = 0;
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = {BITGATE_THROUGHPUT, "--db", db_, "--branch", "main", "--commit", "c1",
+                                     "--out", (dir_ / ("bad-" + std::to_string(i++))).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Ran r = Run(args);
+    EXPECT_EQ(r.code, 2) << message << "\n" << r.output;
+    EXPECT_NE(r.output.find("bitgate-throughput: error: " + message), std::string::npos) << r.output;
+  }
+}
+
+// The 128-token generation SLO from a shorter generation: the prompt up to
+// the first token is the same work, only the 127 decode steps scale. It
+// used to scale the whole generation (prompt included) by 128 / tokens.
+TEST_F(GatesE2e, GenerateSloScalesOnlyTheDecodeSteps) {
+  const Ran r = Run([&] {
+    std::vector<std::string> a = {BITGATE_THROUGHPUT, "--db", db_, "--branch", "main", "--commit", "c1",
+                                  "--out", (dir_ / "slo").string()};
+    for (const auto& x : QuickEngine({})) a.push_back(x);
+    return a;
+  }());
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::map<std::string, double> median;  // "benchmark measure" -> median
+  const auto run = baselines::ParseResultJson(ReadAll(dir_ / "slo" / "results.json"), "results.json");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  for (const auto& b : run->benchmarks)
+    for (const auto& m : b.measures) median[b.name + " " + m.name] = baselines::Median(m.samples);
+  const double ttft = median["generate/ttft real_time"], decode = median["generate/decode tokens_per_second"];
+  ASSERT_GT(ttft, 0);
+  ASSERT_GT(decode, 0);
+  auto outcome = reports::ParseGateOutcome(ReadAll(dir_ / "slo" / "gate.json"), "gate.json");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  const reports::SloResult* slo = nullptr;
+  for (const auto& s : outcome->slos)
+    if (s.name.rfind("generate 128 tokens", 0) == 0) slo = &s;
+  ASSERT_NE(slo, nullptr);
+  const double expected = ttft + 127.0 / decode * 1e9;
+  EXPECT_NEAR(slo->value, expected, expected * 1e-9)
+      << "whole generation " << median["generate/total real_time"] << " ns, ttft " << ttft << " ns, decode "
+      << decode << " tokens/s";
+  EXPECT_NE(slo->source.find("generate/ttft"), std::string::npos) << slo->source;
 }
 
 TEST_F(GatesE2e, PipelineSeedsThenAaPassesAndReportRerendersFromTheStore) {
