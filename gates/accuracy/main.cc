@@ -16,6 +16,7 @@
 #include "baselines/stats.h"
 #include "gates/accuracy/accuracy_suite.h"
 #include "gates/gate_main.h"
+#include "kernels/format.h"
 
 namespace {
 
@@ -34,6 +35,16 @@ std::string Short(double v) {
   std::ostringstream ss;
   ss << v;
   return ss.str();
+}
+
+// What --formats accepts: auto and the ternary formats.
+std::string EngineFormatNames() {
+  std::string names = "auto";
+  for (int i = 0; i < bitgate::kernels::kFormatCount; ++i) {
+    const auto& info = bitgate::kernels::Info(static_cast<bitgate::kernels::Format>(i));
+    if (info.ternary) names += std::string(", ") + info.name;
+  }
+  return names;
 }
 
 // The samples of a figure are equal, so the best a changed figure can do is
@@ -79,6 +90,13 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   std::stringstream ss(ctx.vm["formats"].as<std::string>());
   for (std::string f; std::getline(ss, f, ',');)
     if (!f.empty()) e.formats.push_back(f);
+  // A format the engine cannot repack into would only be noted as not run:
+  // a typo would silently drop it from the gate.
+  for (const auto& f : e.formats) {
+    const auto format = bitgate::kernels::FormatFromName(f);
+    if (f != "auto" && !(format && bitgate::kernels::Info(*format).ternary))
+      return Status::Error("--formats: '" + f + "' is not a ternary format (" + EngineFormatNames() + ")");
+  }
   if (e.formats.empty() || e.formats.front() != "auto") e.formats.insert(e.formats.begin(), "auto");
   if (o.engine) {
     // A missing file is a usage error (exit 2); a file that is there but

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +43,18 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
+// Seconds given on the command line: finite, > 0, and small enough that the
+// runners' conversions to nanoseconds and whole seconds cannot overflow.
+constexpr double kMaxSeconds = 1e6;
+
+Status CheckSeconds(const char* option, double v) {
+  if (std::isfinite(v) && v > 0 && v <= kMaxSeconds) return Status::Ok();
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "--%s %g: must be a finite number of seconds > 0 (at most %g)", option, v,
+                kMaxSeconds);
+  return Status::Error(buf);
+}
+
 bool HasArg(int argc, char** argv, const char* name) {
   for (int i = 1; i < argc; ++i)
     if (std::string(argv[i]) == name) return true;
@@ -62,6 +75,10 @@ int ReplayMain(int argc, char** argv) {
     po::notify(vm);
   } catch (const po::error& e) {
     std::fprintf(stderr, "bitgate-fuzz: %s\n%s", e.what(), (std::ostringstream() << desc).str().c_str());
+    return kExitUsage;
+  }
+  if (Status s = CheckSeconds("input-timeout", vm["input-timeout"].as<double>()); !s.ok()) {
+    std::fprintf(stderr, "bitgate-fuzz: %s\n", s.message().c_str());
     return kExitUsage;
   }
   auto targets = fz::SelectTargets({vm["target"].as<std::string>()}, vm["planted-bugs"].as<bool>());
@@ -104,8 +121,8 @@ Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   o.targets = SplitCommas(ctx.vm["targets"].as<std::string>());
   o.planted_bugs = ctx.vm["planted-bugs"].as<bool>();
   o.libfuzzer_dir = ctx.vm["libfuzzer"].as<std::string>();
-  if (o.total_budget_seconds <= 0 || o.base.input_timeout_seconds <= 0)
-    return Status::Error("--budget-seconds and --input-timeout must be positive");
+  if (Status s = CheckSeconds("budget-seconds", o.total_budget_seconds); !s.ok()) return s;
+  if (Status s = CheckSeconds("input-timeout", o.base.input_timeout_seconds); !s.ok()) return s;
   auto targets = fz::SelectTargets(o.targets, o.planted_bugs);
   if (!targets.ok()) return targets.status();
   // A user's model joins the GGUF seeds: the reader is fuzzed from the

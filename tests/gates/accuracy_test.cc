@@ -170,6 +170,18 @@ TEST_F(AccuracyGate, TooFewRepetitionsForALoneChangeAreNoted) {
       << Report("five");
 }
 
+// A --formats entry the engine cannot repack into was only noted as "not
+// run", and the gate passed without it: a typo silently dropped a format.
+TEST_F(AccuracyGate, UnknownOrNonTernaryFormatIsAUsageError) {
+  using Case = std::pair<std::string, std::string>;  // --formats, the entry named in the error
+  for (const auto& [formats, bad] : {Case{"tq2_0,bogus", "bogus"}, Case{"q8_0", "q8_0"}}) {
+    const Ran r = Gate("formats-" + bad, Model(), {"--formats", formats});
+    EXPECT_EQ(r.code, 2) << formats << "\n" << r.output;
+    EXPECT_NE(r.output.find("--formats: '" + bad + "' is not a ternary format (auto, "), std::string::npos)
+        << r.output;
+  }
+}
+
 TEST_F(AccuracyGate, TruncatedModelFailsWithExit4) {
   const std::string m = Corrupt("truncated.gguf", [](std::string* b) { b->resize(b->size() / 2); });
   const Ran r = Gate("trunc", m);

@@ -198,6 +198,32 @@ TEST_F(FuzzGate, ReplayOfAPassingInputExitsZeroAndBadArgumentsExitTwo) {
   EXPECT_EQ(Gate("nolf", {"--targets", "shape", "--libfuzzer", (dir_ / "nowhere").string()}).code, 2);
 }
 
+// The budget and the per-input watchdog must be finite seconds > 0. NaN
+// passed the old `<= 0` check: --budget-seconds nan fuzzed nothing and the
+// gate passed, --input-timeout nan called the first input a hang (exit 4),
+// and inf became an undefined conversion to int64 nanoseconds.
+TEST_F(FuzzGate, NonFiniteOrNonPositiveSecondsAreUsageErrors) {
+  for (const char* option : {"--budget-seconds", "--input-timeout"}) {
+    for (const char* value : {"nan", "inf", "0", "-1"}) {
+      std::vector<std::string> args = {"--targets", "shape", std::string(option) + "=" + value};
+      if (std::string(option) != "--budget-seconds") args.insert(args.end(), {"--budget-seconds", "1"});
+      const Ran r = Gate("bad", args);
+      EXPECT_EQ(r.code, 2) << option << " " << value << "\n" << r.output;
+      EXPECT_NE(r.output.find(std::string("bitgate-fuzz: error: ") + option + " " + value +
+                              ": must be a finite number of seconds > 0"),
+                std::string::npos)
+          << r.output;
+    }
+  }
+  const fs::path input = dir_ / "ok.bin";
+  std::ofstream(input) << "harmless";
+  const Ran replay =
+      Run({BITGATE_FUZZ_BIN, "--replay", input.string(), "--target", "tokenizer", "--input-timeout", "nan"});
+  EXPECT_EQ(replay.code, 2) << replay.output;
+  EXPECT_NE(replay.output.find("--input-timeout nan: must be a finite number of seconds > 0"), std::string::npos)
+      << replay.output;
+}
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define BITGATE_TEST_ASAN 1
