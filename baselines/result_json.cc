@@ -183,7 +183,7 @@ std::string WriteResultJson(const RunRecord& run) {
                           {"message", b.message}, {"measures", measures}});
   }
   doc["benchmarks"] = benchmarks;
-  return doc.dump(2) + "\n";
+  return DumpJson(doc) + "\n";
 }
 
 // nlohmann::json throws on a type mismatch deep inside (e.g. a string where

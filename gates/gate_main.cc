@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -18,6 +20,7 @@
 #include "kernels/format.h"
 #include "reports/comparison_report.h"
 #include "reports/gate_report.h"
+#include "reports/ledger.h"
 
 #ifndef BITGATE_VERSION
 #define BITGATE_VERSION "0"
@@ -238,6 +241,9 @@ Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
   if (!store.ok()) return store.status();
   if (out.resample && out.correctness_failures.empty() && out.run.status != "failed") Resample(o, **store, out);
   baselines::RunRecord& run = out.run;
+  // Re-sampling measures again and may find a correctness failure (a
+  // receipt that does not verify): stored "failed", never a baseline.
+  if (!out.correctness_failures.empty()) run.status = "failed";
   baselines::BaselineRequest request;
   request.branch = o.baseline_branch;
   if (out.ab_baseline) {
@@ -333,6 +339,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   fs::create_directories(o.out_dir, ec);
   if (ec) return fail("cannot create --out " + o.out_dir + ": " + ec.message());
 
+  const auto began = std::chrono::steady_clock::now();
   GateContext ctx(o, vm);
   GateOutput& out = ctx.output;
   out.run.gate = gate;
@@ -403,30 +410,62 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   f.outcome.notes = out.notes;
 
   // Outcome into the store beside the run, then the files; every file is
-  // written whatever the code.
-  if (f.outcome.run_id) {
-    auto store = cli::OpenStore(o.db, 5000, /*create=*/true);
-    Status s = store.ok() ? reports::SaveGateOutcome(**store, f.outcome) : store.status();
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s: error: storing the outcome: %s\n", prog.c_str(), s.message().c_str());
-      code = MostSevereExit(code, cli::kExitError);
-      f.outcome.exit_code = code;
-    }
-  }
-  const fs::path dir(o.out_dir);
-  const std::pair<std::string, std::string> files[] = {
-      {"results.json", baselines::WriteResultJson(run)},
-      {"report.md", reports::GateMarkdown(f.outcome, f.report)},
-      {"report.json", reports::ComparisonJson(f.report)},
-      {"junit.xml", reports::ComparisonJunit(f.report)},
-      {"gate.json", reports::GateOutcomeJson(f.outcome)},
+  // written whatever the code. A writer that fails (or throws) costs its
+  // own file only: exit 2, said so, and gate.json tells the final code.
+  auto writer_failed = [&](const std::string& message) {
+    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), message.c_str());
+    code = MostSevereExit(code, cli::kExitError);
+    f.outcome.exit_code = code;
   };
-  for (const auto& [name, text] : files) {
-    Status s = WriteFile((dir / name).string(), text);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), s.message().c_str());
-      code = MostSevereExit(code, cli::kExitError);
+  if (f.outcome.run_id) {
+    Status s;
+    try {
+      auto store = cli::OpenStore(o.db, 5000, /*create=*/true);
+      s = store.ok() ? reports::SaveGateOutcome(**store, f.outcome) : store.status();
+    } catch (const std::exception& e) {
+      s = Status::Error(std::string("unexpected exception: ") + e.what());
     }
+    if (!s.ok()) writer_failed("storing the outcome: " + s.message());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  // junit.xml: this gate's <testsuite> of the pipeline's junit.xml, so the
+  // gate process, correctness failures and missed SLOs are cases too.
+  auto junit = [&] {
+    reports::GateLedger g;
+    g.gate.gate = gate;
+    g.gate.executable = prog;
+    g.gate.status = reports::GateStatusOf(f.outcome.exit_code, 0, false);
+    g.gate.process = "exit " + std::to_string(f.outcome.exit_code);
+    g.gate.seconds = seconds;
+    g.gate.run_id = run.id;
+    g.gate.out_dir = o.out_dir;
+    g.gate.output_tail = f.outcome.error;
+    g.outcome = f.outcome;
+    g.comparison = f.report;
+    reports::PipelineRecord context;
+    context.branch = o.branch;
+    context.commit = o.commit;
+    context.merge_base = o.merge_base;
+    context.started_at = run.started_at;
+    return reports::GateJunit(g, context);
+  };
+  const fs::path dir(o.out_dir);
+  const std::pair<const char*, std::function<std::string()>> files[] = {
+      {"results.json", [&] { return baselines::WriteResultJson(run); }},
+      {"report.md", [&] { return reports::GateMarkdown(f.outcome, f.report); }},
+      {"report.json", [&] { return reports::GateReportJson(f.outcome, f.report); }},
+      {"junit.xml", junit},
+      {"gate.json", [&] { return reports::GateOutcomeJson(f.outcome); }},
+  };
+  for (const auto& [name, render] : files) {
+    const std::string path = (dir / name).string();
+    Status s;
+    try {
+      s = WriteFile(path, render());
+    } catch (const std::exception& e) {
+      s = Status::Error("cannot write " + path + ": " + e.what());
+    }
+    if (!s.ok()) writer_failed(s.message());
   }
   std::fprintf(stderr, "%s: exit %d; %s (run %lld, %zu benchmarks, %zu samples)\n", prog.c_str(), code,
                reports::SummaryLine(f.report).c_str(), static_cast<long long>(run.id), run.benchmarks.size(),

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kernels/base/json.h"
 #include "reports/format.h"
 
 namespace bitgate::reports {
@@ -216,9 +217,7 @@ std::string ComparisonJson(const ComparisonReport& report) {
                     {"accepted_regressions", s.accepted_regressions}, {"improvement", s.improvement},
                     {"inconclusive", s.inconclusive},  {"geomean_ratio", s.geomean_ratio}};
   doc["notes"] = report.notes;
-  // Names and messages may hold any bytes: invalid UTF-8 becomes U+FFFD
-  // instead of an exception that would lose the whole report.
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return DumpJson(doc) + "\n";
 }
 
 std::string ComparisonJunit(const ComparisonReport& report) {

@@ -40,7 +40,7 @@ std::string GateOutcomeJson(const GateOutcome& o) {
                {"min_samples", o.min_samples},
                {"cv_ceiling", o.cv_ceiling},
                {"seed", o.seed}};
-  return j.dump(2) + "\n";
+  return DumpJson(j) + "\n";
 }
 
 Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view source) {

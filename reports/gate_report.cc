@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "kernels/base/json.h"
 #include "reports/comparison_report.h"
 #include "reports/format.h"
 
@@ -43,6 +46,13 @@ std::string GateMarkdown(const GateOutcome& outcome, const baselines::Comparison
     for (const auto& a : outcome.artifacts) out << "- `" << a << "`\n";
   }
   return out.str();
+}
+
+std::string GateReportJson(const GateOutcome& outcome, const baselines::ComparisonReport& report) {
+  // Both documents are dumped with invalid UTF-8 replaced, so they parse.
+  nlohmann::json doc = nlohmann::json::parse(ComparisonJson(report));
+  doc["outcome"] = nlohmann::json::parse(GateOutcomeJson(outcome));
+  return DumpJson(doc) + "\n";
 }
 
 }  // namespace bitgate::reports

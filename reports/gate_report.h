@@ -16,5 +16,8 @@ std::string SloTableMarkdown(const std::vector<SloResult>& slos);
 std::string SloStatus(const SloResult& slo);
 
 std::string GateMarkdown(const GateOutcome& outcome, const baselines::ComparisonReport& report);
+// The gate's report.json: ComparisonJson with the outcome (gate.json's
+// fields: exit code, error, correctness failures, SLOs, ...) as "outcome".
+std::string GateReportJson(const GateOutcome& outcome, const baselines::ComparisonReport& report);
 
 }  // namespace bitgate::reports

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kernels/base/json.h"
 #include "reports/format.h"
 
 namespace bitgate::reports {
@@ -60,9 +61,7 @@ std::string HistoryJson(const baselines::HistoryReport& h) {
               {"unit", h.unit}, {"direction", baselines::DirectionName(h.direction)},
               {"branch", h.branch}, {"machine", h.fingerprint}, {"notes", h.notes}, {"change_points", steps},
               {"last_robust_z", h.last_robust_z}, {"runs", entries}};
-  // Names and messages may hold any bytes: invalid UTF-8 becomes U+FFFD
-  // instead of an exception that would lose the whole report.
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return DumpJson(doc) + "\n";
 }
 
 }  // namespace bitgate::reports

@@ -69,6 +69,11 @@ std::string LedgerJson(const Ledger& ledger);
 // correctness check: regression -> <failure>, crash/missing/not run ->
 // <error>, no baseline or too little data -> <skipped>.
 std::string LedgerJunit(const Ledger& ledger);
+// The junit.xml of one gate run on its own (the gate's --out): the same
+// <testsuite> that gate has in LedgerJunit (gate process, receipts,
+// correctness checks, SLOs, rows), with branch, commit, merge base and
+// timestamp from `context`.
+std::string GateJunit(const GateLedger& gate, const PipelineRecord& context);
 
 // The hidden marker CI searches for to update one PR comment in place.
 std::string LedgerMarker(const Ledger& ledger);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/base/json.h"
 #include "reports/comparison_report.h"
 #include "reports/gate_report.h"
 #include "reports/ledger.h"
@@ -62,16 +63,23 @@ std::string LedgerJson(const Ledger& l) {
   doc["machine"] = l.machine ? MachineJson(*l.machine) : json(nullptr);
   doc["baseline_machine"] = l.baseline_machine ? MachineJson(*l.baseline_machine) : json(nullptr);
   doc["notes"] = l.notes;
-  // Names and messages may hold any bytes: invalid UTF-8 becomes U+FFFD
-  // instead of an exception that would lose the whole report.
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return DumpJson(doc) + "\n";
 }
 
-std::string LedgerJunit(const Ledger& l) {
-  int all_tests = 0, all_failures = 0, all_errors = 0, all_skipped = 0;
-  double all_time = 0;
+namespace {
+
+struct JunitTotals {
+  int tests = 0, failures = 0, errors = 0, skipped = 0;
+  double time = 0;
+};
+
+// `gates` as JUnit: one <testsuite> per gate (properties and timestamp
+// from `context`) in a <testsuites> named `name`.
+std::string JunitDocument(const std::string& name, const PipelineRecord& context,
+                          const std::vector<GateLedger>& gates) {
+  JunitTotals all;
   std::ostringstream suites;
-  for (const auto& g : l.gates) {
+  for (const auto& g : gates) {
     int tests = 0, failures = 0, errors = 0, skipped = 0;
     std::ostringstream cases;
     const std::string cls = "bitgate." + g.gate.gate;
@@ -155,24 +163,33 @@ std::string LedgerJunit(const Ledger& l) {
     }
     suites << "  <testsuite name=\"" << Xml(cls) << "\" tests=\"" << tests << "\" failures=\"" << failures
            << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << Seconds(g.gate.seconds)
-           << "\" timestamp=\"" << Xml(l.pipeline.started_at) << "\">\n";
-    suites << "    <properties><property name=\"branch\" value=\"" << Xml(l.pipeline.branch)
-           << "\"/><property name=\"commit\" value=\"" << Xml(l.pipeline.commit)
-           << "\"/><property name=\"merge_base\" value=\"" << Xml(l.pipeline.merge_base)
+           << "\" timestamp=\"" << Xml(context.started_at) << "\">\n";
+    suites << "    <properties><property name=\"branch\" value=\"" << Xml(context.branch)
+           << "\"/><property name=\"commit\" value=\"" << Xml(context.commit)
+           << "\"/><property name=\"merge_base\" value=\"" << Xml(context.merge_base)
            << "\"/><property name=\"status\" value=\"" << GateStatusName(g.gate.status) << "\"/></properties>\n";
     suites << cases.str() << "  </testsuite>\n";
-    all_tests += tests;
-    all_failures += failures;
-    all_errors += errors;
-    all_skipped += skipped;
-    all_time += g.gate.seconds;
+    all.tests += tests;
+    all.failures += failures;
+    all.errors += errors;
+    all.skipped += skipped;
+    all.time += g.gate.seconds;
   }
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"bitgate pipeline\" tests=\"" << all_tests << "\" failures=\"" << all_failures
-      << "\" errors=\"" << all_errors << "\" skipped=\"" << all_skipped << "\" time=\"" << Seconds(all_time) << "\">\n";
+  out << "<testsuites name=\"" << Xml(name) << "\" tests=\"" << all.tests << "\" failures=\"" << all.failures
+      << "\" errors=\"" << all.errors << "\" skipped=\"" << all.skipped << "\" time=\"" << Seconds(all.time)
+      << "\">\n";
   out << suites.str() << "</testsuites>\n";
   return out.str();
+}
+
+}  // namespace
+
+std::string LedgerJunit(const Ledger& l) { return JunitDocument("bitgate pipeline", l.pipeline, l.gates); }
+
+std::string GateJunit(const GateLedger& gate, const PipelineRecord& context) {
+  return JunitDocument("bitgate-" + gate.gate.gate, context, {gate});
 }
 
 }  // namespace bitgate::reports

@@ -1,6 +1,7 @@
 // Reading untrusted JSON (result files, Google Benchmark output, receipts,
 // stored pipeline records and gate outcomes): one parse with a nesting
-// limit, and member access by reference.
+// limit, and member access by reference; and writing it without throwing
+// on text that is not UTF-8.
 //
 // nlohmann::json parses and destroys without recursion, but copying,
 // comparing or printing a value recurses once per nesting level, and so
@@ -58,6 +59,14 @@ inline Result<nlohmann::json> ParseJson(std::string_view text, const std::string
   } catch (const nlohmann::json::exception& e) {  // out_of_range: a number such as 1e999
     return Status::Error(source + ": malformed JSON: " + e.what() + " (not finite)");
   }
+}
+
+// `j` pretty-printed (2 spaces) for a report, record or result file. Names
+// and messages may hold any bytes (benchmark output, file names, fuzzed
+// inputs): bytes that are not UTF-8 become U+FFFD instead of nlohmann's
+// type_error.316, which would lose the whole file.
+inline std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // obj[key] by reference; null when `obj` is not an object or has no `key`.

@@ -1,0 +1,187 @@
+// The gate skeleton (RunGateMain) run in this process with bodies that
+// fail on purpose: text that is not UTF-8, correctness failures, missed
+// SLOs, errors, and a correctness failure found while re-sampling. The
+// files it writes under --out and what it stores are checked.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "baselines/result_json.h"
+#include "baselines/store.h"
+#include "gates/gate_main.h"
+#include "reports/gate_outcome.h"
+#include "tests/gates/gate_test_util.h"
+
+namespace bitgate::gates {
+namespace {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+using gate_test::ReadAll;
+
+constexpr const char* kFffd = "\xEF\xBF\xBD";  // U+FFFD
+
+// Ten samples around `center` (0.1% apart).
+baselines::BenchmarkResult Bench(const std::string& name, double center) {
+  baselines::BenchmarkResult b;
+  b.name = name;
+  baselines::MeasureSamples m;
+  m.name = "real_time";
+  m.unit = "ns";
+  m.direction = baselines::Direction::kLowerIsBetter;
+  for (int k = 0; k < 10; ++k) m.samples.push_back(center * (1 + 0.001 * k));
+  b.measures.push_back(std::move(m));
+  return b;
+}
+
+class GateMainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / (std::string("bitgate-gate-main-") + info->name() + "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "db" / "baselines.db").string();
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // RunGateMain("unit", ...) with `body`, writing under dir_/out.
+  int RunGate(const std::string& out, const GateBody& body,
+              std::vector<std::string> extra = {"--branch", "pr", "--commit", "c1"}) {
+    std::vector<std::string> args = {"bitgate-unit", "--db", db_, "--out", (dir_ / out).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return RunGateMain("unit", static_cast<int>(argv.size()), argv.data(), po::options_description("unit options"),
+                       body);
+  }
+
+  nlohmann::json Json(const std::string& out, const char* name) {
+    return nlohmann::json::parse(ReadAll(dir_ / out / name));
+  }
+
+  fs::path dir_;
+  std::string db_;
+};
+
+// Names and messages may hold any bytes (a fuzzed tensor name, a file
+// name, a branch). The outcome's and the results file's strict JSON dumps
+// threw type_error.316 out of the gate (SIGABRT, no report at all).
+TEST_F(GateMainTest, TextThatIsNotUtf8LosesNoReport) {
+  const int code = RunGate(
+      "o",
+      [](GateContext& ctx) {
+        ctx.output.run.benchmarks.push_back(Bench("parse/caf\xE9", 100));
+        ctx.output.correctness_failures.push_back("tensor 'caf\xE9': shape overflows");
+        ctx.output.notes.push_back("model /tmp/caf\xE9.gguf");
+        return Status::Ok();
+      },
+      {"--branch", "pr", "--commit", "c1", "--merge-base", "b\xFF"});
+  EXPECT_EQ(code, kExitCorrectness);
+  for (const char* name : {"results.json", "report.md", "report.json", "junit.xml", "gate.json"})
+    EXPECT_TRUE(fs::exists(dir_ / "o" / name)) << name;
+  auto outcome = reports::ParseGateOutcome(ReadAll(dir_ / "o" / "gate.json"), "gate.json");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  EXPECT_EQ(outcome->exit_code, kExitCorrectness);
+  ASSERT_EQ(outcome->correctness_failures.size(), 1u);
+  EXPECT_EQ(outcome->correctness_failures[0], std::string("tensor 'caf") + kFffd + "': shape overflows");
+  auto results = baselines::ParseResultJson(ReadAll(dir_ / "o" / "results.json"), "results.json");
+  ASSERT_TRUE(results.ok()) << results.status().message();
+  EXPECT_EQ(results->merge_base, std::string("b") + kFffd);
+  ASSERT_EQ(results->benchmarks.size(), 1u);
+  EXPECT_EQ(results->benchmarks[0].name, std::string("parse/caf") + kFffd);
+  // The outcome was stored beside the run too.
+  auto store = baselines::Store::Open(db_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto stored = reports::LoadGateOutcome(**store, outcome->run_id);
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  EXPECT_EQ(stored->correctness_failures, outcome->correctness_failures);
+}
+
+// The gate's own junit.xml and report.json carry what made it fail, not
+// only the comparison rows: they held the rows alone, so a gate that
+// exited 4, 1 or 2 wrote a junit.xml with no failure or error.
+TEST_F(GateMainTest, JunitAndReportJsonCarryCorrectnessSloAndError) {
+  const int failing = RunGate("fail", [](GateContext& ctx) {
+    ctx.output.run.benchmarks.push_back(Bench("parse", 100));
+    ctx.output.correctness_failures.push_back("input 3 hung for 1 s");
+    reports::SloResult slo;
+    slo.name = "stop-token lookup";
+    slo.unit = "ns";
+    slo.op = "<";
+    slo.value = 20;
+    slo.target = 10;
+    slo.passed = false;
+    ctx.output.slos.push_back(slo);
+    return Status::Ok();
+  });
+  EXPECT_EQ(failing, kExitCorrectness);
+  const std::string junit = ReadAll(dir_ / "fail" / "junit.xml");
+  EXPECT_NE(junit.find("<testsuite name=\"bitgate.unit\" tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\""),
+            std::string::npos)
+      << junit;  // gate process, correctness, SLO, and the row (no baseline: skipped)
+  EXPECT_NE(junit.find("<failure message=\"input 3 hung for 1 s\" type=\"correctness\"/>"), std::string::npos) << junit;
+  EXPECT_NE(junit.find("type=\"slo\""), std::string::npos) << junit;
+  const auto report = Json("fail", "report.json");
+  EXPECT_EQ(report["format"], "bitgate-comparison");
+  EXPECT_EQ(report["rows"].size(), 1u);
+  EXPECT_EQ(report["outcome"]["exit_code"], kExitCorrectness);
+  EXPECT_EQ(report["outcome"]["correctness_failures"], nlohmann::json::array({"input 3 hung for 1 s"}));
+  EXPECT_EQ(report["outcome"]["slos"][0]["passed"], false);
+
+  const int error = RunGate("error", [](GateContext&) { return Status::Error("--model m.gguf: no such file"); });
+  EXPECT_EQ(error, 2);
+  const std::string error_junit = ReadAll(dir_ / "error" / "junit.xml");
+  EXPECT_NE(error_junit.find("tests=\"1\" failures=\"0\" errors=\"1\""), std::string::npos) << error_junit;
+  EXPECT_NE(error_junit.find("<error message=\"error: exit 2\" type=\"error\">--model m.gguf: no such file</error>"),
+            std::string::npos)
+      << error_junit;
+  EXPECT_EQ(Json("error", "report.json")["outcome"]["error"], "--model m.gguf: no such file");
+}
+
+// A correctness failure found while re-sampling (a receipt of the new
+// measurements that does not verify) makes the stored run "failed", so it
+// never becomes a baseline. The status was set before re-sampling, and the
+// run was stored "ok".
+TEST_F(GateMainTest, CorrectnessFailureFoundWhileResamplingStoresTheRunFailed) {
+  ASSERT_EQ(RunGate("base",
+                    [](GateContext& ctx) {
+                      ctx.output.run.benchmarks.push_back(Bench("decode", 100));
+                      return Status::Ok();
+                    },
+                    {"--branch", "main", "--commit", "b1"}),
+            0);
+  bool resampled = false;
+  const int code = RunGate(
+      "cand",
+      [&](GateContext& ctx) {
+        ctx.output.run.benchmarks.push_back(Bench("decode", 200));  // a REGRESSION: re-sampled
+        ctx.output.resample = [&](const std::vector<baselines::BenchmarkResult>&, GateOutput& out) {
+          resampled = true;
+          out.correctness_failures.push_back("receipt-3.json: token digest does not match");
+          return Status::Ok();
+        };
+        return Status::Ok();
+      },
+      {"--branch", "pr", "--commit", "c1", "--merge-base", "b1"});
+  ASSERT_TRUE(resampled) << "the first look did not flag the slower benchmark";
+  EXPECT_EQ(code, kExitCorrectness);
+  auto store = baselines::Store::Open(db_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto base = (*store)->LoadRun(1), cand = (*store)->LoadRun(2);
+  ASSERT_TRUE(base.ok() && cand.ok());
+  EXPECT_EQ(base->status, "ok");
+  EXPECT_EQ(cand->status, "failed");
+}
+
+}  // namespace
+}  // namespace bitgate::gates
