@@ -44,6 +44,14 @@ const char* kRowHeader =
 
 std::string Cell(const std::string& s) { return MarkdownInline(s); }
 
+// One shell word: quoted when a shell would split or expand it.
+std::string ShellWord(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t\n'\"$*?|&;<>()[]\\`~#") == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 struct Counts {
   int gates = 0, pass = 0, regression = 0, error = 0, undecided = 0, correctness = 0, crashed = 0, timeout = 0,
       missing = 0;
@@ -455,7 +463,10 @@ std::string LedgerMarkdown(const Ledger& l) {
   Trends(out, l);
   Environment(out, l);
   out << "### Reproduce\n\n```sh\n" << p.command << "\n```\n";
-  out << "\nRe-render from the store: `bitgate report --run " << p.id << "`\n";
+  // --db only when the pipeline used another store than the default.
+  out << "\nRe-render from the store: `bitgate report "
+      << (p.db == baselines::kDefaultDbPath ? std::string() : "--db " + ShellWord(p.db) + " ") << "--run " << p.id
+      << "`\n";
   return out.str();
 }
 

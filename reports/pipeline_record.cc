@@ -105,9 +105,9 @@ std::string PipelineRecordJson(const PipelineRecord& r) {
                {"branch", r.branch},           {"commit", r.commit},     {"merge_base", r.merge_base},
                {"baseline_branch", r.baseline_branch},                   {"started_at", r.started_at},
                {"ended_at", r.ended_at},       {"exit_code", r.exit_code}, {"strict", r.strict},
-               {"ab", r.ab},                   {"command", r.command},   {"gates", gates},
-               {"hops", hops}};
-  return j.dump(2) + "\n";
+               {"ab", r.ab},                   {"command", r.command},   {"db", r.db},
+               {"gates", gates},               {"hops", hops}};
+  return DumpJson(j) + "\n";
 }
 
 Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_view source) {
@@ -139,6 +139,7 @@ Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_vi
     r.strict = j.value("strict", false);
     r.ab = j.value("ab", false);
     r.command = j.value("command", "");
+    r.db = j.value("db", std::string(baselines::kDefaultDbPath));
     for (size_t i = 0; i < gates.size(); ++i) {
       const json& g = gates[i];
       where = " gates[" + std::to_string(i) + "]";

@@ -62,6 +62,9 @@ struct PipelineRecord {
   bool strict = false;
   bool ab = false;                 // A/B mode (a baseline build ran in the job)
   std::string command;             // to reproduce
+  // The store it was recorded in (--db), for the re-render command; a
+  // stored record without one (older bitgate) used the default.
+  std::string db = baselines::kDefaultDbPath;
   std::vector<PipelineGate> gates;
   std::vector<Hop> hops;
 };

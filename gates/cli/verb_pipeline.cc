@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include "gates/cli/store_cli.h"
 #include "gates/subprocess.h"
 #include "kernels/base/json.h"
+#include "reports/format.h"
 #include "reports/ledger.h"
 #include "reports/pipeline_record.h"
 
@@ -50,6 +52,28 @@ std::vector<std::string> SplitList(const std::string& s, char sep) {
   while (std::getline(ss, item, sep))
     if (!item.empty()) out.push_back(item);
   return out;
+}
+
+// One gate's --gate-args, split like a shell would: quotes group words,
+// a backslash escapes a quote, a space or itself.
+Result<std::vector<std::string>> SplitGateArgs(const std::string& gate, const std::string& args) {
+  try {
+    return po::split_unix(args);
+  } catch (const std::exception& e) {  // boost::escaped_list_error: "unknown escape sequence", ...
+    return Status::Error("--gate-args " + gate + "='" + args + "': " + e.what() +
+                         " (quote with '...' or \"...\", and write a backslash as \\\\)");
+  }
+}
+
+// The last lines of a gate's console output, as valid UTF-8: FileTail cuts
+// at a byte count, possibly inside a character, and a gate may print any
+// bytes. Replaced here, so the ledger the pipeline writes and a re-render
+// from the stored record (whose JSON would replace them) are the same.
+std::string ConsoleTail(const std::string& path, int max_lines) {
+  std::string tail = gates::FileTail(path, max_lines);
+  size_t cut = 0;  // continuation bytes of a character cut off in front
+  while (cut < 3 && cut < tail.size() && (static_cast<unsigned char>(tail[cut]) & 0xC0) == 0x80) ++cut;
+  return reports::ValidUtf8(tail.substr(cut));
 }
 
 // NAME=VALUE options (--gate-exe, --gate-args).
@@ -214,6 +238,12 @@ int Run(int argc, char** argv) {
   if (!exes.ok()) return Fail(kVerb, exes.status().message());
   auto extra = ParsePairs(vm, "gate-args");
   if (!extra.ok()) return Fail(kVerb, extra.status().message());
+  std::map<std::string, std::vector<std::string>> gate_args;
+  for (const auto& [gate, args] : *extra) {
+    auto split = SplitGateArgs(gate, args);
+    if (!split.ok()) return Fail(kVerb, split.status().message());
+    gate_args[gate] = std::move(*split);
+  }
   const double timeout = vm["timeout-per-gate"].as<double>();
   if (!(timeout > 0)) return Fail(kVerb, "--timeout-per-gate must be > 0");
   const fs::path out_dir = vm["out"].as<std::string>();
@@ -221,6 +251,7 @@ int Run(int argc, char** argv) {
   fs::create_directories(out_dir, ec);
   if (ec) return Fail(kVerb, "cannot create --out " + out_dir.string() + ": " + ec.message());
   const std::string db = vm["db"].as<std::string>();
+  rec.db = db;
 
   // The store is opened now only for ETAs; a store that cannot be opened
   // is reported after the gates (which open it themselves and say why).
@@ -258,8 +289,7 @@ int Run(int argc, char** argv) {
     if (vm.count("model")) args.insert(args.end(), {"--model", vm["model"].as<std::string>()});
     if (vm.count("preset")) args.insert(args.end(), {"--preset", vm["preset"].as<std::string>()});
     if (gate == "throughput" && rec.ab) args.insert(args.end(), {"--baseline-build", vm["baseline-build"].as<std::string>()});
-    if (extra->count(gate))
-      for (const auto& a : SplitList(extra->at(gate), ' ')) args.push_back(a);
+    if (gate_args.count(gate)) args.insert(args.end(), gate_args.at(gate).begin(), gate_args.at(gate).end());
     hop("start " + gate + ": " + Join(args));
     gates::ProcessOptions p;
     p.argv = args;
@@ -290,7 +320,7 @@ int Run(int argc, char** argv) {
       pg.process = r->Describe();
       pg.seconds = r->seconds;
     }
-    pg.output_tail = gates::FileTail(p.output_file, 15);
+    pg.output_tail = ConsoleTail(p.output_file, 15);
     auto outcome_text = ReadTextFile((fs::path(pg.out_dir) / "gate.json").string());
     if (outcome_text.ok()) {
       auto outcome = reports::ParseGateOutcome(*outcome_text, pg.out_dir + "/gate.json");
@@ -314,17 +344,27 @@ int Run(int argc, char** argv) {
   }
   rec.exit_code = reports::PipelineExitCode(rec.gates);
 
+  // The record and the ledger: an error (or an exception from a writer)
+  // is exit 2 and said so, and every file that can still be written is.
+  auto failed = [&](const std::string& message) {
+    std::fprintf(stderr, "bitgate pipeline: error: %s\n", message.c_str());
+    rec.exit_code = kExitError;
+  };
   auto store = OpenStore(db, 5000, /*create=*/true);
   if (!store.ok()) {
-    std::fprintf(stderr, "bitgate pipeline: error: %s\n", store.status().message().c_str());
-    rec.exit_code = kExitError;
+    failed(store.status().message());
   } else {
     rec.ended_at = reports::NowUtcMillis();
     hop("pipeline end: exit " + std::to_string(rec.exit_code));
-    auto id = reports::SavePipelineRecord(**store, rec);
+    auto id = [&]() -> Result<int64_t> {
+      try {
+        return reports::SavePipelineRecord(**store, rec);
+      } catch (const std::exception& e) {
+        return Status::Error("storing the pipeline record in " + db + ": unexpected exception: " + e.what());
+      }
+    }();
     if (!id.ok()) {
-      std::fprintf(stderr, "bitgate pipeline: error: %s\n", id.status().message().c_str());
-      rec.exit_code = kExitError;
+      failed(id.status().message());
     } else {
       rec.id = *id;
     }
@@ -333,18 +373,31 @@ int Run(int argc, char** argv) {
     rec.ended_at = reports::NowUtcMillis();
     hop("pipeline end: exit " + std::to_string(rec.exit_code));
   }
-  const reports::Ledger ledger = reports::BuildLedger(store.ok() ? store->get() : nullptr, rec);
-  const std::string md = reports::LedgerMarkdown(ledger);
-  for (const auto& [name, text] : {std::pair<const char*, std::string>{"ledger.md", md},
-                                   {"results.json", reports::LedgerJson(ledger)},
-                                   {"junit.xml", reports::LedgerJunit(ledger)}}) {
-    Status s = WriteFile(out_dir / name, text);
-    if (!s.ok()) {
-      std::fprintf(stderr, "bitgate pipeline: error: %s\n", s.message().c_str());
-      rec.exit_code = kExitError;
-    }
+  reports::Ledger ledger;
+  try {
+    ledger = reports::BuildLedger(store.ok() ? store->get() : nullptr, rec);
+  } catch (const std::exception& e) {
+    failed("building the ledger from " + db + ": unexpected exception: " + e.what());
+    ledger = reports::BuildLedger(nullptr, rec);  // the pipeline record alone
+    ledger.notes = {"the ledger could not be built from the store: " + std::string(e.what()) +
+                    "; gate details are missing"};
   }
-  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary) {
+  std::string md;
+  const std::pair<const char*, std::function<std::string()>> files[] = {
+      {"ledger.md", [&] { return md = reports::LedgerMarkdown(ledger); }},
+      {"results.json", [&] { return reports::LedgerJson(ledger); }},
+      {"junit.xml", [&] { return reports::LedgerJunit(ledger); }},
+  };
+  for (const auto& [name, render] : files) {
+    Status s;
+    try {
+      s = WriteFile(out_dir / name, render());
+    } catch (const std::exception& e) {
+      s = Status::Error("cannot write " + (out_dir / name).string() + ": " + e.what());
+    }
+    if (!s.ok()) failed(s.message());
+  }
+  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary && !md.empty()) {
     std::ofstream f(summary, std::ios::app);
     f << md << "\n";
     if (!f) std::fprintf(stderr, "bitgate pipeline: warning: cannot append to %s\n", summary);

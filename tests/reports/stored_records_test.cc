@@ -8,6 +8,7 @@
 #include <string>
 
 #include "reports/gate_outcome.h"
+#include "reports/ledger.h"
 #include "reports/pipeline_record.h"
 
 namespace bitgate::reports {
@@ -80,6 +81,48 @@ TEST(StoredRecordsTest, BadGateOutcomesAreNamedErrors) {
   const std::string mistyped =
       ErrorOf(ParseGateOutcome(Outcome(R"(, "exit_code": 1, "slos": [{"name": "a"}, {"unit": "s"}])"), "gate.json"));
   EXPECT_EQ(mistyped.rfind("gate.json slos[1]: ", 0), 0u) << mistyped;
+}
+
+// A gate's console tail, a fuzzed name or a path may hold bytes that are
+// not UTF-8: written as U+FFFD. The strict dump threw type_error.316, which
+// lost the pipeline record (and ledger) or aborted the gate.
+TEST(StoredRecordsTest, TextThatIsNotUtf8IsWrittenAsReplacementCharacters) {
+  PipelineRecord r;
+  r.branch = "main";
+  r.commit = "c1";
+  r.gates.push_back(PipelineGate{"fuzz", "bitgate-fuzz", GateStatus::kPass, "exit 0", 1.5, 7, "out/fuzz",
+                                 "caf\xE9 \xA9", 0, {}});
+  auto back = ParsePipelineRecord(PipelineRecordJson(r), "rec");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->gates[0].output_tail, "caf\xEF\xBF\xBD \xEF\xBF\xBD");
+  GateOutcome o;
+  o.gate = "fuzz";
+  o.correctness_failures = {"tensor 'caf\xE9'"};
+  auto outcome = ParseGateOutcome(GateOutcomeJson(o), "gate.json");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  EXPECT_EQ(outcome->correctness_failures, std::vector<std::string>{"tensor 'caf\xEF\xBF\xBD'"});
+}
+
+// The store a pipeline used is in its record, so the ledger's re-render
+// command names it (`bitgate report --run ID` alone looked in the default
+// store and failed). A record stored before the field means the default.
+TEST(StoredRecordsTest, PipelineRecordKeepsItsStoreForTheRerenderCommand) {
+  auto old = ParsePipelineRecord(Record(R"(, "id": 4)"), "rec");
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->db, baselines::kDefaultDbPath);
+  Ledger l;
+  l.pipeline = *old;
+  EXPECT_NE(LedgerMarkdown(l).find("Re-render from the store: `bitgate report --run 4`\n"), std::string::npos);
+
+  PipelineRecord r = *old;
+  r.db = "ci/the store.db";
+  auto back = ParsePipelineRecord(PipelineRecordJson(r), "rec");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->db, "ci/the store.db");
+  l.pipeline = *back;
+  EXPECT_NE(LedgerMarkdown(l).find("Re-render from the store: `bitgate report --db 'ci/the store.db' --run 4`\n"),
+            std::string::npos)
+      << LedgerMarkdown(l);
 }
 
 // Read back from the store, the error names the file and the row.

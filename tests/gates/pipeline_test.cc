@@ -1,0 +1,115 @@
+// `bitgate pipeline` with the stand-in gate (crash_gate.cc): how gate
+// arguments are passed, console text that is not clean UTF-8, and the
+// re-render command of a ledger kept in another store than the default.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gates/subprocess.h"
+#include "reports/format.h"
+#include "tests/gates/gate_test_util.h"
+
+namespace bitgate::gates {
+namespace {
+
+namespace fs = std::filesystem;
+
+using gate_test::ReadAll;
+using gate_test::Ran;
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / (std::string("bitgate-pipeline-") + info->name() + "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "db" / "baselines.db").string();
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // The pipeline with one stand-in gate named `gate`, given `gate_args`.
+  Ran Pipeline(const std::string& gate, const std::string& gate_args, const std::string& out = "p") {
+    ProcessOptions p;
+    p.argv = {BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c1", "--gates", gate,
+              "--out", (dir_ / out).string(), "--gate-exe", gate + "=" + BITGATE_CRASH_GATE,
+              "--gate-args", gate + "=" + gate_args};
+    p.timeout_seconds = 60;
+    p.output_file = (dir_ / ("out-" + std::to_string(runs_++) + ".txt")).string();
+    return gate_test::RunCaptured(p);
+  }
+
+  fs::path dir_;
+  std::string db_;
+  int runs_ = 0;
+};
+
+// --gate-args GATE='ARGS' is split like a shell would split ARGS. It was
+// split at every space, so an argument holding a space (a kernel filter,
+// a path) could not be passed and the quotes were passed on as text.
+TEST_F(PipelineTest, GateArgsHonourShellQuoting) {
+  const Ran r = Pipeline("echo", R"(--print-args --kernel-filter 'gemv/i2_s/avx2/2560x2560 x' "a b"  c\ d)");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string console = ReadAll(dir_ / "p" / "echo" / "console.log");
+  EXPECT_NE(console.find("[--print-args] [--kernel-filter] [gemv/i2_s/avx2/2560x2560 x] [a b] [c d] \n"),
+            std::string::npos)
+      << console;
+  // The hop log shows the command line quoted, so it can be pasted.
+  EXPECT_NE(ReadAll(dir_ / "p" / "ledger.md").find("'gemv/i2_s/avx2/2560x2560 x' 'a b' 'c d'"), std::string::npos);
+
+  // An escape split_unix does not know is a usage error naming the option.
+  const Ran bad = Pipeline("echo", R"(--print-args a\qb)", "bad");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find(R"(bitgate pipeline: error: --gate-args echo='--print-args a\qb': unknown escape)"),
+            std::string::npos)
+      << bad.output;
+}
+
+// A gate whose console output is not clean UTF-8: the tail the pipeline
+// keeps (the last 4096 bytes) starts inside a 2-byte character, and a line
+// holds a byte that is not UTF-8. Storing the record threw nlohmann's
+// type_error.316 out of `bitgate pipeline` (exit 2, no ledger, no record).
+TEST_F(PipelineTest, ConsoleTailThatIsNotUtf8IsKeptAndTheLedgerWritten) {
+  const Ran r = Pipeline("noisy", "--console-utf8");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* name : {"ledger.md", "results.json", "junit.xml"})
+    EXPECT_TRUE(fs::exists(dir_ / "p" / name)) << name << "\n" << r.output;
+  const auto ledger = nlohmann::json::parse(ReadAll(dir_ / "p" / "results.json"));
+  const std::string tail = ledger["pipeline"]["gates"][0]["output_tail"].get<std::string>();
+  // Cut at a character boundary (no U+FFFD for the cut character), the
+  // byte that is not UTF-8 replaced.
+  EXPECT_EQ(tail.rfind("\xC3\xA9\xC3\xA9", 0), 0u) << tail.substr(0, 16);
+  const std::string last = "bad byte \xEF\xBF\xBD here";
+  ASSERT_GE(tail.size(), last.size());
+  EXPECT_EQ(tail.substr(tail.size() - last.size()), last);
+  EXPECT_EQ(reports::ValidUtf8(tail), tail);
+  // Stored: the ledger re-renders from the store, byte for byte.
+  const std::string rerender = (dir_ / "rerender.md").string();
+  ProcessOptions p;
+  p.argv = {BITGATE_BINARY, "report", "--db", db_, "--run", "1", "--output", rerender};
+  p.output_file = (dir_ / "report.txt").string();
+  EXPECT_EQ(gate_test::RunCaptured(p).code, 0);
+  EXPECT_EQ(ReadAll(rerender), ReadAll(dir_ / "p" / "ledger.md"));
+}
+
+// With a store other than the default, the ledger's re-render command
+// names it: `bitgate report --run ID` alone failed with "no baseline store
+// at .bitgate/baselines.db".
+TEST_F(PipelineTest, RerenderCommandNamesANonDefaultStore) {
+  const Ran r = Pipeline("echo", "--print-args");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string ledger = ReadAll(dir_ / "p" / "ledger.md");
+  EXPECT_NE(ledger.find("Re-render from the store: `bitgate report --db " + db_ + " --run 1`\n"), std::string::npos)
+      << ledger;
+}
+
+}  // namespace
+}  // namespace bitgate::gates
