@@ -201,7 +201,7 @@ int Run(int argc, char** argv) {
       ("preset", po::value<std::string>(), "synthetic model preset for every gate: tiny, small or 2b")
       ("gate-dir", po::value<std::string>(), "directory holding bitgate-<gate> executables")
       ("gate-exe", po::value<std::vector<std::string>>()->composing(), "GATE=PATH: the executable for one gate (repeatable)")
-      ("gate-args", po::value<std::vector<std::string>>()->composing(), "GATE='ARGS': extra arguments for one gate (repeatable)")
+      ("gate-args", po::value<std::vector<std::string>>()->composing(), "GATE='ARGS': extra arguments for one gate, split like a shell (quotes and backslashes; repeatable)")
       ("help,h", "show this help");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, desc), vm);
