@@ -57,6 +57,15 @@ std::vector<std::string> SplitList(const std::string& s, char sep) {
 // One gate's --gate-args, split like a shell would: quotes group words,
 // a backslash escapes a quote, a space or itself.
 Result<std::vector<std::string>> SplitGateArgs(const std::string& gate, const std::string& args) {
+  // split_unix runs an unmatched quote to the end of the text ("'a b" is
+  // one word "a b"); a shell refuses it, and so do we. Its quotes, ' and ",
+  // toggle alike, so an odd count of unescaped ones is unmatched.
+  int quotes = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == '\\') ++i;
+    else if (args[i] == '\'' || args[i] == '"') ++quotes;
+  }
+  if (quotes % 2 != 0) return Status::Error("--gate-args " + gate + "='" + args + "': unmatched quote");
   try {
     return po::split_unix(args);
   } catch (const std::exception& e) {  // boost::escaped_list_error: "unknown escape sequence", ...

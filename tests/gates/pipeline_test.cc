@@ -71,6 +71,10 @@ TEST_F(PipelineTest, GateArgsHonourShellQuoting) {
   EXPECT_NE(bad.output.find(R"(bitgate pipeline: error: --gate-args echo='--print-args a\qb': unknown escape)"),
             std::string::npos)
       << bad.output;
+  // So is an unmatched quote (split_unix alone let it through).
+  const Ran open = Pipeline("echo", R"(--print-args 'a b)", "open");
+  EXPECT_EQ(open.code, 2) << open.output;
+  EXPECT_NE(open.output.find("unmatched quote"), std::string::npos) << open.output;
 }
 
 // A gate whose console output is not clean UTF-8: the tail the pipeline
