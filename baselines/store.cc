@@ -388,13 +388,19 @@ Result<RunRecord> Store::LoadRun(int64_t id) {
   MachineInfo& m = run.machine;
   m.cpu_model = sel->Text(11);
   m.isa_flags = sel->Text(12);
-  for (const auto& [column, name, field] : {std::tuple{13, "cores", &m.cores}, std::tuple{14, "mhz", &m.mhz}}) {
+  {
     // The type first: reading a value may convert it.
-    const bool number = sel->IsNumber(column);
-    const int64_t v = sel->Int(column);
-    if (!number || v < 0 || v > (int64_t{1} << 30))  // as result JSON bounds them
-      return Status::Error(where + ": machine " + name + " '" + sel->Text(column) + "' is not an integer in [0, 2^30]");
-    *field = static_cast<int>(v);
+    const bool number = sel->IsNumber(13);
+    const int64_t cores = sel->Int(13);
+    if (!number || cores < 0 || cores > (int64_t{1} << 30))  // as result JSON bounds them
+      return Status::Error(where + ": machine cores '" + sel->Text(13) + "' is not an integer in [0, 2^30]");
+    m.cores = static_cast<int>(cores);
+    // The clock is informational (not in the fingerprint), and imports
+    // before the gbench bounds stored any value: one out of range reads as
+    // unknown (0) rather than making the run unreadable.
+    const bool mhz_number = sel->IsNumber(14);
+    const int64_t mhz = sel->Int(14);
+    m.mhz = mhz_number && mhz >= 0 && mhz <= (int64_t{1} << 30) ? static_cast<int>(mhz) : 0;
   }
   m.frequency_scaling = sel->Int(15) != 0;
   m.os = sel->Text(16);

@@ -240,6 +240,18 @@ TEST_F(StoreTest, CorruptedValuesReadBackAreNamedErrors) {
   expect("PRAGMA ignore_check_constraints = ON; UPDATE result SET status = 'fine' WHERE benchmark_id = 1",
          "benchmark 'bench0': status 'fine' is not ok, error or skipped");
   expect("UPDATE machine SET cores = 4294967298", "machine cores '4294967298' is not an integer in [0, 2^30]");
+  {
+    // The clock is informational: a value earlier gbench imports stored
+    // (any mhz_per_cpu, negatives too) reads as unknown, the run stays readable.
+    const std::string db = ReadFile(path_);
+    Sql("UPDATE machine SET mhz = -1");
+    auto store = Store::Open(path_);
+    auto run = (*store)->LoadRun(1);
+    ASSERT_TRUE(run.ok()) << run.status().message();
+    EXPECT_EQ(run->machine.mhz, 0);
+    store->reset();
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << db;  // undo
+  }
 
   // History reads the same samples.
   Sql("UPDATE sample SET value = 'x' WHERE benchmark_id = 1 AND repetition = 2");
