@@ -54,8 +54,6 @@ struct I2SPlanes {
 // scaled by the group's 8 f16 scales in one FMA.
 inline __m256 I2SGroup(const uint8_t* codes, const uint8_t* scales, const int8_t* qp, const int32_t* bsum,
                        __m256 acc) {
-  PrefetchSpan(codes, 64);  // from DRAM (internal/prefetch.h)
-  PrefetchSpan(scales, 16);
   const __m512i s = I2SPlanes(codes).Sums(qp);
   __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
   s8 = _mm256_sub_epi32(s8, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsum)));
@@ -79,10 +77,16 @@ void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, i
       __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
       int64_t g = 0;
       for (; g + 2 * kI2SGroup <= full; g += 2 * kI2SGroup) {
+        PrefetchSpan(codes + g / 4, 128);  // from DRAM (internal/prefetch.h)
+        PrefetchSpan(scales + g / 16, 32);
         acc0 = I2SGroup(codes + g / 4, scales + g / 16, qp + g, bsum + g / 32, acc0);
         acc1 = I2SGroup(codes + g / 4 + 64, scales + g / 16 + 16, qp + g + 256, bsum + g / 32 + 8, acc1);
       }
-      if (g < full) acc0 = I2SGroup(codes + g / 4, scales + g / 16, qp + g, bsum + g / 32, acc0);
+      if (g < full) {
+        PrefetchSpan(codes + g / 4, 64);
+        PrefetchSpan(scales + g / 16, 16);
+        acc0 = I2SGroup(codes + g / 4, scales + g / 16, qp + g, bsum + g / 32, acc0);
+      }
       const __m256 sum = _mm256_add_ps(acc0, acc1);
       __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
       h = _mm_add_ps(h, _mm_movehl_ps(h, h));
