@@ -7,6 +7,7 @@
 // ones widens to int32. Layout notes are in the AVX-512 twins and layouts.h.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/avx2/avx2_kernels.h"
@@ -157,11 +158,51 @@ void I2_STileAvx2(const uint8_t* w, int64_t cols, float wscale, const Activation
   }
 }
 
+// One token (decode): DotPlanes' one shift per 32 bytes, and the int16
+// sums widened once per four groups instead of once per 32 bytes. Bounds
+// (activations are within +-127, Activations' quantizer): a chunk adds at
+// most 2 x 2 x 2 x 127 = 1016 to `even` and 2 x 2 x 8 x 127 = 4064 to
+// `odd`, so eight chunks (1024 weights) stay within 32512 < 32767.
+void I2_SDecodeAvx2(const uint8_t* w, int64_t cols, float wscale, const Activations& x, float* y, int64_t r0,
+                    int64_t r1) {
+  const int64_t full = cols / 256 * 256;
+  const int8_t* a = x.q_interleaved(0);
+  const __m256i m3 = _mm256_set1_epi8(3), m12 = _mm256_set1_epi8(12), ones = _mm256_set1_epi16(1);
+  const auto act = [&](int64_t off) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + off)); };
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * cols / 4;
+    __m256i acc = _mm256_setzero_si256();
+    for (int64_t g0 = 0; g0 < full; g0 += 1024) {
+      const int64_t g1 = std::min(full, g0 + 1024);
+      __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+      for (int64_t g = g0; g < g1; g += 256) {
+        PrefetchStream(row + g / 4);  // from DRAM (prefetch.h)
+        for (int h = 0; h < 64; h += 32) {
+          // high bits first: bit pair 0 is plane 3, pair 3 plane 0; plane l
+          // of chunk h meets interleaved positions 64 l + h
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + g / 4 + h));
+          const __m256i hi = _mm256_srli_epi16(v, 4);
+          even = _mm256_add_epi16(even, _mm256_maddubs_epi16(_mm256_and_si256(v, m3), act(g + h + 192)));
+          odd = _mm256_add_epi16(odd, _mm256_maddubs_epi16(_mm256_and_si256(v, m12), act(g + h + 128)));
+          even = _mm256_add_epi16(even, _mm256_maddubs_epi16(_mm256_and_si256(hi, m3), act(g + h + 64)));
+          odd = _mm256_add_epi16(odd, _mm256_maddubs_epi16(_mm256_and_si256(hi, m12), act(g + h)));
+        }
+      }
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_add_epi16(even, _mm256_srai_epi16(odd, 2)), ones));
+    }
+    if (full < cols)  // a final 128-block, natural order: plane l at 32 l
+      acc = _mm256_add_epi32(acc, DotPlanes<true>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4)),
+                                                  a + full, 32));
+    y[r] = static_cast<float>(HSumI32(acc) - x.row_sum(0)) / x.scale(0) * wscale;
+  }
+}
+
 }  // namespace
 
 void MatmulI2_SAvx2(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                     int64_t ldy, int64_t r0, int64_t r1) {
   const float wscale = LoadF32(w + rows * cols / 4);
+  if (x.tokens() == 1) return I2_SDecodeAvx2(w, cols, wscale, x, y, r0, r1);
   ForTokenTiles(x.tokens(), [&](auto tile, int64_t t0) {
     I2_STileAvx2<decltype(tile)::value>(w, cols, wscale, x, t0, y, ldy, r0, r1);
   });

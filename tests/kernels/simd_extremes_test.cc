@@ -3,6 +3,8 @@
 // drives what the newer kernels' tricks depend on:
 //   - the AVX2 I2S kernel sums 4 vpmaddubsw of codes x 4 in int16: all +1
 //     weights against all -127 activations reach its bound 4*2*8*127;
+//   - the AVX2 I2_S decode keeps its x4 planes' int16 sums over 1024
+//     weights: the same inputs take them to 8*2*2*8*127 = 32512;
 //   - TQ1_0 kernels decode trits arithmetically from the stored bytes, so
 //     every byte value 0..255 must decode as the reference does, including
 //     the 13 values the quantizer never writes (a GGUF file may hold them);
