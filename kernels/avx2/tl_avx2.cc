@@ -56,21 +56,17 @@ inline void Flush(TileSums& s) {
   s.r07 = s.r815 = _mm256_setzero_si256();
 }
 
-inline uint32_t LoadU32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// For _mm256_sign_epi16: int16 element e is negative iff bit e of `bits` is
-// set, and never zero. Multiplying by 2^(15-e) moves bit e to the sign bit;
-// OR 1 keeps the "positive" case nonzero (sign_epi16 would zero it).
-inline __m256i SignOf(uint32_t bits) {
-  const __m256i pow2 = _mm256_setr_epi16(static_cast<int16_t>(0x8000), 0x4000, 0x2000, 0x1000,
-                                         0x0800, 0x0400, 0x0200, 0x0100, 0x0080, 0x0040, 0x0020,
-                                         0x0010, 0x0008, 0x0004, 0x0002, 0x0001);
-  const __m256i b = _mm256_set1_epi16(static_cast<int16_t>(bits & 0xFFFF));
-  return _mm256_or_si256(_mm256_mullo_epi16(b, pow2), _mm256_set1_epi16(1));
+// For _mm256_sign_epi16: int16 element e is -1 if bit e of the 16 bits at
+// p is set, else +1. The bits are broadcast (one load), each element tests
+// its own bit, and OR 1 turns the compare's 0 into +1 (sign_epi16 would
+// zero the element on 0).
+inline __m256i SignOf(const uint8_t* p) {
+  const __m256i bit = _mm256_setr_epi16(0x0001, 0x0002, 0x0004, 0x0008, 0x0010, 0x0020, 0x0040, 0x0080, 0x0100,
+                                        0x0200, 0x0400, 0x0800, 0x1000, 0x2000, 0x4000, static_cast<int16_t>(0x8000));
+  int16_t bits;
+  std::memcpy(&bits, p, 2);
+  const __m256i set = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16(bits), bit), bit);
+  return _mm256_or_si256(set, _mm256_set1_epi16(1));
 }
 
 inline __m256i Load256(const uint8_t* p) {
@@ -115,11 +111,10 @@ inline void Chunk(const uint8_t* w, int64_t tile_bytes, int64_t ahead, const uin
       if constexpr (kSigned) {
         // Mask bit L*8 + j is lane L, row j (+8 in M1/M3); this half holds
         // lanes 2h and 2h+1, so its int16 element e is bit 16h + e.
-        const int shift = 16 * h;
-        l07 = _mm256_sign_epi16(l07, SignOf(LoadU32(c + 64) >> shift));
-        l815 = _mm256_sign_epi16(l815, SignOf(LoadU32(c + 68) >> shift));
-        h07 = _mm256_sign_epi16(h07, SignOf(LoadU32(c + 72) >> shift));
-        h815 = _mm256_sign_epi16(h815, SignOf(LoadU32(c + 76) >> shift));
+        l07 = _mm256_sign_epi16(l07, SignOf(c + 64 + 2 * h));
+        l815 = _mm256_sign_epi16(l815, SignOf(c + 68 + 2 * h));
+        h07 = _mm256_sign_epi16(h07, SignOf(c + 72 + 2 * h));
+        h815 = _mm256_sign_epi16(h815, SignOf(c + 76 + 2 * h));
       }
       s[n].r07 = _mm256_add_epi16(s[n].r07, _mm256_add_epi16(l07, h07));
       s[n].r815 = _mm256_add_epi16(s[n].r815, _mm256_add_epi16(l815, h815));
