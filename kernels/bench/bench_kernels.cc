@@ -19,6 +19,10 @@
 //   membw/read
 //       single-core streaming read bandwidth over 256 MiB, the yardstick
 //       for the DRAM-bound GEMV rows (ci/bench-summary prints the ratio).
+//   peak/<instruction>/<bits>
+//       throughput of vpmaddubsw (AVX2) and vpdpbusd (AVX-512 VNNI, 256
+//       and 512 bits), the multiplies the integer kernels are bound by.
+//       items = instructions.
 //
 // <isa> is the path requested from MatmulWith; the label "ran=<isa>" names
 // the path that actually ran, which is lower where a format has no SIMD
@@ -294,6 +298,61 @@ void BM_MembwRead(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kMembwBytes);
 }
 
+// Instruction throughput of the multiplies the integer kernels are built
+// on: eight independent accumulators (so latency is hidden), an empty asm
+// per trip so the compiler can neither fold nor reorder the chain. With a
+// kernel's count of such instructions per weight (docs/KERNELS.md) this is
+// its ceiling on the machine at hand.
+#define BITGATE_PEAK_LOOP(Vec, zero, op, constraint)                                        \
+  Vec a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero; \
+  for (int64_t i = 0; i < trips; ++i) {                                                     \
+    __asm__ volatile("" : "+" constraint(a0), "+" constraint(a1), "+" constraint(a2),       \
+                     "+" constraint(a3), "+" constraint(a4), "+" constraint(a5),            \
+                     "+" constraint(a6), "+" constraint(a7));                               \
+    a0 = op(a0), a1 = op(a1), a2 = op(a2), a3 = op(a3);                                     \
+    a4 = op(a4), a5 = op(a5), a6 = op(a6), a7 = op(a7);                                     \
+  }
+
+__attribute__((target("avx2"))) int64_t PeakMaddubs256(int64_t trips) {
+  const __m256i u = _mm256_set1_epi8(3);
+#define BITGATE_PEAK_OP(a) _mm256_maddubs_epi16(u, a)
+  BITGATE_PEAK_LOOP(__m256i, _mm256_set1_epi8(1), BITGATE_PEAK_OP, "x")
+#undef BITGATE_PEAK_OP
+  const __m256i x = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
+                                     _mm256_xor_si256(_mm256_xor_si256(a4, a5), _mm256_xor_si256(a6, a7)));
+  return _mm256_extract_epi64(x, 0);
+}
+
+__attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd256(int64_t trips) {
+  const __m256i u = _mm256_set1_epi8(3), s8 = _mm256_set1_epi8(5);
+#define BITGATE_PEAK_OP(a) _mm256_dpbusd_epi32(a, u, s8)
+  BITGATE_PEAK_LOOP(__m256i, _mm256_setzero_si256(), BITGATE_PEAK_OP, "v")
+#undef BITGATE_PEAK_OP
+  const __m256i x = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
+                                     _mm256_xor_si256(_mm256_xor_si256(a4, a5), _mm256_xor_si256(a6, a7)));
+  return _mm256_extract_epi64(x, 0);
+}
+
+__attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd512(int64_t trips) {
+  const __m512i u = _mm512_set1_epi8(3), s8 = _mm512_set1_epi8(5);
+#define BITGATE_PEAK_OP(a) _mm512_dpbusd_epi32(a, u, s8)
+  BITGATE_PEAK_LOOP(__m512i, _mm512_setzero_si512(), BITGATE_PEAK_OP, "v")
+#undef BITGATE_PEAK_OP
+  const __m512i x = _mm512_xor_si512(_mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3)),
+                                     _mm512_xor_si512(_mm512_xor_si512(a4, a5), _mm512_xor_si512(a6, a7)));
+  alignas(64) int64_t lanes[8];
+  _mm512_store_si512(lanes, x);
+  return lanes[0];
+}
+#undef BITGATE_PEAK_LOOP
+
+// items = instructions.
+void BM_Peak(benchmark::State& state, int64_t (*run)(int64_t)) {
+  constexpr int64_t kTrips = 1 << 16;
+  for (auto _ : state) benchmark::DoNotOptimize(run(kTrips));
+  state.SetItemsProcessed(state.iterations() * kTrips * 8);
+}
+
 // snprintf rather than string concatenation: GCC 12 raises a false
 // -Wrestrict on `"x" + std::to_string(...)` at -O3.
 std::string ShapeName(const Shape& s) {
@@ -315,6 +374,11 @@ void RegisterAll() {
 
   if (IsaSupported(Isa::kAvx2)) {
     benchmark::RegisterBenchmark("membw/read", BM_MembwRead)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("peak/vpmaddubsw/256", BM_Peak, PeakMaddubs256);
+  }
+  if (IsaSupported(Isa::kAvx512)) {
+    benchmark::RegisterBenchmark("peak/vpdpbusd/256", BM_Peak, PeakDpbusd256);
+    benchmark::RegisterBenchmark("peak/vpdpbusd/512", BM_Peak, PeakDpbusd512);
   }
 
   for (int fi = 0; fi < kFormatCount; ++fi) {
