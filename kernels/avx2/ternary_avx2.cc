@@ -2,9 +2,10 @@
 // float-weight products (F32, F16, BF16).
 //
 // Without VNNI the byte products go through vpmaddubsw (u8 code x s8
-// activation, adjacent pairs summed to int16: at most 2 * 2 * 128 = 512, no
-// saturation), four planes are summed in int16 (<= 2048) and vpmaddwd with
-// ones widens to int32. Layout notes are in the AVX-512 twins and layouts.h.
+// activation, adjacent pairs summed to int16, no saturation), planes are
+// summed in int16 (each kernel states its bound, codes up to 3 included)
+// and vpmaddwd with ones widens to int32. Layout notes are in the AVX-512
+// twins and layouts.h.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -37,9 +38,9 @@ inline int32_t HSumI32(__m256i v) {
 // sum over 32 bytes x 4 planes of code * activation, as 8 int32 lanes.
 // Plane l of `v` (bits 2l or 6-2l) meets the 32 activations at a + stride*l.
 // One shift per 32 bytes: bit pairs 0 and 2 are `v & 3` and `(v >> 4) & 3`,
-// bit pairs 1 and 3 are masked in place (`& 12`, 4 x code, at most 8 as a
-// u8) into int16 sums of their own, shifted back once (multiples of 4, so
-// exact). Every int16 sum stays within 4 x 2 x 8 x 128 = 8192.
+// bit pairs 1 and 3 are masked in place (`& 12`, 4 x code, at most 12 as
+// a u8) into int16 sums of their own, shifted back once (multiples of 4, so
+// exact). Every int16 sum stays within 2 x 2 x 12 x 128 = 6144.
 template <bool kHighBitsFirst>
 inline __m256i DotPlanes(__m256i v, const int8_t* a, int64_t stride) {
   const __m256i m3 = _mm256_set1_epi8(3), m12 = _mm256_set1_epi8(12);
@@ -159,10 +160,12 @@ void I2_STileAvx2(const uint8_t* w, int64_t cols, float wscale, const Activation
 }
 
 // One token (decode): DotPlanes' one shift per 32 bytes, and the int16
-// sums widened once per four groups instead of once per 32 bytes. Bounds
-// (activations are within +-127, Activations' quantizer): a chunk adds at
-// most 2 x 2 x 2 x 127 = 1016 to `even` and 2 x 2 x 8 x 127 = 4064 to
-// `odd`, so eight chunks (1024 weights) stay within 32512 < 32767.
+// sums widened once per two groups instead of once per 32 bytes. Bounds
+// (activations are within +-127, Activations' quantizer; codes up to 3,
+// which no quantizer writes but a file may hold): a 32-byte chunk adds at
+// most 2 x 2 x 3 x 127 = 1524 to `even` and 2 x 2 x 12 x 127 = 6096 to
+// `odd`, so four chunks (512 weights) stay within 24384 < 32767.
+constexpr int64_t kI2_SWiden = 512;
 void I2_SDecodeAvx2(const uint8_t* w, int64_t cols, float wscale, const Activations& x, float* y, int64_t r0,
                     int64_t r1) {
   const int64_t full = cols / 256 * 256;
@@ -172,8 +175,8 @@ void I2_SDecodeAvx2(const uint8_t* w, int64_t cols, float wscale, const Activati
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w + r * cols / 4;
     __m256i acc = _mm256_setzero_si256();
-    for (int64_t g0 = 0; g0 < full; g0 += 1024) {
-      const int64_t g1 = std::min(full, g0 + 1024);
+    for (int64_t g0 = 0; g0 < full; g0 += kI2_SWiden) {
+      const int64_t g1 = std::min(full, g0 + kI2_SWiden);
       __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
       for (int64_t g = g0; g < g1; g += 256) {
         PrefetchStream(row + g / 4);  // from DRAM (prefetch.h)
@@ -190,9 +193,11 @@ void I2_SDecodeAvx2(const uint8_t* w, int64_t cols, float wscale, const Activati
       }
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_add_epi16(even, _mm256_srai_epi16(odd, 2)), ones));
     }
-    if (full < cols)  // a final 128-block, natural order: plane l at 32 l
+    if (full < cols) {  // a final 128-block, natural order: plane l at 32 l
+      PrefetchStream(row + full / 4);  // the stream's lines between this row's groups and the next row
       acc = _mm256_add_epi32(acc, DotPlanes<true>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4)),
                                                   a + full, 32));
+    }
     y[r] = static_cast<float>(HSumI32(acc) - x.row_sum(0)) / x.scale(0) * wscale;
   }
 }

@@ -3,8 +3,9 @@
 // drives what the newer kernels' tricks depend on:
 //   - the AVX2 I2S kernel sums 4 vpmaddubsw of codes x 4 in int16: all +1
 //     weights against all -127 activations reach its bound 4*2*8*127;
-//   - the AVX2 I2_S decode keeps its x4 planes' int16 sums over 1024
-//     weights: the same inputs take them to 8*2*2*8*127 = 32512;
+//   - the AVX2 I2_S decode keeps its int16 sums over 512 weights: the
+//     same inputs take the x4 planes to 4*2*2*8*127 = 16256, and code 3
+//     (ArbitraryCodesMatmul: rows of 0xFF bytes) to 4*2*2*12*127 = 24384;
 //   - TQ1_0 kernels decode trits arithmetically from the stored bytes, so
 //     every byte value 0..255 must decode as the reference does, including
 //     the 13 values the quantizer never writes (a GGUF file may hold them);
@@ -105,6 +106,63 @@ INSTANTIATE_TEST_SUITE_P(Ternary, SimdExtremes,
                          ::testing::Values(Format::kI2S, Format::kTQ1_0, Format::kTQ2_0, Format::kI2_S,
                                            Format::kTL1, Format::kTL2),
                          [](const ::testing::TestParamInfo<Format>& p) { return std::string(FormatName(p.param)); });
+
+// The 2-bit formats' matmul on arbitrary bytes: code 3, which no quantizer
+// writes but a GGUF file may hold, enters the products as 3 (the
+// reference's rule). Rows of random bytes and rows of all 0xFF (code 3
+// everywhere: the largest sums the int16 paths meet), against tokens of
+// all +127, all -127 and random values, one token (decode) and four. The
+// scales are powers of two, so every float step is exact and the SIMD
+// lane order cannot differ from the scalar sum: any difference is an
+// integer one.
+TEST(SimdExtremes2Bit, ArbitraryCodesMatmul) {
+  for (Format f : {Format::kI2S, Format::kTQ2_0, Format::kI2_S}) {
+    const int64_t col_tail = f == Format::kI2S ? 96 : f == Format::kI2_S ? 128 : 0;
+    for (int64_t cols : {int64_t{2560}, 6912 + col_tail}) {
+      const int64_t rows = 6;
+      std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
+      SplitMix64 rng(31);
+      for (auto& b : packed) b = static_cast<uint8_t>(rng.Next() >> 24);
+      // rows 1 and 4 all 0xFF; finite scales wherever the format keeps them
+      if (f == Format::kTQ2_0) {
+        const int64_t nb = cols / 256;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t b = 0; b < nb; ++b) {
+            uint8_t* blk = packed.data() + (r * nb + b) * 66;
+            if (r % 3 == 1) std::memset(blk, 0xFF, 64);
+            const uint16_t d = b % 2 ? 0x3800 : 0xc000;  // 0.5, -2
+            std::memcpy(blk + 64, &d, 2);
+          }
+      } else if (f == Format::kI2S) {
+        const int64_t row_bytes = cols / 4 + cols / 16;
+        for (int64_t r = 0; r < rows; ++r) {
+          uint8_t* row = packed.data() + r * row_bytes;
+          if (r % 3 == 1) std::memset(row, 0xFF, static_cast<size_t>(cols / 4));
+          for (int64_t b = 0; b < cols / 32; ++b) {
+            const uint16_t d = b % 2 ? 0x3800 : 0x3c00;  // 0.5, 1
+            std::memcpy(row + cols / 4 + 2 * b, &d, 2);
+          }
+        }
+      } else {
+        for (int64_t r = 0; r < rows; ++r)
+          if (r % 3 == 1) std::memset(packed.data() + r * cols / 4, 0xFF, static_cast<size_t>(cols / 4));
+        const float scale = 0.75f;
+        std::memcpy(packed.data() + rows * cols / 4, &scale, 4);
+      }
+      const auto x = EdgeInputs(4, cols, 17);
+      for (int64_t t = 0; t < 4; ++t) {
+        Activations one;
+        one.Quantize(x.data() + t * cols, 1, cols, cols);
+        one.Prepare(f);
+        ExpectSimdEqualsScalar(f, packed, rows, cols, one, "code 3, one token " + std::to_string(t));
+      }
+      Activations all;
+      all.Quantize(x.data(), 4, cols, cols);
+      all.Prepare(f);
+      ExpectSimdEqualsScalar(f, packed, rows, cols, all, "code 3, four tokens");
+    }
+  }
+}
 
 // TQ1_0 blocks of arbitrary bytes (scale 1.0): every byte value in every
 // position of qs and qh, against activations whose scale is exactly 1; rows
