@@ -87,6 +87,10 @@ void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, i
         PrefetchSpan(scales + g / 16, 16);
         acc0 = I2SGroup(codes + g / 4, scales + g / 16, qp + g, bsum + g / 32, acc0);
       }
+      if (full < cols) {  // the partial group's lines (I2SRowOutput reads them)
+        PrefetchSpan(codes + full / 4, (cols - full) / 4);
+        PrefetchSpan(scales + full / 16, (cols - full) / 16);
+      }
       const __m256 sum = _mm256_add_ps(acc0, acc1);
       __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
       h = _mm_add_ps(h, _mm_movehl_ps(h, h));
