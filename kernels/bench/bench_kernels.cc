@@ -299,8 +299,10 @@ void BM_MembwRead(benchmark::State& state) {
 }
 
 // Instruction throughput of the multiplies the integer kernels are built
-// on: eight independent accumulators (so latency is hidden), an empty asm
-// per trip so the compiler can neither fold nor reorder the chain. With a
+// on: eight independent accumulators (enough to hide a latency of up to 4
+// cycles at 2 a cycle, as on Zen 4; a core with longer latency reads
+// lower), an empty asm per trip so the compiler can neither fold nor
+// reorder the chain. With a
 // kernel's count of such instructions per weight (docs/KERNELS.md) this is
 // its ceiling on the machine at hand.
 #define BITGATE_PEAK_LOOP(Vec, zero, op, constraint)                                        \
@@ -314,7 +316,8 @@ void BM_MembwRead(benchmark::State& state) {
   }
 
 __attribute__((target("avx2"))) int64_t PeakMaddubs256(int64_t trips) {
-  const __m256i u = _mm256_set1_epi8(3);
+  __m256i u = _mm256_set1_epi8(3);
+  __asm__("" : "+x"(u));  // opaque operands: nothing to fold at compile time
 #define BITGATE_PEAK_OP(a) _mm256_maddubs_epi16(u, a)
   BITGATE_PEAK_LOOP(__m256i, _mm256_set1_epi8(1), BITGATE_PEAK_OP, "x")
 #undef BITGATE_PEAK_OP
@@ -324,7 +327,8 @@ __attribute__((target("avx2"))) int64_t PeakMaddubs256(int64_t trips) {
 }
 
 __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd256(int64_t trips) {
-  const __m256i u = _mm256_set1_epi8(3), s8 = _mm256_set1_epi8(5);
+  __m256i u = _mm256_set1_epi8(3), s8 = _mm256_set1_epi8(5);
+  __asm__("" : "+v"(u), "+v"(s8));
 #define BITGATE_PEAK_OP(a) _mm256_dpbusd_epi32(a, u, s8)
   BITGATE_PEAK_LOOP(__m256i, _mm256_setzero_si256(), BITGATE_PEAK_OP, "v")
 #undef BITGATE_PEAK_OP
@@ -334,7 +338,8 @@ __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd256(int
 }
 
 __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd512(int64_t trips) {
-  const __m512i u = _mm512_set1_epi8(3), s8 = _mm512_set1_epi8(5);
+  __m512i u = _mm512_set1_epi8(3), s8 = _mm512_set1_epi8(5);
+  __asm__("" : "+v"(u), "+v"(s8));
 #define BITGATE_PEAK_OP(a) _mm512_dpbusd_epi32(a, u, s8)
   BITGATE_PEAK_LOOP(__m512i, _mm512_setzero_si512(), BITGATE_PEAK_OP, "v")
 #undef BITGATE_PEAK_OP
