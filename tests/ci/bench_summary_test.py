@@ -46,6 +46,7 @@ def main():
         rep("gemv/tq2_0/avx512/6912x2560x16", 70e9, 17e9), rep("gemv/tq2_0/avx512/6912x2560x16", 72e9, 18e9),
         rep("gemv/tq2_0/avx512/6912x2560x16", 1e9, 1e9),
         rep("gemv/tl2/avx512/6912x2560x16", 80e9, 16.9e9),
+        rep("gemv/tl1/avx512/6912x2560x16", 80e9, 16.992e9),  # 84.96%: printed 85.0%
         rep("gemv/tq2_0/avx512/6912x2560", 90e9, 16e9),
         rep("dot/tq2_0/avx512/65536", 80e9, 20e9),
         {"name": "gemv/tq1_0/avx2/6912x2560x16", "run_name": "gemv/tq1_0/avx2/6912x2560x16",
@@ -57,6 +58,8 @@ def main():
     # median of 17, 18, 1 GB/s = 17: 85.0% of 20 meets the target exactly
     expect(t["gemv/tq2_0/avx512/6912x2560x16"][:4] == ["70.000", "17.00", "85.0%", "ok"], out)
     expect(t["gemv/tl2/avx512/6912x2560x16"][2:4] == ["84.5%", "below"], out)
+    # the mark follows the figure as printed, never "85.0%  below"
+    expect(t["gemv/tl1/avx512/6912x2560x16"][2:4] == ["85.0%", "ok"], out)
     # an in-cache shape has a share of membw but no target
     expect(t["gemv/tq2_0/avx512/6912x2560"][2:4] == ["80.0%", "-"], out)
     expect(t["dot/tq2_0/avx512/65536"][2:4] == ["-", "-"], out)
