@@ -1,9 +1,12 @@
 #include "engine/receipt.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "engine/gguf.h"
+#include "engine/model_config.h"
 #include "engine/sha256.h"
 #include "kernels/base/json.h"
 #include "kernels/cpu.h"
@@ -40,6 +43,48 @@ Result<T> Field(const json& j, const char* path_a, const char* path_b = nullptr)
   }
 }
 
+// The format the file stores the projections in (before any repacking at
+// load): that of blk.0.attn_q.weight, which every model has.
+std::string FileWeightsFormat(const GgufFile& f) {
+  const GgufTensorInfo* t = f.FindTensor("blk.0.attn_q.weight");
+  return t != nullptr ? kernels::FormatName(t->format) : "";
+}
+
+// The recorded model shapes against the model file's own metadata, and
+// the recorded file format against its tensors: claims a replay cannot
+// see (a repack to any format gives the same ternary weights).
+void CheckModelClaims(const json& receipt, const GgufFile& file, VerifyReport* rep) {
+  auto check = [&](bool ok, const std::string& what) { (ok ? rep->checks : rep->failures).push_back(what); };
+  auto cfg = ReadModelConfig(file.metadata());
+  if (!cfg.ok()) {
+    rep->failures.push_back("the model file's configuration does not read: " + cfg.status().message());
+    return;
+  }
+  const json& m = JsonMember(receipt, "model");
+  const std::pair<const char*, int64_t> shapes[] = {{"n_embd", cfg->n_embd}, {"n_layer", cfg->n_layer},
+                                                     {"n_head", cfg->n_head}, {"n_head_kv", cfg->n_head_kv},
+                                                     {"n_ff", cfg->n_ff},     {"n_vocab", cfg->n_vocab}};
+  std::string wrong;
+  for (const auto& [key, actual] : shapes) {
+    const auto it = m.find(key);
+    if (it == m.end() || !it->is_number_integer() || it->get<int64_t>() != actual)
+      wrong += std::string(wrong.empty() ? "" : ", ") + key + " (file: " + std::to_string(actual) + ")";
+  }
+  const auto arch = m.find("arch");
+  if (arch == m.end() || !arch->is_string() || arch->get<std::string>() != cfg->arch)
+    wrong += std::string(wrong.empty() ? "" : ", ") + "arch (file: " + cfg->arch + ")";
+  check(wrong.empty(), wrong.empty() ? "recorded model shapes match the model file"
+                                     : "recorded model shapes differ from the model file: " + wrong);
+  const auto recorded = m.find("file_weights_format");
+  if (recorded == m.end()) {
+    rep->notes.push_back("the receipt does not record the file's own weight format (older receipt)");
+  } else {
+    const std::string actual = FileWeightsFormat(file);
+    check(recorded->is_string() && recorded->get<std::string>() == actual,
+          "recorded file weight format matches the model file (" + actual + ")");
+  }
+}
+
 }  // namespace
 
 std::string TokenDigest(const std::vector<int32_t>& ids) {
@@ -70,6 +115,7 @@ json MakeReceipt(const Model& model, const std::string& model_sha256, const Gene
                 {"n_ff", c.n_ff},
                 {"n_vocab", c.n_vocab},
                 {"weights_format", kernels::FormatName(model.weights_format())},
+                {"file_weights_format", FileWeightsFormat(model.file())},
                 {"head_format", kernels::FormatName(model.head().format)}};
   j["run"] = {{"threads", r.threads},
               {"isa", isa.ok() ? kernels::IsaName(*isa) : "error"},
@@ -167,6 +213,9 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     auto actual = Sha256FileHex(model_path);
     if (!actual.ok()) return actual.status();
     check(*actual == *sha, "model file digest matches (" + model_path + ")");
+    auto file = GgufFile::Open(model_path);
+    if (!file.ok()) return file.status();
+    CheckModelClaims(receipt, *file, &rep);
   } else if (opts.replay || !opts.model_path.empty()) {
     rep.failures.push_back("model file not found: " + model_path);
   }
@@ -211,6 +260,24 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     auto again = Generate(**model, *tok, &pool, g);
     if (!again.ok()) return again.status();
     check(again->output_tokens == *output, "replay reproduces the output tokens");
+    // The counters count row chunks, which depend only on the path, the
+    // shapes and the thread count: on the recorded path a replay runs the
+    // same kernels the same number of times.
+    auto isa = kernels::SelectedIsa();
+    const auto rec_isa = run.find("isa");
+    if (isa.ok() && rec_isa != run.end() && rec_isa->is_string() && *rec_isa == kernels::IsaName(*isa)) {
+      check(json(again->kernels) == kern, "replay ran the recorded kernels, each the recorded number of times");
+    } else {
+      rep.notes.push_back("kernel counts not compared: the replay ran the " +
+                          std::string(isa.ok() ? kernels::IsaName(*isa) : "unknown") +
+                          " path, the receipt another (BITGATE_FORCE_ISA selects a path)");
+    }
+    char speed[160];
+    std::snprintf(speed, sizeof(speed),
+                  "timings are checked for consistency only; this replay decoded %.1f tokens/s, the receipt "
+                  "records %.1f",
+                  again->DecodeTokensPerSecond(), *dtps);
+    rep.notes.push_back(speed);
   }
   return rep;
 }

@@ -1,10 +1,10 @@
 // Receipts: evidence of what a generation actually ran, and its checker.
 //
 // A receipt records the model file's digest and shapes, the weight format,
-// the kernel implementations the kernels' own counters saw (with call
+// the kernel implementations the kernels' own counters saw (with row-chunk
 // counts), threads, the CPU, the prompt and output token ids with their
 // digest, per-phase timings and the build commit. VerifyReceipt re-checks
-// it instead of trusting it (docs/RECEIPTS.md).
+// what it can instead of trusting it (docs/ENGINE.md, "Receipts").
 #pragma once
 
 #include <string>
@@ -36,6 +36,7 @@ struct VerifyOptions {
 struct VerifyReport {
   std::vector<std::string> checks;    // what passed, one line each
   std::vector<std::string> failures;  // what did not
+  std::vector<std::string> notes;     // what was not or could not be checked
   bool ok() const { return failures.empty(); }
 };
 

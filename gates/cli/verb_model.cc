@@ -274,6 +274,7 @@ int RunReceiptVerify(int argc, char** argv) {
   if (!rep.ok()) return Fail(kVerb, file + ": " + rep.status().message());
   for (const auto& c : rep->checks) std::printf("ok    %s\n", c.c_str());
   for (const auto& f : rep->failures) std::printf("FAIL  %s\n", f.c_str());
+  for (const auto& n : rep->notes) std::printf("note  %s\n", n.c_str());
   std::printf("%s: %s (%zu checks, %zu failures)\n", file.c_str(), rep->ok() ? "valid" : "INVALID",
               rep->checks.size(), rep->failures.size());
   return rep->ok() ? kExitPass : kExitCorrectness;

@@ -216,6 +216,84 @@ TEST_F(ReceiptTest, ReplayCatchesForgedTokens) {
   EXPECT_NE(rep.failures[0].find("replay"), std::string::npos);
 }
 
+// Claims a replay cannot see: shapes and the file's own format are checked
+// against the model file itself, with or without a replay.
+TEST_F(ReceiptTest, ModelClaimsAreCheckedAgainstTheFile) {
+  EXPECT_EQ(receipt_["model"]["file_weights_format"], "tq2_0");
+  auto j = receipt_;
+  j["model"]["n_layer"] = 30;
+  j["model"]["n_embd"] = 2560;
+  VerifyReport rep = Verify(j);
+  ASSERT_EQ(rep.failures.size(), 1u);
+  EXPECT_NE(rep.failures[0].find("n_embd (file: "), std::string::npos) << rep.failures[0];
+  EXPECT_NE(rep.failures[0].find("n_layer (file: " + std::to_string(fx_.model->config().n_layer) + ")"),
+            std::string::npos)
+      << rep.failures[0];
+  j = receipt_;
+  j["model"]["arch"] = "llama";
+  EXPECT_FALSE(Verify(j).ok());
+  j = receipt_;
+  j["model"]["file_weights_format"] = "tl2";
+  rep = Verify(j);
+  ASSERT_EQ(rep.failures.size(), 1u);
+  EXPECT_NE(rep.failures[0].find("file weight format"), std::string::npos) << rep.failures[0];
+  // an older receipt without the field verifies, with a note saying so
+  j = receipt_;
+  j["model"].erase("file_weights_format");
+  rep = Verify(j);
+  EXPECT_TRUE(rep.ok());
+  ASSERT_FALSE(rep.notes.empty());
+}
+
+// Repacking is lossless for ternary weights, so a receipt claiming another
+// format replays to the same tokens; the kernel counts give it away.
+TEST_F(ReceiptTest, ReplayComparesTheKernelCounts) {
+  auto j = receipt_;
+  nlohmann::json forged = nlohmann::json::object();
+  for (const auto& [id, calls] : receipt_["kernels"].items()) {
+    std::string renamed = id;
+    if (const auto at = renamed.find("tq2_0"); at != std::string::npos) renamed.replace(at, 5, "tl2");
+    forged[renamed] = uint64_t{1};
+  }
+  j["model"]["weights_format"] = "tl2";
+  j["kernels"] = forged;
+  VerifyReport rep = Verify(j);  // self-consistent without a replay
+  EXPECT_TRUE(rep.ok()) << (rep.failures.empty() ? "" : rep.failures[0]);
+  rep = Verify(j, true);
+  ASSERT_EQ(rep.failures.size(), 1u);
+  EXPECT_NE(rep.failures[0].find("recorded kernels"), std::string::npos) << rep.failures[0];
+  // the genuine receipt's counts match its replay; timings are only a note
+  rep = Verify(receipt_, true);
+  EXPECT_TRUE(rep.ok()) << (rep.failures.empty() ? "" : rep.failures[0]);
+  bool timing_note = false;
+  for (const auto& n : rep.notes) timing_note |= n.find("timings are checked for consistency only") == 0;
+  EXPECT_TRUE(timing_note);
+}
+
+// A run on weights repacked at load (`--weights-format`) records both
+// formats and replays.
+TEST(Receipt, RepackedWeightsRecordBothFormatsAndReplay) {
+  LoadOptions load;
+  load.weights_format = kernels::Format::kTL2;
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 5, "repacked", load);
+  GenerateOptions g;
+  g.prompt = "Weights repacked at load";
+  g.max_tokens = 6;
+  g.stop_at_eos = false;
+  ThreadPool pool(2);
+  auto r = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(r.ok());
+  const auto receipt = MakeReceipt(*fx.model, Sha256Hex(fx.model->file().bytes()), g, *r);
+  EXPECT_EQ(receipt["model"]["weights_format"], "tl2");
+  EXPECT_EQ(receipt["model"]["file_weights_format"], "i2_s");
+  VerifyOptions vo;
+  vo.replay = true;
+  auto rep = VerifyReceipt(receipt, vo);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_TRUE(rep->ok()) << (rep->failures.empty() ? "" : rep->failures[0]);
+  fs::remove(fx.path);
+}
+
 TEST_F(ReceiptTest, MalformedReceiptsAreErrors) {
   EXPECT_FALSE(VerifyReceipt(nlohmann::json::object(), {}).ok());
   auto j = receipt_;
