@@ -37,10 +37,14 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
                                 const GenerateOptions& opts, const std::function<void(std::string_view)>& on_text) {
   GenerateResult r;
   r.threads = pool->size();
-  r.prompt_tokens = opts.prompt_tokens.empty() ? tokenizer.Encode(opts.prompt) : opts.prompt_tokens;
+  EncodeOptions encode;
+  encode.parse_special = opts.parse_special;
+  r.prompt_tokens = opts.prompt_tokens.empty() ? tokenizer.Encode(opts.prompt, encode) : opts.prompt_tokens;
   if (r.prompt_tokens.empty()) return Status::Error("generate: the prompt encodes to no tokens");
   if (opts.max_tokens < 1) return Status::Error("generate: max tokens must be at least 1");
-  const int64_t need = static_cast<int64_t>(r.prompt_tokens.size()) + opts.max_tokens;
+  // Positions the cache holds: the prompt and every sampled token but the
+  // last, which is never evaluated.
+  const int64_t need = static_cast<int64_t>(r.prompt_tokens.size()) + opts.max_tokens - 1;
   const int64_t n_ctx = opts.n_ctx > 0 ? opts.n_ctx : need;
   if (n_ctx > model.config().n_ctx) {
     return Status::Error("generate: " + std::to_string(n_ctx) + " tokens exceed the model's context of " +
@@ -52,7 +56,11 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
   stop_cfg.max_tokens = opts.max_tokens;
   StopChecker stop(stop_cfg);
   Sampler sampler(opts.sampler);
-  DetokenizerStream detok(&tokenizer);
+  // The continuation keeps its leading space: the SentencePiece prefix
+  // Encode adds belongs to the prompt ("Once upon a" + " time").
+  DecodeOptions detok_opts;
+  detok_opts.strip_space_prefix = false;
+  DetokenizerStream detok(&tokenizer, detok_opts);
   Session session(model, pool, n_ctx);
   std::vector<int32_t> history = r.prompt_tokens;
   std::vector<float> logits;
@@ -70,6 +78,10 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
   Clock::time_point decode_start = t1;
   for (;;) {
     const int32_t id = sampler.Sample(logits, history);
+    if (id < 0) {
+      return Status::Error("generate: no token can be sampled after " + std::to_string(history.size()) +
+                           " tokens: every logit is NaN (a model value out of range?)");
+    }
     if (r.output_tokens.empty()) {
       r.ttft_seconds = Seconds(t0, Clock::now());
       decode_start = Clock::now();

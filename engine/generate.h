@@ -24,6 +24,7 @@ struct GenerateOptions {
   SamplerConfig sampler = SamplerConfig::Greedy();
   std::vector<std::string> stop_strings;
   bool stop_at_eos = true;             // end-of-generation tokens stop
+  bool parse_special = true;           // control-token texts in `prompt` become those tokens (chat templates)
   int64_t n_ctx = 0;                   // 0: prompt + max_tokens
 };
 

@@ -210,8 +210,22 @@ std::optional<int32_t> Tokenizer::TokenId(std::string_view token_text) const {
 
 std::vector<int32_t> Tokenizer::EndOfGenerationIds() const {
   std::vector<int32_t> ids;
-  if (vocab_.eos_id >= 0) ids.push_back(vocab_.eos_id);
-  if (vocab_.eot_id >= 0 && vocab_.eot_id != vocab_.eos_id) ids.push_back(vocab_.eot_id);
+  auto add = [&](int32_t id) {
+    if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  };
+  add(vocab_.eos_id);
+  add(vocab_.eot_id);
+  // Control tokens that end a turn in the chat formats of the vocabularies
+  // these files carry, whether or not the metadata names them (LLaMA 3's
+  // <|eot_id|> is not in BitNet b1.58 2B-4T's; llama.cpp stops on these
+  // texts too).
+  static constexpr std::string_view kEndOfTurn[] = {
+      "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
+      "<\xef\xbd\x9c" "end\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>"};
+  for (std::string_view text : kEndOfTurn) {
+    const auto it = special_to_id_.find(text);
+    if (it != special_to_id_.end() && type(it->second) == TokenType::kControl) add(it->second);
+  }
   return ids;
 }
 

@@ -175,6 +175,7 @@ int RunGenerate(int argc, char** argv) {
       ("repeat-penalty", po::value<float>()->default_value(1.0f), "repetition penalty (1: off)")
       ("stop", po::value<std::vector<std::string>>()->composing(), "stop string (repeatable)")
       ("ignore-eos", "do not stop at end-of-generation tokens")
+      ("no-parse-special", "treat control-token texts in the prompt (<|eot_id|>, ...) as plain text")
       ("receipt", po::value<std::string>(), "write a JSON receipt here")
       ("quiet,q", "do not stream the text")("help,h", "show this help");
   po::variables_map vm;
@@ -208,6 +209,7 @@ int RunGenerate(int argc, char** argv) {
   g.sampler.seed = vm["seed"].as<uint64_t>();
   if (vm.count("stop")) g.stop_strings = vm["stop"].as<std::vector<std::string>>();
   g.stop_at_eos = !vm.count("ignore-eos");
+  g.parse_special = !vm.count("no-parse-special");
   Status vs = engine::ValidateSamplerConfig(g.sampler);
   if (!vs.ok()) return Fail(kVerb, vs.message());
   const int threads = vm["threads"].as<int>();

@@ -8,6 +8,7 @@
 
 #include "engine/forward.h"
 #include "engine/generate.h"
+#include "engine/gguf.h"
 #include "engine/receipt.h"
 #include "engine/reference_forward.h"
 #include "engine/sha256.h"
@@ -124,6 +125,116 @@ TEST(Generate, StopStringEndsGenerationWithoutEmittingIt) {
   EXPECT_EQ(stopped->text, full->text.substr(0, stopped->text.size()));
   EXPECT_EQ(stopped->text.find(g.stop_strings[0]), std::string::npos);
   fs::remove(fx.path);
+}
+
+// A SentencePiece vocabulary's continuation keeps its leading space: the
+// '▁' Encode adds belongs to the prompt, and "Once upon a" continues with
+// " time", not "time". Every piece here starts with '▁'.
+TEST(Generate, SentencePieceContinuationKeepsItsLeadingSpace) {
+  Fixture fx = MakeTiny(kernels::Format::kTQ2_0, 6, "spm");
+  Vocab v;
+  v.model = "llama";
+  v.add_bos = false;
+  for (int64_t i = 0; i < fx.model->config().n_vocab; ++i) {
+    v.tokens.push_back("\xe2\x96\x81w" + std::to_string(i));  // "▁w<i>"
+    v.scores.push_back(-static_cast<float>(i));
+  }
+  auto tok = Tokenizer::Create(std::move(v));
+  ASSERT_TRUE(tok.ok()) << tok.status().message();
+  ASSERT_EQ(tok->kind(), TokenizerKind::kSpm);
+  GenerateOptions g;
+  g.prompt_tokens = {3, 1, 4};
+  g.max_tokens = 3;
+  g.stop_at_eos = false;
+  ThreadPool pool(1);
+  auto r = Generate(*fx.model, *tok, &pool, g);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->output_tokens.size(), 3u);
+  EXPECT_EQ(r->text, " w" + std::to_string(r->output_tokens[0]) + " w" + std::to_string(r->output_tokens[1]) +
+                         " w" + std::to_string(r->output_tokens[2]));
+  fs::remove(fx.path);
+}
+
+// Control-token texts in a prompt become those tokens (chat templates), as
+// llama.cpp's CLI does, unless parse_special is off.
+TEST(Generate, PromptControlTokenTextsAreParsed) {
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 9, "special");
+  const int32_t eos = fx.tok->eos_id();
+  ASSERT_GE(eos, 0);
+  const std::string eos_text = fx.tok->TokenToPiece(eos, /*render_special=*/true);
+  ASSERT_FALSE(eos_text.empty());
+  GenerateOptions g;
+  g.prompt = "hi" + eos_text;
+  g.max_tokens = 1;
+  ThreadPool pool(1);
+  auto parsed = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->prompt_tokens.back(), eos);
+  g.parse_special = false;
+  auto plain = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  for (int32_t id : plain->prompt_tokens) EXPECT_NE(id, eos);
+  fs::remove(fx.path);
+}
+
+// The cache holds the prompt and every sampled token but the last (never
+// evaluated): a request that fills the context exactly is accepted.
+TEST(Generate, ContextHoldsPromptPlusMaxTokensMinusOne) {
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 7, "ctx");
+  const int64_t n_ctx = fx.model->config().n_ctx;
+  GenerateOptions g;
+  g.prompt_tokens = {1, 2};
+  g.max_tokens = static_cast<int32_t>(n_ctx - 1);  // 2 + (n_ctx - 1) - 1 = n_ctx positions
+  g.stop_at_eos = false;
+  ThreadPool pool(2);
+  auto r = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(static_cast<int64_t>(r->output_tokens.size()), n_ctx - 1);
+  g.max_tokens += 1;
+  auto over = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("exceed the model's context"), std::string::npos);
+  fs::remove(fx.path);
+}
+
+// A model value out of range (an infinite embedding element) makes every
+// logit NaN: generation stops with an error instead of emitting token -1.
+TEST(Generate, AllNanLogitsAreAnError) {
+  const std::string path = TempPath("nan.gguf");
+  SynthOptions so;
+  so.preset = *FindSynthPreset("tiny");
+  so.format = kernels::Format::kI2_S;
+  so.seed = 8;
+  ASSERT_TRUE(SynthesizeModel(so, path).ok());
+  uint64_t row_offset = 0;
+  {
+    auto file = GgufFile::Open(path);
+    ASSERT_TRUE(file.ok());
+    auto embd = file->GetTensor("token_embd.weight");
+    ASSERT_TRUE(embd.ok());
+    ASSERT_EQ((*embd)->format, kernels::Format::kF16);
+    row_offset = (*embd)->file_offset + 2 * static_cast<uint64_t>((*embd)->cols) * 5;  // token 5
+  }
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(row_offset));
+    const char inf_f16[2] = {0x00, 0x7c};
+    f.write(inf_f16, 2);
+  }
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto vocab = VocabFromMetadata((*model)->file().metadata());
+  ASSERT_TRUE(vocab.ok());
+  auto tok = Tokenizer::Create(std::move(vocab).value());
+  ASSERT_TRUE(tok.ok());
+  GenerateOptions g;
+  g.prompt_tokens = {5};
+  g.max_tokens = 1;
+  ThreadPool pool(1);
+  auto r = Generate(**model, *tok, &pool, g);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("every logit is NaN"), std::string::npos) << r.status().message();
+  fs::remove(path);
 }
 
 class ReceiptTest : public ::testing::Test {

@@ -104,6 +104,25 @@ TEST(SpmTokenizer, SpecialTokensParsedOnlyWhenAsked) {
   EXPECT_EQ(t.Decode(parsed, {.render_special = true}), "<s> the</s>");
 }
 
+// End-of-turn control tokens stop generation even when the metadata names
+// only EOS (LLaMA 3's <|eot_id|> in BitNet b1.58 2B-4T); the same text as a
+// normal token does not.
+TEST(SpmTokenizer, EndOfTurnControlTokensEndGeneration) {
+  Vocab v = GoldenSpm().vocab();
+  v.tokens[300] = "<|eot_id|>";
+  v.types[300] = TokenType::kControl;
+  v.tokens[301] = "<|im_end|>";
+  v.types[301] = TokenType::kControl;
+  auto t = Tokenizer::Create(v);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->EndOfGenerationIds(), (std::vector<int32_t>{2, 300, 301}));
+  v.types[300] = TokenType::kNormal;
+  v.types[301] = TokenType::kUserDefined;
+  auto plain = Tokenizer::Create(v);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->EndOfGenerationIds(), std::vector<int32_t>{2});
+}
+
 TEST(SpmTokenizer, RoundTripsArbitraryAndInvalidUtf8) {
   Tokenizer t = GoldenSpm();
   Rng rng(7);
