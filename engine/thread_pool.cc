@@ -1,6 +1,7 @@
 #include "engine/thread_pool.h"
 
 #include <algorithm>
+#include <utility>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -38,7 +39,18 @@ void ThreadPool::RunChunks() {
   for (;;) {
     const int64_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
     if (begin >= total_) break;
-    (*fn_)(begin, std::min(total_, begin + grain_));
+    try {
+      (*fn_)(begin, std::min(total_, begin + grain_));
+    } catch (...) {
+      // An exception leaving a worker would terminate the process: keep the
+      // first for ParallelFor to rethrow, and hand out no more chunks.
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+      next_.store(total_, std::memory_order_relaxed);
+      break;
+    }
   }
 }
 
@@ -100,6 +112,13 @@ void ThreadPool::ParallelFor(int64_t total, int64_t grain,
       std::this_thread::yield();
     }
   }
+  // Every worker is done with fn: a chunk's exception can leave now.
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    error = std::exchange(error_, nullptr);
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace bitgate::engine

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -32,7 +33,9 @@ class ThreadPool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Calls fn(begin, end) over [0, total) in chunks of `grain` (the last may
-  // be shorter); returns when all chunks are done.
+  // be shorter); returns when all chunks are done. If fn throws, no further
+  // chunks start, the running ones finish, and the first exception is
+  // rethrown here (the pool stays usable).
   void ParallelFor(int64_t total, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
@@ -49,6 +52,7 @@ class ThreadPool {
   bool stop_ = false;
   // The current job (valid while active_ > 0).
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  std::exception_ptr error_;  // the current job's first exception (under mu_)
   int64_t total_ = 0, grain_ = 1;
 };
 
