@@ -37,6 +37,12 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
                                 const GenerateOptions& opts, const std::function<void(std::string_view)>& on_text) {
   GenerateResult r;
   r.threads = pool->size();
+  if (tokenizer.vocab_size() != model.config().n_vocab) {
+    // A sampled id past the tokenizer's list would print nothing; one past
+    // the model's could not be fed back.
+    return Status::Error("generate: the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
+                         " tokens but the model's vocabulary has " + std::to_string(model.config().n_vocab));
+  }
   EncodeOptions encode;
   encode.parse_special = opts.parse_special;
   r.prompt_tokens = opts.prompt_tokens.empty() ? tokenizer.Encode(opts.prompt, encode) : opts.prompt_tokens;

@@ -143,9 +143,16 @@ int RunLogits(int argc, char** argv) {
   if (!tokens.ok()) return Fail(kVerb, tokens.status().message());
   auto lo = LoadOptionsFrom(vm);
   if (!lo.ok()) return Fail(kVerb, lo.status().message());
+  const int threads = vm["threads"].as<int>();
+  if (threads < 1 || threads > engine::kMaxThreads)
+    return Fail(kVerb, "--threads must be in [1, " + std::to_string(engine::kMaxThreads) + "]");
   auto model = engine::Model::Load(vm["model"].as<std::string>(), *lo);
   if (!model.ok()) return Fail(kVerb, model.status().message());
-  engine::ThreadPool pool(vm["threads"].as<int>());
+  if (static_cast<int64_t>(tokens->size()) > (*model)->config().n_ctx) {
+    return Fail(kVerb, "--tokens: " + std::to_string(tokens->size()) + " tokens exceed the model's context of " +
+                           std::to_string((*model)->config().n_ctx));
+  }
+  engine::ThreadPool pool(threads);
   engine::Session session(**model, &pool, static_cast<int64_t>(tokens->size()));
   std::vector<float> logits;
   Status s = session.Eval(*tokens, true, &logits);

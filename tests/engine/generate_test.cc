@@ -152,6 +152,16 @@ TEST(Generate, SentencePieceContinuationKeepsItsLeadingSpace) {
   ASSERT_EQ(r->output_tokens.size(), 3u);
   EXPECT_EQ(r->text, " w" + std::to_string(r->output_tokens[0]) + " w" + std::to_string(r->output_tokens[1]) +
                          " w" + std::to_string(r->output_tokens[2]));
+  // a tokenizer whose list does not match the model's vocabulary is refused
+  Vocab short_vocab = tok->vocab();
+  short_vocab.tokens.pop_back();
+  short_vocab.scores.pop_back();
+  auto short_tok = Tokenizer::Create(std::move(short_vocab));
+  ASSERT_TRUE(short_tok.ok());
+  auto mismatch = Generate(*fx.model, *short_tok, &pool, g);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.status().message().find("but the model's vocabulary has"), std::string::npos)
+      << mismatch.status().message();
   fs::remove(fx.path);
 }
 

@@ -129,6 +129,24 @@ TEST_F(GatesE2e, BadSloTargetsAndNothingToMeasureAreUsageErrors) {
 // The 128-token generation SLO from a shorter generation: the prompt up to
 // the first token is the same work, only the 127 decode steps scale. It
 // used to scale the whole generation (prompt included) by 128 / tokens.
+// `logits` checks what `generate` checks: the thread count, and a batch
+// longer than the model's trained context (tiny: 512) is refused.
+TEST_F(GatesE2e, LogitsRefusesBadThreadsAndTokensPastTheContext) {
+  const std::string model = (dir_ / "tiny.gguf").string();
+  ASSERT_EQ(Run({BITGATE_BINARY, "model", "synth", "--preset", "tiny", "-o", model}).code, 0);
+  const std::string out = (dir_ / "logits.f32").string();
+  EXPECT_EQ(Run({BITGATE_BINARY, "logits", "-m", model, "--tokens", "1,2,3", "-o", out}).code, 0);
+  EXPECT_EQ(fs::file_size(out), 3u * 512u * 4u);
+  const Ran threads = Run({BITGATE_BINARY, "logits", "-m", model, "--tokens", "1,2", "-o", out, "--threads", "0"});
+  EXPECT_EQ(threads.code, 2);
+  EXPECT_NE(threads.output.find("--threads must be in [1, 1024]"), std::string::npos) << threads.output;
+  std::string many = "1";
+  for (int i = 0; i < 512; ++i) many += ",2";  // 513 tokens
+  const Ran ctx = Run({BITGATE_BINARY, "logits", "-m", model, "--tokens", many, "-o", out});
+  EXPECT_EQ(ctx.code, 2);
+  EXPECT_NE(ctx.output.find("513 tokens exceed the model's context of 512"), std::string::npos) << ctx.output;
+}
+
 TEST_F(GatesE2e, GenerateSloScalesOnlyTheDecodeSteps) {
   const Ran r = Run([&] {
     std::vector<std::string> a = {BITGATE_THROUGHPUT, "--db", db_, "--branch", "main", "--commit", "c1",
