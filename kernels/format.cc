@@ -84,6 +84,11 @@ Status ValidateShape(Format f, int64_t rows, int64_t cols) {
     return Status::Error(std::string(info.name) + ": empty tensor [" + std::to_string(rows) +
                          ", " + std::to_string(cols) + "]");
   }
+  if (cols > kMaxCols) {
+    return Status::Error(std::string(info.name) + ": row length " + std::to_string(cols) +
+                         " exceeds the kernels' limit of " + std::to_string(kMaxCols) +
+                         " (their int32 sums stay exact up to it)");
+  }
   if (cols % info.col_multiple != 0) {
     return Status::Error(std::string(info.name) + ": row length " + std::to_string(cols) +
                          " is not a multiple of " + std::to_string(info.col_multiple));

@@ -48,9 +48,16 @@ std::optional<Format> FormatFromGgmlType(int ggml_type);
 // what to do about it (nullopt for any other id).
 std::optional<std::string> RetiredGgmlType(int ggml_type);
 
-// Checks rows/cols against the format (non-negative, cols a multiple of
-// col_multiple) and returns the exact byte size of a [rows][cols] tensor,
-// or an error naming the problem. Never overflows.
+// The longest row (columns) any kernel takes. The integer kernels sum up
+// to 381 x cols in an int32 lane (2-bit code 3 x 127, masked in place) and
+// the activation row sums reach 127 x cols, so 2^22 keeps every sum exact;
+// model rows are at most tens of thousands.
+inline constexpr int64_t kMaxCols = int64_t{1} << 22;
+
+// Checks rows/cols against the format (non-negative, non-empty, cols a
+// multiple of col_multiple and at most kMaxCols) and returns the exact byte
+// size of a [rows][cols] tensor, or an error naming the problem. Never
+// overflows.
 Result<int64_t> TensorBytes(Format f, int64_t rows, int64_t cols);
 Status ValidateShape(Format f, int64_t rows, int64_t cols);
 

@@ -46,6 +46,7 @@ void Activations::Quantize(const float* x, int64_t tokens, int64_t k, int64_t ld
 }
 
 void Activations::Reset(int64_t tokens, int64_t k) {
+  BITGATE_CHECK(tokens >= 0 && k >= 0 && k <= kMaxCols);
   tokens_ = tokens;
   k_ = k;
   stride_ = (k + 63) / 64 * 64;
@@ -66,6 +67,9 @@ void Activations::QuantizeRows(const float* x, int64_t ldx, int64_t t0, int64_t 
 
 void Activations::QuantizeRowsWith(Isa isa, const float* x, int64_t ldx, int64_t t0, int64_t t1) {
   BITGATE_CHECK(0 <= t0 && t0 <= t1 && t1 <= tokens_);
+  // What Prepare built describes the previous values: quantizing again
+  // needs Reset first (a stale reordered copy or LUT is silently wrong).
+  BITGATE_CHECK(prepared_ == 0 && "Reset before quantizing again");
   const internal::ActivationKernels kern = internal::ActivationKernelsFor(isa);
   const int64_t k = k_;
   for (int64_t t = t0; t < t1; ++t) {
@@ -80,6 +84,7 @@ void Activations::QuantizeRowsWith(Isa isa, const float* x, int64_t ldx, int64_t
     kern.quantize_row(xr, k, s, qr);
     int32_t* b32 = bsum32_.data() + t * n_bsum32_;
     int32_t* b256 = bsum256_.data() + t * n_bsum256_;
+    std::fill(b256, b256 + n_bsum256_, 0);  // summed into below: a row quantized twice counts once
     int32_t total = 0;
     for (int64_t b = 0; b < n_bsum32_; ++b) {
       const int64_t end = std::min(k, 32 * b + 32);
@@ -98,15 +103,26 @@ void Activations::SetFloat(const float* x, int64_t tokens, int64_t k, int64_t ld
   f_.resize(static_cast<size_t>(tokens * k));
   for (int64_t t = 0; t < tokens; ++t) std::memcpy(f_.data() + t * k, x + t * ldx, k * sizeof(float));
   if (tokens_ != tokens || k_ != k) {
+    // The integer side described another shape: nothing of it may be read.
     tokens_ = tokens;
     k_ = k;
+    stride_ = 0;
+    n_bsum32_ = n_bsum256_ = 0;
     q_.clear();
+    scale_.clear();
+    bsum32_.clear();
+    bsum256_.clear();
+    row_sum_.clear();
     prepared_ = 0;
   }
 }
 
 void Activations::Prepare(Format f) {
   if (prepared(f)) return;
+  // Only quantized rows (float activations from SetFloat have no q), and
+  // for TL rows of whole 16-column chunks, which their LUTs are sized for.
+  if (Info(f).integer_activations) BITGATE_CHECK(stride_ > 0 && static_cast<int64_t>(q_.size()) == tokens_ * stride_);
+  if (f == Format::kTL1 || f == Format::kTL2) BITGATE_CHECK(k_ % Info(f).col_multiple == 0);
   switch (f) {
     case Format::kTQ2_0:
     case Format::kI2_S: {

@@ -34,13 +34,16 @@ class Activations {
   // Quantizes x[tokens][k] (row stride ldx floats) to int8, per token row.
   void Quantize(const float* x, int64_t tokens, int64_t k, int64_t ldx);
   // Quantize in two steps, so rows can be quantized in parallel: Reset
-  // sizes the buffers for [tokens][k]; QuantizeRows fills rows [t0, t1)
-  // (disjoint ranges may run concurrently). QuantizeRowsWith runs a given
-  // path (tests); every path gives the same bytes.
+  // sizes the buffers for [tokens][k] (k <= kMaxCols) and forgets what
+  // Prepare built; QuantizeRows fills rows [t0, t1) (disjoint ranges may run
+  // concurrently; a row quantized again replaces its values). After Prepare,
+  // quantizing again needs Reset first (checked). QuantizeRowsWith runs a
+  // given path (tests); every path gives the same bytes.
   void Reset(int64_t tokens, int64_t k);
   void QuantizeRows(const float* x, int64_t ldx, int64_t t0, int64_t t1);
   void QuantizeRowsWith(Isa isa, const float* x, int64_t ldx, int64_t t0, int64_t t1);
-  // Float activations, for F32/F16/BF16 weights.
+  // Float activations, for F32/F16/BF16 weights. A new shape drops the
+  // int8 side (Quantize again before an integer format's Matmul).
   void SetFloat(const float* x, int64_t tokens, int64_t k, int64_t ldx);
   // Builds what format f's kernels read besides q (a reordered copy of q,
   // lookup tables). Idempotent until the next Quantize.

@@ -45,7 +45,7 @@ class Reader {
 // in 128 bits; nullopt when the shape is illegal or the size leaves int64.
 std::optional<int64_t> ExpectedBytes(Format f, int64_t rows, int64_t cols) {
   const auto& info = kernels::Info(f);
-  if (rows <= 0 || cols <= 0 || cols % info.col_multiple != 0) return std::nullopt;
+  if (rows <= 0 || cols <= 0 || cols > kernels::kMaxCols || cols % info.col_multiple != 0) return std::nullopt;
   const Int128 elems = static_cast<Int128>(rows) * cols;
   if (elems > std::numeric_limits<int64_t>::max()) return std::nullopt;
   constexpr Int128 kTail = 32;  // I2_S / TL1 / TL2 per-tensor scale block
@@ -88,7 +88,8 @@ void RunShape(std::span<const uint8_t> input, FuzzOutcome* out) {
     out->failure = "TensorBytes(" + shape + ") = " + std::to_string(*got) + ", formula " + std::to_string(*want);
     return;
   }
-  if (kernels::ValidateShape(f, rows, cols).ok() != (rows > 0 && cols > 0 && cols % kernels::Info(f).col_multiple == 0)) {
+  if (kernels::ValidateShape(f, rows, cols).ok() !=
+      (rows > 0 && cols > 0 && cols <= kernels::kMaxCols && cols % kernels::Info(f).col_multiple == 0)) {
     out->failure = "ValidateShape(" + shape + ") disagrees with the format's constraints";
     return;
   }
@@ -97,7 +98,8 @@ void RunShape(std::span<const uint8_t> input, FuzzOutcome* out) {
 
 Status ShapeSeeds(std::vector<Bytes>* seeds) {
   const int64_t shapes[][2] = {{1, 256}, {16, 768}, {2560, 6912}, {128256, 2560}, {-1, 256},
-                               {0, 0},   {1, 255},  {INT64_MAX / 256, 256}, {INT64_MAX, INT64_MAX}};
+                               {0, 0},   {1, 255},  {INT64_MAX / 256, 256}, {INT64_MAX, INT64_MAX},
+                               {1, int64_t{1} << 22}, {1, (int64_t{1} << 22) + 256}};
   for (int f = 0; f < kernels::kFormatCount; ++f) {
     for (const auto& s : shapes) {
       Bytes b{static_cast<uint8_t>(f)};

@@ -14,10 +14,11 @@
 // of a tile.
 //
 // Overflow: decode masks planes in place, so a code enters as at most
-// 2 * 64 = 128 and one vpdpbusd adds at most 4 * 128 * 127 < 2^16 to a lane,
-// once per 256 weights; prefill adds at most 4 * 2 * 127 = 1016 to a lane
-// up to 8 times per 256 weights. The shape validation caps columns at 2^22,
-// so lanes stay below 2^30.
+// 3 * 64 = 192 (code 3: no quantizer writes it, a file may hold it) and one
+// vpdpbusd adds at most 4 * 192 * 127 = 97536 to a lane, once per 256
+// weights; prefill adds at most 4 * 3 * 127 = 1524 to a lane up to 8 times
+// per 256 weights. ValidateShape caps rows at kMaxCols = 2^22 columns, so
+// lanes stay below 16384 * 97536 < 2^31.
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's own header (activations_avx512.cc)
 #include <immintrin.h>
 

@@ -9,9 +9,9 @@
 // One 64-byte load yields 256 codes; the activations were reordered once per
 // token (Activations::q_interleaved) so each plane meets 64 contiguous bytes.
 //
-// Overflow: one vpdpbusd adds at most 4 * 2 * 128 = 1024 per lane; a lane
-// sees 4 per 256 weights, so int32 lanes hold rows up to 2^21 weights
-// (ValidateWeights caps rows at 2^22 columns and we use two accumulators).
+// Overflow: the int32 sums restart every 256-weight block (each block meets
+// its own scale), and a block adds at most 8 * 4 * 12 * 127 = 48768 to a
+// lane (code 3 included): no row length can overflow them.
 #include <immintrin.h>
 
 #include <cmath>

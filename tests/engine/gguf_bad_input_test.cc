@@ -144,7 +144,9 @@ TEST(GgufBadInput, TensorInfoErrors) {
   EXPECT_ERROR_HAS(one({int64_t(1) << 32, int64_t(1) << 32}, 0, 0), "overflows 64-bit");
   EXPECT_ERROR_HAS(one({2, int64_t(1) << 31, int64_t(1) << 31, 4}, 0, 0), "overflows 64-bit");
   // Elements fit but bytes do not (f32: 4 bytes each).
-  EXPECT_ERROR_HAS(one({int64_t(1) << 31, int64_t(1) << 31}, 0, 0), "overflows 64-bit");
+  EXPECT_ERROR_HAS(one({int64_t(1) << 22, int64_t(1) << 40}, 0, 0), "overflows 64-bit");
+  // Rows longer than the kernels take.
+  EXPECT_ERROR_HAS(one({int64_t(1) << 31, 2}, 0, 0), "exceeds the kernels' limit of 4194304");
   EXPECT_ERROR_HAS(one({4}, 2, 0), "unsupported ggml tensor type 2");  // Q4_0
   EXPECT_ERROR_HAS(one({4}, 12345, 0), "unsupported ggml tensor type 12345");
   // bitgate's first I2S layout: refused by name, not decoded with today's layout

@@ -107,5 +107,41 @@ TEST(ActivationQuantize, RowsStartOnCacheLines) {
   }
 }
 
+// Quantizing rows again (a decode loop that keeps one Activations) counts
+// each row once; after Prepare it needs Reset, since the reordered copies
+// and LUTs would describe the old values.
+TEST(ActivationQuantize, QuantizingAgainCountsOnceAndNeedsResetAfterPrepare) {
+  const int64_t k = 768;
+  const std::vector<float> x = MakePattern(Pattern::kGaussian, k, 5);
+  Activations once, twice;
+  once.Quantize(x.data(), 1, k, k);
+  twice.Reset(1, k);
+  twice.QuantizeRows(x.data(), k, 0, 1);
+  twice.QuantizeRows(x.data(), k, 0, 1);
+  ExpectSameActivations(once, twice, "quantized twice");
+  once.Prepare(Format::kTQ2_0);
+  EXPECT_DEATH(once.QuantizeRows(x.data(), k, 0, 1), "Reset before quantizing again");
+  once.Reset(1, k);
+  once.QuantizeRows(x.data(), k, 0, 1);  // fine after Reset
+  ExpectSameActivations(once, twice, "after Reset");
+}
+
+// Misuse that used to read or write out of bounds is a check failure:
+// a TL LUT for a row that is not whole 16-column chunks, integer layouts
+// from float activations (SetFloat), rows past kMaxCols.
+TEST(ActivationQuantize, MisuseIsACheckFailureNotAnOverflow) {
+  const std::vector<float> x = MakePattern(Pattern::kGaussian, 4 * 256, 6);
+  Activations a;
+  a.Quantize(x.data(), 1, 24, 24);
+  EXPECT_DEATH(a.Prepare(Format::kTL1), "col_multiple");
+  Activations f;
+  f.Quantize(x.data(), 1, 256, 256);
+  f.SetFloat(x.data(), 4, 256, 256);  // another shape: the int8 side is gone
+  EXPECT_EQ(f.stride(), 0);
+  EXPECT_DEATH(f.Prepare(Format::kTQ2_0), "stride_ > 0");
+  Activations big;
+  EXPECT_DEATH(big.Reset(1, kMaxCols + 1), "kMaxCols");
+}
+
 }  // namespace
 }  // namespace bitgate::kernels

@@ -50,9 +50,15 @@ TEST(FormatRegistry, OverflowingShapesAreErrors) {
   auto r = TensorBytes(Format::kF32, big, 4);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(Contains(r.status(), "overflow")) << r.status().message();
-  r = TensorBytes(Format::kTQ2_0, int64_t{1} << 40, int64_t{1} << 30);
+  r = TensorBytes(Format::kTQ2_0, int64_t{1} << 50, kMaxCols);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(Contains(r.status(), "overflow"));
+  EXPECT_TRUE(Contains(r.status(), "overflow")) << r.status().message();
+  // rows longer than the kernels' int32 sums allow
+  EXPECT_TRUE(TensorBytes(Format::kTQ2_0, 1, kMaxCols).ok());
+  r = TensorBytes(Format::kTQ2_0, 1, kMaxCols + 256);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status(), "exceeds the kernels' limit of 4194304")) << r.status().message();
+  EXPECT_FALSE(TensorBytes(Format::kF32, 1, int64_t{1} << 30).ok());
   // element count fits but the byte size does not
   r = TensorBytes(Format::kF32, int64_t{1} << 31, int64_t{1} << 31);
   ASSERT_FALSE(r.ok());
