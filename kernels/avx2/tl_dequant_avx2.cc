@@ -34,12 +34,12 @@ struct NibbleTables {
 };
 constexpr NibbleTables MakeTables() {
   NibbleTables t{};
-  for (int n = 0; n < 16; ++n) {
-    t.tl1_w0[n] = static_cast<int8_t>(n / 3 - 1);
-    t.tl1_w1[n] = static_cast<int8_t>(n % 3 - 1);
-    t.tl2_a[n] = static_cast<int8_t>(DigitA(n));
-    t.tl2_b[n] = static_cast<int8_t>(DigitB(n));
-    t.tl2_c[n] = static_cast<int8_t>(DigitC(n));
+  for (int n = 0; n < 16; ++n) {  // past the largest index: zero weights (tl_layout.h)
+    t.tl1_w0[n] = static_cast<int8_t>(n > kTl1MaxIndex ? 0 : n / 3 - 1);
+    t.tl1_w1[n] = static_cast<int8_t>(n > kTl1MaxIndex ? 0 : n % 3 - 1);
+    t.tl2_a[n] = static_cast<int8_t>(n > kTl2MaxIndex ? 0 : DigitA(n));
+    t.tl2_b[n] = static_cast<int8_t>(n > kTl2MaxIndex ? 0 : DigitB(n));
+    t.tl2_c[n] = static_cast<int8_t>(n > kTl2MaxIndex ? 0 : DigitC(n));
   }
   return t;
 }

@@ -35,6 +35,10 @@
 namespace bitgate::kernels::internal {
 
 inline constexpr int64_t kTlTile = 16;
+// The largest index a quantizer writes: TL1 3a + b + 4 (two weights), TL2
+// the magnitude 9|a| + ... of three (the sign apart). Larger nibbles (a
+// damaged or hostile file) decode as zero weights on every path.
+inline constexpr int kTl1MaxIndex = 8, kTl2MaxIndex = 13;
 inline constexpr int64_t kTl1ChunkCols = 16, kTl1ChunkBytes = 64;
 inline constexpr int64_t kTl2ChunkCols = 24, kTl2ChunkBytes = 80;
 inline constexpr int64_t kTlLutChunkBytes = 256;

@@ -34,8 +34,10 @@ void DecodeTl1Chunk(const uint8_t* chunk, int i, int8_t* w) {
   for (int j = 0; j < 8; ++j) {
     const uint8_t byte = chunk[(j % 4) * 16 + i];
     const int idx = j < 4 ? (byte & 15) : (byte >> 4);
-    w[2 * j] = static_cast<int8_t>(idx / 3 - 1);
-    w[2 * j + 1] = static_cast<int8_t>(idx % 3 - 1);
+    // 9..15, which no quantizer writes, are zero weights: the LUT kernels
+    // find zeros there (docs/FORMATS.md)
+    w[2 * j] = static_cast<int8_t>(idx > kTl1MaxIndex ? 0 : idx / 3 - 1);
+    w[2 * j + 1] = static_cast<int8_t>(idx > kTl1MaxIndex ? 0 : idx % 3 - 1);
   }
 }
 
@@ -47,7 +49,7 @@ void DecodeTl2Chunk(const uint8_t* chunk, int i, int8_t* w) {
     const int m = nib == 0 ? (byte & 15) : (byte >> 4);
     const uint32_t mask = LoadU32(chunk + 64 + 4 * (2 * nib + (i >= 8)));
     const bool negative = (mask >> (lane * 8 + i % 8)) & 1;
-    const Digits d = TernaryDigits(m);
+    const Digits d = m > kTl2MaxIndex ? Digits{0, 0, 0} : TernaryDigits(m);  // 14, 15: zero weights
     const int s = negative ? -1 : 1;
     w[3 * j] = static_cast<int8_t>(s * d.a);
     w[3 * j + 1] = static_cast<int8_t>(s * d.b);
@@ -146,7 +148,7 @@ void BuildTl1ChunkLut(const int8_t* q, uint8_t* lut) {
   for (int j = 0; j < 8; ++j) {
     uint8_t* lo = lut + (j < 4 ? 0 : 64) + (j % 4) * 16;
     uint8_t* hi = lo + 128;
-    for (int idx = 0; idx < 9; ++idx) {
+    for (int idx = 0; idx <= kTl1MaxIndex; ++idx) {  // 9..15 stay zero: zero weights
       const int v = (idx / 3 - 1) * q[2 * j] + (idx % 3 - 1) * q[2 * j + 1];
       lo[idx] = static_cast<uint8_t>(v & 0xff);
       hi[idx] = static_cast<uint8_t>((v >> 8) & 0xff);
@@ -158,7 +160,7 @@ void BuildTl2ChunkLut(const int8_t* q, uint8_t* lut) {
   for (int j = 0; j < 8; ++j) {
     uint8_t* lo = lut + (j < 4 ? 0 : 64) + (j % 4) * 16;
     uint8_t* hi = lo + 128;
-    for (int m = 0; m < 14; ++m) {
+    for (int m = 0; m <= kTl2MaxIndex; ++m) {  // 14, 15 stay zero: zero weights
       const Digits d = TernaryDigits(m);
       const int v = d.a * q[3 * j] + d.b * q[3 * j + 1] + d.c * q[3 * j + 2];
       lo[m] = static_cast<uint8_t>(v & 0xff);

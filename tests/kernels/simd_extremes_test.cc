@@ -164,6 +164,32 @@ TEST(SimdExtremes2Bit, ArbitraryCodesMatmul) {
   }
 }
 
+// TL1 / TL2 matmul on arbitrary bytes: index nibbles past the largest a
+// quantizer writes (TL1 9..15, TL2 14..15) are zero weights on every path,
+// as in Dequantize, so a damaged file gives the same result everywhere.
+TEST(SimdExtremesTl, ArbitraryIndicesMatmul) {
+  for (Format f : {Format::kTL1, Format::kTL2}) {
+    for (int64_t cols : {int64_t{48}, int64_t{96 + 16 * 5}, int64_t{2560}}) {
+      const int64_t rows = 16 * 3 + 5;
+      std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
+      SplitMix64 rng(static_cast<uint64_t>(cols) * 11 + 1);
+      for (size_t i = 0; i + 32 < packed.size(); ++i) packed[i] = static_cast<uint8_t>(rng.Next() >> 24);
+      for (size_t i = 0; i < std::min<size_t>(64, packed.size() - 32); ++i) packed[i] = 0xFF;  // all 15s
+      const float scale = 0.5f;
+      std::memcpy(packed.data() + packed.size() - 32, &scale, 4);
+      const auto x = EdgeInputs(4, cols, 19);
+      Activations one;
+      one.Quantize(x.data() + 3 * cols, 1, cols, cols);
+      one.Prepare(f);
+      ExpectSimdEqualsScalar(f, packed, rows, cols, one, "indices, one token");
+      Activations all;
+      all.Quantize(x.data(), 4, cols, cols);
+      all.Prepare(f);
+      ExpectSimdEqualsScalar(f, packed, rows, cols, all, "indices, four tokens");
+    }
+  }
+}
+
 // TQ1_0 blocks of arbitrary bytes (scale 1.0): every byte value in every
 // position of qs and qh, against activations whose scale is exactly 1; rows
 // of 2, 3, 7 and 10 blocks (the decode's 128/256-bit tails, whole quads and
