@@ -61,6 +61,8 @@ void Activations::Reset(int64_t tokens, int64_t k) {
 }
 
 void Activations::QuantizeRows(const float* x, int64_t ldx, int64_t t0, int64_t t1) {
+  // Every path writes the same bytes, so with a bad BITGATE_FORCE_ISA (which
+  // ValidateWeights and Matmul refuse) the scalar rule is still the answer.
   auto isa = SelectedIsa();
   QuantizeRowsWith(isa.ok() ? *isa : Isa::kScalar, x, ldx, t0, t1);
 }
@@ -236,8 +238,11 @@ void MatmulWith(Isa isa, Format f, const void* w, int64_t rows, int64_t cols,
 
 void Matmul(Format f, const void* w, int64_t rows, int64_t cols, const Activations& x, float* y,
             int64_t ldy, int64_t row_begin, int64_t row_end) {
+  // ValidateWeights (a precondition) reports a bad BITGATE_FORCE_ISA; a
+  // caller that skipped it stops here rather than silently running scalar.
   auto isa = SelectedIsa();
-  MatmulWith(isa.ok() ? *isa : Isa::kScalar, f, w, rows, cols, x, y, ldy, row_begin, row_end);
+  BITGATE_CHECK(isa.ok());
+  MatmulWith(*isa, f, w, rows, cols, x, y, ldy, row_begin, row_end);
 }
 
 }  // namespace bitgate::kernels
