@@ -247,6 +247,26 @@ TEST(Generate, AllNanLogitsAreAnError) {
   fs::remove(path);
 }
 
+// The receipt of a 2-thread generation of `prompt` (no EOS stop).
+nlohmann::json ReceiptOf(const Fixture& fx, const std::string& prompt, int32_t max_tokens) {
+  GenerateOptions g;
+  g.prompt = prompt;
+  g.max_tokens = max_tokens;
+  g.stop_at_eos = false;
+  ThreadPool pool(2);
+  auto r = Generate(*fx.model, *fx.tok, &pool, g);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? MakeReceipt(*fx.model, Sha256Hex(fx.model->file().bytes()), g, *r) : nlohmann::json();
+}
+
+void ExpectReplays(const nlohmann::json& receipt) {
+  VerifyOptions vo;
+  vo.replay = true;
+  auto rep = VerifyReceipt(receipt, vo);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_TRUE(rep->ok()) << (rep->failures.empty() ? "" : rep->failures[0]);
+}
+
 class ReceiptTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -285,23 +305,12 @@ TEST(Receipt, Q8HeadReceiptRecordsAndReplaysItsHead) {
   LoadOptions load;
   load.head_format = kernels::Format::kQ8_0;
   Fixture fx = MakeTiny(kernels::Format::kI2_S, 4, "q8head", load);
-  GenerateOptions g;
-  g.prompt = "A head in eight bits";
-  g.max_tokens = 12;
-  g.stop_at_eos = false;
-  ThreadPool pool(2);
-  auto r = Generate(*fx.model, *fx.tok, &pool, g);
-  ASSERT_TRUE(r.ok());
-  const auto receipt = MakeReceipt(*fx.model, Sha256Hex(fx.model->file().bytes()), g, *r);
+  const auto receipt = ReceiptOf(fx, "A head in eight bits", 12);
   EXPECT_EQ(receipt["model"]["head_format"], "q8_0");
   bool q8_ran = false;
   for (const auto& [id, calls] : receipt["kernels"].items()) q8_ran |= id.rfind("gemv.q8_0.", 0) == 0;
   EXPECT_TRUE(q8_ran) << receipt["kernels"].dump();
-  VerifyOptions vo;
-  vo.replay = true;
-  auto rep = VerifyReceipt(receipt, vo);
-  ASSERT_TRUE(rep.ok()) << rep.status().message();
-  EXPECT_TRUE(rep->ok()) << (rep->failures.empty() ? "" : rep->failures[0]);
+  ExpectReplays(receipt);
   fs::remove(fx.path);
 }
 
@@ -397,21 +406,10 @@ TEST(Receipt, RepackedWeightsRecordBothFormatsAndReplay) {
   LoadOptions load;
   load.weights_format = kernels::Format::kTL2;
   Fixture fx = MakeTiny(kernels::Format::kI2_S, 5, "repacked", load);
-  GenerateOptions g;
-  g.prompt = "Weights repacked at load";
-  g.max_tokens = 6;
-  g.stop_at_eos = false;
-  ThreadPool pool(2);
-  auto r = Generate(*fx.model, *fx.tok, &pool, g);
-  ASSERT_TRUE(r.ok());
-  const auto receipt = MakeReceipt(*fx.model, Sha256Hex(fx.model->file().bytes()), g, *r);
+  const auto receipt = ReceiptOf(fx, "Weights repacked at load", 6);
   EXPECT_EQ(receipt["model"]["weights_format"], "tl2");
   EXPECT_EQ(receipt["model"]["file_weights_format"], "i2_s");
-  VerifyOptions vo;
-  vo.replay = true;
-  auto rep = VerifyReceipt(receipt, vo);
-  ASSERT_TRUE(rep.ok()) << rep.status().message();
-  EXPECT_TRUE(rep->ok()) << (rep->failures.empty() ? "" : rep->failures[0]);
+  ExpectReplays(receipt);
   fs::remove(fx.path);
 }
 

@@ -61,6 +61,24 @@ void ExpectSimdEqualsScalar(Format f, const std::vector<uint8_t>& packed, int64_
   }
 }
 
+// Matmul of `packed` against EdgeInputs(4, cols, seed): each token in
+// `alone` by itself (the one-token decode kernels), then all four (the
+// prefill tiles).
+void ExpectSimdEqualsScalarOnEdgeTokens(Format f, const std::vector<uint8_t>& packed, int64_t rows, int64_t cols,
+                                        uint64_t seed, std::initializer_list<int64_t> alone, const std::string& what) {
+  const auto x = EdgeInputs(4, cols, seed);
+  for (int64_t t : alone) {
+    Activations one;
+    one.Quantize(x.data() + t * cols, 1, cols, cols);
+    one.Prepare(f);
+    ExpectSimdEqualsScalar(f, packed, rows, cols, one, what + ", token " + std::to_string(t) + " alone");
+  }
+  Activations all;
+  all.Quantize(x.data(), 4, cols, cols);
+  all.Prepare(f);
+  ExpectSimdEqualsScalar(f, packed, rows, cols, all, what + ", four tokens");
+}
+
 class SimdExtremes : public ::testing::TestWithParam<Format> {};
 
 // Constant ternary weights (all -1, all 0, all +1, and rows mixing them)
@@ -149,17 +167,7 @@ TEST(SimdExtremes2Bit, ArbitraryCodesMatmul) {
         const float scale = 0.75f;
         std::memcpy(packed.data() + rows * cols / 4, &scale, 4);
       }
-      const auto x = EdgeInputs(4, cols, 17);
-      for (int64_t t = 0; t < 4; ++t) {
-        Activations one;
-        one.Quantize(x.data() + t * cols, 1, cols, cols);
-        one.Prepare(f);
-        ExpectSimdEqualsScalar(f, packed, rows, cols, one, "code 3, one token " + std::to_string(t));
-      }
-      Activations all;
-      all.Quantize(x.data(), 4, cols, cols);
-      all.Prepare(f);
-      ExpectSimdEqualsScalar(f, packed, rows, cols, all, "code 3, four tokens");
+      ExpectSimdEqualsScalarOnEdgeTokens(f, packed, rows, cols, 17, {0, 1, 2, 3}, "code 3");
     }
   }
 }
@@ -177,15 +185,7 @@ TEST(SimdExtremesTl, ArbitraryIndicesMatmul) {
       for (size_t i = 0; i < std::min<size_t>(64, packed.size() - 32); ++i) packed[i] = 0xFF;  // all 15s
       const float scale = 0.5f;
       std::memcpy(packed.data() + packed.size() - 32, &scale, 4);
-      const auto x = EdgeInputs(4, cols, 19);
-      Activations one;
-      one.Quantize(x.data() + 3 * cols, 1, cols, cols);
-      one.Prepare(f);
-      ExpectSimdEqualsScalar(f, packed, rows, cols, one, "indices, one token");
-      Activations all;
-      all.Quantize(x.data(), 4, cols, cols);
-      all.Prepare(f);
-      ExpectSimdEqualsScalar(f, packed, rows, cols, all, "indices, four tokens");
+      ExpectSimdEqualsScalarOnEdgeTokens(f, packed, rows, cols, 19, {3}, "indices");
     }
   }
 }
