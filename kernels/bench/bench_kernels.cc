@@ -301,18 +301,18 @@ void BM_MembwRead(benchmark::State& state) {
 // Instruction throughput of the multiplies the integer kernels are built
 // on: eight independent accumulators (enough to hide a latency of up to 4
 // cycles at 2 a cycle, as on Zen 4; a core with longer latency reads
-// lower), an empty asm per trip so the compiler can neither fold nor
-// reorder the chain. With a
-// kernel's count of such instructions per weight (docs/KERNELS.md) this is
-// its ceiling on the machine at hand.
+// lower). Every result of a trip feeds an empty volatile asm, so the
+// compiler can neither fold, reorder nor drop any of them, and the caller
+// needs only a0 to return. With a kernel's count of such instructions per
+// weight (docs/KERNELS.md) this is its ceiling on the machine at hand.
 #define BITGATE_PEAK_LOOP(Vec, zero, op, constraint)                                        \
   Vec a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero; \
   for (int64_t i = 0; i < trips; ++i) {                                                     \
+    a0 = op(a0), a1 = op(a1), a2 = op(a2), a3 = op(a3);                                     \
+    a4 = op(a4), a5 = op(a5), a6 = op(a6), a7 = op(a7);                                     \
     __asm__ volatile("" : "+" constraint(a0), "+" constraint(a1), "+" constraint(a2),       \
                      "+" constraint(a3), "+" constraint(a4), "+" constraint(a5),            \
                      "+" constraint(a6), "+" constraint(a7));                               \
-    a0 = op(a0), a1 = op(a1), a2 = op(a2), a3 = op(a3);                                     \
-    a4 = op(a4), a5 = op(a5), a6 = op(a6), a7 = op(a7);                                     \
   }
 
 __attribute__((target("avx2"))) int64_t PeakMaddubs256(int64_t trips) {
@@ -321,9 +321,7 @@ __attribute__((target("avx2"))) int64_t PeakMaddubs256(int64_t trips) {
 #define BITGATE_PEAK_OP(a) _mm256_maddubs_epi16(u, a)
   BITGATE_PEAK_LOOP(__m256i, _mm256_set1_epi8(1), BITGATE_PEAK_OP, "x")
 #undef BITGATE_PEAK_OP
-  const __m256i x = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
-                                     _mm256_xor_si256(_mm256_xor_si256(a4, a5), _mm256_xor_si256(a6, a7)));
-  return _mm256_extract_epi64(x, 0);
+  return _mm256_extract_epi64(a0, 0);
 }
 
 __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd256(int64_t trips) {
@@ -332,9 +330,7 @@ __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd256(int
 #define BITGATE_PEAK_OP(a) _mm256_dpbusd_epi32(a, u, s8)
   BITGATE_PEAK_LOOP(__m256i, _mm256_setzero_si256(), BITGATE_PEAK_OP, "v")
 #undef BITGATE_PEAK_OP
-  const __m256i x = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
-                                     _mm256_xor_si256(_mm256_xor_si256(a4, a5), _mm256_xor_si256(a6, a7)));
-  return _mm256_extract_epi64(x, 0);
+  return _mm256_extract_epi64(a0, 0);
 }
 
 __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd512(int64_t trips) {
@@ -343,10 +339,8 @@ __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd512(int
 #define BITGATE_PEAK_OP(a) _mm512_dpbusd_epi32(a, u, s8)
   BITGATE_PEAK_LOOP(__m512i, _mm512_setzero_si512(), BITGATE_PEAK_OP, "v")
 #undef BITGATE_PEAK_OP
-  const __m512i x = _mm512_xor_si512(_mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3)),
-                                     _mm512_xor_si512(_mm512_xor_si512(a4, a5), _mm512_xor_si512(a6, a7)));
   alignas(64) int64_t lanes[8];
-  _mm512_store_si512(lanes, x);
+  _mm512_store_si512(lanes, a0);
   return lanes[0];
 }
 #undef BITGATE_PEAK_LOOP
