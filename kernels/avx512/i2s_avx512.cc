@@ -71,6 +71,7 @@ void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, i
   for (int64_t t = 0; t < x.tokens(); ++t) {
     const int8_t* qp = x.q_i2s(t);
     const int32_t* bsum = x.bsum32(t);
+    const float scale = x.scale(t);  // I2SRowOutput's division, inline when there is no partial group
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* codes = w + r * row_bytes;
       const uint8_t* scales = codes + cols / 4;
@@ -95,7 +96,7 @@ void I2SDecode(const uint8_t* w, int64_t cols, const Activations& x, float* y, i
       __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
       h = _mm_add_ps(h, _mm_movehl_ps(h, h));
       h = _mm_add_ss(h, _mm_movehdup_ps(h));
-      y[t * ldy + r] = I2SRowOutput(_mm_cvtss_f32(h), codes, cols, x, t);
+      y[t * ldy + r] = full == cols ? _mm_cvtss_f32(h) / scale : I2SRowOutput(_mm_cvtss_f32(h), codes, cols, x, t);
     }
   }
 }
