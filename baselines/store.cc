@@ -212,6 +212,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Options opti
   return store;
 }
 
+// The tables schema version 1 creates: a file that claims version 1 must
+// have them all before bitgate touches it (WAL mode rewrites the header).
+constexpr const char* kStoreTables[] = {"machine", "branch",    "run",     "benchmark", "measure",
+                                        "result",  "sample",    "verdict", "threshold", "annotation"};
+
 Status Store::Migrate() {
   auto version = QueryInt(*db_, "PRAGMA user_version");
   if (!version.ok()) return version.status();
@@ -220,7 +225,30 @@ Status Store::Migrate() {
                          ", newer than this bitgate supports (" + std::to_string(kSchemaVersion) +
                          "); upgrade bitgate (the file was not modified)");
   }
-  if (*version == kSchemaVersion) return Status::Ok();
+  if (*version < 0) {  // user_version is a signed 32-bit field: someone else's value
+    return Status::Error("database " + db_->path() + " has schema version " + std::to_string(*version) +
+                         ", which no bitgate writes; refusing to modify it");
+  }
+  if (*version == kSchemaVersion) {
+    std::string sql = "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (";
+    for (const char* t : kStoreTables) sql += std::string(sql.back() == '(' ? "'" : ",'") + t + "'";
+    auto found = QueryInt(*db_, sql + ")");
+    if (!found.ok()) return found.status();
+    if (*found != static_cast<int64_t>(std::size(kStoreTables))) {
+      return Status::Error("database " + db_->path() + " has schema version " + std::to_string(*version) +
+                           " but only " + std::to_string(*found) + " of the " +
+                           std::to_string(std::size(kStoreTables)) +
+                           " tables of a bitgate store; refusing to modify it");
+    }
+    return Status::Ok();
+  }
+  auto txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status().WithContext("migrating " + db_->path());
+  // Read again under the write lock: two jobs creating the same store at
+  // once both saw 0 above, and the second must find the first's tables.
+  version = QueryInt(*db_, "PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  if (*version == kSchemaVersion) return Status::Ok();  // the rollback changes nothing
   if (*version == 0) {
     // A version-0 file with tables of its own is someone else's database.
     auto tables = QueryInt(*db_, "SELECT count(*) FROM sqlite_schema");
@@ -230,8 +258,6 @@ Status Store::Migrate() {
                            " is an SQLite file with other tables and no bitgate schema version; "
                            "refusing to modify it");
   }
-  auto txn = Transaction::Begin(*db_);
-  if (!txn.ok()) return txn.status().WithContext("migrating " + db_->path());
   for (int v = static_cast<int>(*version); v < kSchemaVersion; ++v) {
     BITGATE_RETURN_IF_ERROR(db_->Exec(kMigrations[v]));
     BITGATE_RETURN_IF_ERROR(db_->Exec("PRAGMA user_version = " + std::to_string(v + 1)));

@@ -169,6 +169,26 @@ TEST_F(StoreTest, RefusesSomeoneElsesDatabase) {
   EXPECT_FALSE(fs::exists(path_ + "-shm"));
 }
 
+// user_version is a signed field other programs set too: a negative
+// version once indexed the migration table at -1, and a foreign file at
+// version 1 (a common choice) was taken for a store and switched to WAL.
+TEST_F(StoreTest, RefusesVersionsNoStoreWrites) {
+  for (const char* setup : {"CREATE TABLE t(x); PRAGMA user_version = -1", "PRAGMA user_version = -7",
+                            "CREATE TABLE t(x); PRAGMA user_version = 1",
+                            "CREATE TABLE machine(x); CREATE TABLE run(y); PRAGMA user_version = 1"}) {
+    SCOPED_TRACE(setup);
+    fs::remove(path_);
+    Sql(setup);
+    const std::string before = ReadFile(path_);
+    auto store = Store::Open(path_);
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.status().message().find("refusing to modify it"), std::string::npos)
+        << store.status().message();
+    EXPECT_TRUE(ReadFile(path_) == before) << "the refused file was modified";
+    EXPECT_FALSE(fs::exists(path_ + "-wal"));
+  }
+}
+
 // The verbs that only read open without `create`: a missing file is named,
 // and nothing is created in its place.
 TEST_F(StoreTest, OpeningWithoutCreateNeedsAnExistingStore) {
