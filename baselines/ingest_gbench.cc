@@ -181,7 +181,10 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
     for (const char* key : {"real_time", "cpu_time"}) {
       auto v = PositiveNumber(row, key, where);
       if (!v.ok()) return v.status();
-      MeasureOf(b, key, "ns", Direction::kLowerIsBetter).samples.push_back(*v * *unit);
+      const double ns = *v * *unit;
+      if (!std::isfinite(ns))
+        return Status::Error(where + ": '" + key + "' " + *unit_name + " overflows when converted to ns");
+      MeasureOf(b, key, "ns", Direction::kLowerIsBetter).samples.push_back(ns);
     }
     for (auto field = row.begin(); field != row.end(); ++field) {
       if (KnownFields().count(field.key()) || !field->is_number()) continue;

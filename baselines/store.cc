@@ -373,6 +373,12 @@ Result<int64_t> Store::ImportRun(const RunRecord& run) {
         sel_measure->Reset();
       }
       for (size_t r = 0; r < ms.samples.size(); ++r) {
+        // The schema's CHECK (value > 0) lets +Inf through; LoadRun would
+        // refuse it later, so every comparison picking this run would fail.
+        if (!(std::isfinite(ms.samples[r]) && ms.samples[r] > 0))
+          return Status::Error("importing a run: benchmark '" + b.DisplayName() + "' measure '" + ms.name +
+                               "' repetition " + std::to_string(r) + " is " + std::to_string(ms.samples[r]) +
+                               ", not a finite number > 0");
         pending.push_back(Pending{benchmark_id, it->second, static_cast<int64_t>(r), ms.samples[r]});
         if (pending.size() >= static_cast<size_t>(kSampleRowsPerInsert))
           BITGATE_RETURN_IF_ERROR(flush(false).WithContext("benchmark '" + b.DisplayName() + "'"));

@@ -90,6 +90,9 @@ TEST(GbenchIngestTest, BadInputGetsAClearError) {
   EXPECT_NE(ErrorOf(Row("1e999")).find("not finite"), std::string::npos);
   const std::string bad_unit = R"({"benchmarks": [{"name": "BM_A", "real_time": 1, "cpu_time": 1, "time_unit": "h"}]})";
   EXPECT_NE(ErrorOf(bad_unit).find("unknown time_unit 'h'"), std::string::npos);
+  // finite in seconds, +Inf in ns: the store would hold an infinite sample
+  const std::string huge = R"({"benchmarks": [{"name": "BM_A", "real_time": 1e300, "cpu_time": 1, "time_unit": "s"}]})";
+  EXPECT_NE(ErrorOf(huge).find("'real_time' s overflows when converted to ns"), std::string::npos) << ErrorOf(huge);
   EXPECT_NE(ErrorOf(Row("-3")).find("benchmark 'BM_A'"), std::string::npos);  // says where
 }
 

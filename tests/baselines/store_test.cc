@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "baselines/compare.h"
@@ -133,6 +134,22 @@ TEST_F(StoreTest, FailedImportLeavesNothingBehind) {
   auto count = (*store)->db().Prepare("SELECT count(*) FROM sample");
   ASSERT_TRUE(*count->Step());
   EXPECT_EQ(count->Int(0), 30);
+}
+
+// The schema's CHECK (value > 0) accepts +Inf; the importer refuses it
+// (and NaN, 0) before anything is written.
+TEST_F(StoreTest, ImportRefusesNonFiniteSamples) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  for (double bad : {std::numeric_limits<double>::infinity(), std::nan(""), 0.0}) {
+    RunRecord run = MakeRun("main", "c1", 1.0);
+    run.benchmarks[1].measures[0].samples[3] = bad;
+    auto id = (*store)->ImportRun(run);
+    ASSERT_FALSE(id.ok());
+    EXPECT_NE(id.status().message().find("benchmark 'bench1' measure 'time' repetition 3 is"), std::string::npos)
+        << id.status().message();
+  }
+  EXPECT_TRUE((*store)->ListRuns(std::nullopt, 10)->empty());
 }
 
 TEST_F(StoreTest, RefusesAFileThatIsNotSqlite) {
