@@ -57,8 +57,16 @@ double PooledBimodality(const std::vector<double>& log_b, const std::vector<doub
 }
 
 // The split of sorted values at their largest gap, with at least
-// `min_points` values on each side of it, and whether that gap exceeds 3
-// within-cluster standard deviations (a clean gap between two groups).
+// `min_points` values on each side of it, and whether that gap is clean:
+// more than 3 within-cluster standard deviations, and more than twice the
+// sample's resolution (its smallest spacing between distinct values).
+// Without the second rule a measure that moves in whole ticks (a timer,
+// a count) always looked two-moded: clusters sitting on single ticks have
+// no spread, so any gap of one tick exceeded "3 deviations" of zero, and
+// {100 x6, 101 x2} against itself was INCONCLUSIVE (bimodal).
+// Log values closer than this are one value (relative 1e-12).
+constexpr double kSameValue = 1e-12;
+
 struct GapSplit {
   size_t split = 0;  // first index of the upper cluster; 0 when none
   bool clean = false;
@@ -84,7 +92,12 @@ GapSplit LargestGap(const std::vector<double>& sorted, size_t min_points) {
     for (size_t i = lo; i < hi; ++i) ss += (sorted[i] - mean) * (sorted[i] - mean);
   }
   const double within = std::sqrt(ss / static_cast<double>(n - 2));
-  out.clean = gap > 3.0 * within;
+  double resolution = std::numeric_limits<double>::infinity();
+  for (size_t i = 1; i < n; ++i) {
+    const double step = sorted[i] - sorted[i - 1];
+    if (step > kSameValue) resolution = std::min(resolution, step);
+  }
+  out.clean = gap > 3.0 * within && gap > 2.0 * resolution;
   return out;
 }
 
@@ -185,6 +198,7 @@ const char* ReasonName(Reason r) {
     case Reason::kBenchmarkChanged: return "benchmark changed";
     case Reason::kNotRun: return "errored or skipped";
     case Reason::kSameBuildDrift: return "same build: machine drift";
+    case Reason::kShiftDisagrees: return "median and shift disagree";
   }
   return "?";
 }
@@ -268,17 +282,25 @@ void Decide(ComparisonRow& row, const VerdictConfig& /*config*/) {
   const double hi = 1.0 + row.delta, lo = 1.0 - row.delta;
   const bool significant = row.q < row.alpha;
   row.confirmed = false;
-  if (significant && row.ratio > hi) {
+  // The test and the Hodges-Lehmann shift see the trimmed samples, the
+  // ratio the raw medians; on skewed or many-level data the two can point
+  // opposite ways, and a significant shift one way is no evidence that the
+  // median moved the other.
+  const bool worse = row.ratio > hi, better = row.ratio < lo;
+  if (significant && worse && row.hl_ratio > 1.0) {
     row.verdict = Verdict::kRegression;
     row.confirmed = row.ratio_lower > hi;
     row.reason = Reason::kNone;
-  } else if (significant && row.ratio < lo) {
+  } else if (significant && better && row.hl_ratio < 1.0) {
     row.verdict = Verdict::kImprovement;
     row.confirmed = row.ratio_upper < lo;
     row.reason = Reason::kNone;
   } else if (row.ratio_lower >= lo && row.ratio_upper <= hi) {
     row.verdict = Verdict::kPass;
     row.reason = Reason::kEquivalent;
+  } else if (significant && (worse || better)) {
+    row.verdict = Verdict::kInconclusive;
+    row.reason = Reason::kShiftDisagrees;
   } else if (significant) {
     row.verdict = Verdict::kPass;
     row.reason = Reason::kWithinThreshold;

@@ -30,6 +30,8 @@ enum class Reason {
   kBenchmarkChanged,    // INCONCLUSIVE: version hash differs from the baseline's
   kNotRun,              // INCONCLUSIVE: errored or skipped on one side
   kSameBuildDrift,      // INCONCLUSIVE: both sides ran the same build, yet differ
+  kShiftDisagrees,      // INCONCLUSIVE: significant, but the median ratio and the
+                        // Hodges-Lehmann shift point opposite ways
 };
 const char* ReasonName(Reason r);  // "equivalent", "within threshold", ...
 

@@ -257,6 +257,56 @@ TEST(VerdictTest, QuantizedSamples) {
   EXPECT_TRUE(row.confirmed);
 }
 
+// A measure that moves in whole ticks has clusters with no spread: a gap of
+// one tick is the resolution, not a second mode. These once came out
+// INCONCLUSIVE (bimodal): unchanged code, and a real 4% regression.
+TEST(VerdictTest, TwoTickLevelsAreNotTwoModes) {
+  const std::vector<double> two_levels = {100, 101, 100, 100, 100, 101, 100, 100};
+  auto row = Judge(Input(two_levels, {100, 100, 101, 100, 101, 100, 100, 100}));
+  EXPECT_FALSE(row.bimodal);
+  EXPECT_EQ(row.verdict, Verdict::kPass) << ReasonName(row.reason);
+  row = Judge(Input({100, 100, 100, 101, 100, 100, 100, 100}, std::vector<double>(8, 100.0)));
+  EXPECT_FALSE(row.bimodal);
+  EXPECT_EQ(row.verdict, Verdict::kPass) << ReasonName(row.reason);
+  row = Judge(Input(two_levels, {104, 105, 104, 104, 104, 105, 104, 104}));
+  EXPECT_FALSE(row.bimodal);
+  EXPECT_EQ(row.verdict, Verdict::kRegression) << ReasonName(row.reason);
+  // Two modes many ticks apart, each with its own spread, still are.
+  const std::vector<double> modes = {100, 101, 100, 120, 121, 100, 120, 101, 120, 100};
+  row = Judge(Input(modes, {120, 100, 121, 101, 100, 120, 100, 121, 120, 100}));
+  EXPECT_TRUE(row.bimodal);
+  EXPECT_EQ(row.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(row.reason, Reason::kBimodal);
+}
+
+// The ratio compares raw medians; the test and the Hodges-Lehmann shift
+// see the trimmed samples. When a significant shift points the other way
+// than the median ratio, neither verdict is supported.
+TEST(VerdictTest, MedianAndShiftPointingOppositeWaysAreInconclusive) {
+  ComparisonRow row;
+  row.delta = 0.03;
+  row.alpha = 0.05;
+  row.q = 0.001;
+  row.ratio = 1.05;
+  row.hl_ratio = 0.98;
+  row.ratio_lower = 0.96;
+  row.ratio_upper = 0.995;
+  Decide(row, {});
+  EXPECT_EQ(row.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(row.reason, Reason::kShiftDisagrees);
+  row.ratio = 0.95;
+  row.hl_ratio = 1.02;
+  row.ratio_lower = 1.005;
+  row.ratio_upper = 1.04;
+  Decide(row, {});
+  EXPECT_EQ(row.reason, Reason::kShiftDisagrees);
+  row.hl_ratio = 0.97;  // agreeing: the improvement stands
+  row.ratio_lower = 0.95;
+  row.ratio_upper = 0.99;
+  Decide(row, {});
+  EXPECT_EQ(row.verdict, Verdict::kImprovement);
+}
+
 // A benchmark that failed with nothing to compare against (a new one, a
 // seed run) still makes a row: reports must show it as not run.
 TEST(VerdictTest, FailedBenchmarkWithoutBaselineIsANotRunRow) {
