@@ -51,14 +51,6 @@ std::string FirstLineOf(const char* command) {
   return line;
 }
 
-Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::Error("cannot write " + path + ": " + std::strerror(errno));
-  return Status::Ok();
-}
-
 std::string CompilerName() {
 #if defined(__clang__)
   return std::string("clang ") + __clang_version__;
@@ -461,7 +453,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
     const std::string path = (dir / name).string();
     Status s;
     try {
-      s = WriteFile(path, render());
+      s = cli::WriteTextFile(path, render());
     } catch (const std::exception& e) {
       s = Status::Error("cannot write " + path + ": " + e.what());
     }

@@ -1,5 +1,6 @@
 #include "reports/gate_outcome.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "kernels/base/json.h"
@@ -14,6 +15,13 @@ json SloJson(const SloResult& s) {
   return json{{"name", s.name},     {"unit", s.unit},     {"value", s.value},     {"target", s.target},
               {"op", s.op},         {"source", s.source}, {"skipped", s.skipped}, {"passed", s.passed},
               {"note", s.note}};
+}
+
+// A number, or NaN where the writer put null (NaN, Inf) or nothing.
+double NumberOrNan(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::numeric_limits<double>::quiet_NaN();
+  return it->get<double>();
 }
 
 }  // namespace
@@ -80,8 +88,9 @@ Result<GateOutcome> ParseGateOutcome(std::string_view text, std::string_view sou
       SloResult r;
       r.name = s.at("name").get<std::string>();
       r.unit = s.value("unit", "");
-      r.value = s.value("value", 0.0);
-      r.target = s.value("target", 0.0);
+      // NaN and Inf are written as null (JSON has no such numbers).
+      r.value = NumberOrNan(s, "value");
+      r.target = NumberOrNan(s, "target");
       r.op = s.value("op", "<=");
       r.source = s.value("source", "");
       r.skipped = s.value("skipped", false);

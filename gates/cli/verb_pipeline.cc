@@ -185,14 +185,6 @@ void VerifyReceipts(const std::vector<std::string>& artifacts, reports::Pipeline
     pg->status = GateStatus::kCorrectness;
 }
 
-Status WriteFile(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::Error("cannot write " + path.string());
-  return Status::Ok();
-}
-
 int Run(int argc, char** argv) {
   po::options_description desc("options");
   desc.add_options()
@@ -330,15 +322,23 @@ int Run(int argc, char** argv) {
       pg.seconds = r->seconds;
     }
     pg.output_tail = ConsoleTail(p.output_file, 15);
-    auto outcome_text = ReadTextFile((fs::path(pg.out_dir) / "gate.json").string());
-    if (outcome_text.ok()) {
-      auto outcome = reports::ParseGateOutcome(*outcome_text, pg.out_dir + "/gate.json");
-      if (outcome.ok()) {
-        pg.run_id = outcome->run_id;
-        VerifyReceipts(outcome->artifacts, &pg);
-      } else {
-        hop(gate + ": outcome not read: " + outcome.status().message());
-      }
+    // A gate that reached a verdict (pass, regression, undecided) stands on
+    // its outcome: without one, nothing says what it stored or which
+    // receipts back it, so the verdict becomes an error (a gate executable
+    // such as /bin/true must not pass the pipeline).
+    const bool verdict = pg.status == GateStatus::kPass || pg.status == GateStatus::kRegression ||
+                         pg.status == GateStatus::kUndecided;
+    auto outcome = [&]() -> Result<reports::GateOutcome> {
+      auto text = ReadTextFile((fs::path(pg.out_dir) / "gate.json").string());
+      if (!text.ok()) return text.status();
+      return reports::ParseGateOutcome(*text, pg.out_dir + "/gate.json");
+    }();
+    if (outcome.ok()) {
+      pg.run_id = outcome->run_id;
+      VerifyReceipts(outcome->artifacts, &pg);
+    } else if (pg.status != GateStatus::kMissing) {
+      hop(gate + ": outcome not read: " + outcome.status().message());
+      if (verdict) pg.status = GateStatus::kError;
     }
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f s", pg.seconds);
@@ -400,7 +400,7 @@ int Run(int argc, char** argv) {
   for (const auto& [name, render] : files) {
     Status s;
     try {
-      s = WriteFile(out_dir / name, render());
+      s = WriteTextFile((out_dir / name).string(), render());
     } catch (const std::exception& e) {
       s = Status::Error("cannot write " + (out_dir / name).string() + ": " + e.what());
     }

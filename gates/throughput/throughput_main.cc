@@ -388,17 +388,21 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
   if (!run.ok()) return run.status();
   Measured m;
   m.benchmarks = std::move(run->benchmarks);
+  // The child writes its outcome (receipt failures, artifacts) before its
+  // result, so a missing or unreadable outcome is an error, never a round
+  // without failures.
   auto outcome_text = cli::ReadTextFile(json + ".outcome.json");
-  if (outcome_text.ok()) {
-    auto outcome = reports::ParseGateOutcome(*outcome_text, json + ".outcome.json");
-    if (outcome.ok()) {
-      m.correctness_failures = outcome->correctness_failures;
-      m.notes = outcome->notes;
-      m.artifacts = outcome->artifacts;
-      for (const auto& n : outcome->notes)
-        if (n == "two_b_shaped") m.two_b_shaped = true;
-    }
-  }
+  if (!outcome_text.ok()) return outcome_text.status().WithContext(exe + " --measure-only");
+  auto outcome = reports::ParseGateOutcome(*outcome_text, json + ".outcome.json");
+  if (!outcome.ok()) return outcome.status().WithContext(exe + " --measure-only");
+  m.correctness_failures = outcome->correctness_failures;
+  m.notes = outcome->notes;
+  m.artifacts = outcome->artifacts;
+  for (const auto& n : outcome->notes)
+    if (n == "two_b_shaped") m.two_b_shaped = true;
+  if (r->Code() == kExitCorrectness && m.correctness_failures.empty())
+    m.correctness_failures.push_back(exe + " --measure-only exited " + std::to_string(kExitCorrectness) +
+                                     " (correctness) but its outcome names no failure; log: " + p.output_file);
   return m;
 }
 
@@ -463,6 +467,14 @@ Status RunAbRounds(const po::variables_map& vm, const std::string& model, const 
       }
       if (is_base) {
         AppendSamples(baseline->benchmarks, got.benchmarks);
+        // The gate judges the candidate; a baseline build that fails its
+        // own receipts is no correctness failure of the candidate's, but the
+        // comparison stands on it, so the report says so.
+        for (const auto& f : got.correctness_failures) {
+          const std::string note = "baseline build failed a correctness check: " + f;
+          if (std::find(candidate->notes.begin(), candidate->notes.end(), note) == candidate->notes.end())
+            candidate->notes.push_back(note);
+        }
       } else {
         got.notes.clear();
         AddCandidate(candidate, std::move(got));
@@ -657,8 +669,13 @@ int MeasureOnlyMain(int argc, char** argv) {
   o.notes = m->notes;
   if (m->two_b_shaped) o.notes.push_back("two_b_shaped");
   o.exit_code = o.correctness_failures.empty() ? 0 : kExitCorrectness;
-  std::ofstream(file) << baselines::WriteResultJson(run);
-  std::ofstream(file + ".outcome.json") << reports::GateOutcomeJson(o);
+  // The outcome first: the parent reads result.json and then the outcome,
+  // and a result without its outcome must not exist (the receipt failures
+  // it carries would be lost).
+  if (Status s = cli::WriteTextFile(file + ".outcome.json", reports::GateOutcomeJson(o)); !s.ok())
+    return cli::Fail("throughput --measure-only", s.message());
+  if (Status s = cli::WriteTextFile(file, baselines::WriteResultJson(run)); !s.ok())
+    return cli::Fail("throughput --measure-only", s.message());
   return o.exit_code;
 }
 

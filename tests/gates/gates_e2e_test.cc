@@ -259,6 +259,38 @@ TEST_F(GatesE2e, SameBuildAgainstItselfCarriesOneFingerprint) {
   EXPECT_EQ(b->config_hash, c->config_hash);
 }
 
+// A measuring round reports its receipt failures in result.json's outcome
+// file, written before the result. A round whose outcome is missing used
+// to count as a round without failures; it is an error now, and a round
+// that exits 4 (correctness) with an outcome naming no failure gets one.
+// Here the baseline rounds run the real gate through a script that then
+// loses the outcome, or only changes the exit code: a baseline build's
+// failures are not the candidate's, so the gate passes and reports them.
+TEST_F(GatesE2e, AMeasuringRoundThatLosesItsOutcomeIsNotIgnored) {
+  for (const bool keep_outcome : {false, true}) {
+    SCOPED_TRACE(keep_outcome ? "outcome kept" : "outcome lost");
+    const fs::path script = dir_ / (keep_outcome ? "kept" : "lost") / "bitgate-throughput-wrapper";
+    fs::create_directories(script.parent_path());
+    std::ofstream(script) << "#!/bin/sh\njson=; prev=\nfor a in \"$@\"; do\n  [ \"$prev\" = --measure-only ] && json=$a\n"
+                             "  prev=$a\ndone\n'" << BITGATE_THROUGHPUT << "' \"$@\" || exit $?\n"
+                          << (keep_outcome ? "" : "rm -f \"$json.outcome.json\"\n") << "exit 4\n";
+    fs::permissions(script, fs::perms::owner_all);
+    auto args = Gate("pr", keep_outcome ? "c5" : "c4", "b1", keep_outcome ? "kept-out" : "lost-out");
+    for (const std::string& a : {std::string("--baseline-exe"), script.string(), std::string("--rounds"), std::string("3")})
+      args.push_back(a);
+    const Ran r = Run(args, {});
+    if (keep_outcome) {
+      EXPECT_EQ(r.code, 0) << r.output;
+      const std::string report = ReadAll(dir_ / "kept-out" / "report.md");
+      EXPECT_NE(report.find("baseline build failed a correctness check: "), std::string::npos) << report;
+      EXPECT_NE(report.find("but its outcome names no failure"), std::string::npos) << report;
+    } else {
+      EXPECT_EQ(r.code, 2) << r.output;
+      EXPECT_NE(r.output.find(".outcome.json"), std::string::npos) << r.output;
+    }
+  }
+}
+
 TEST_F(GatesE2e, AbModeCatchesForcedScalarCandidate) {
   if (!kernels::IsaSupported(kernels::Isa::kAvx512)) GTEST_SKIP() << "this CPU has no AVX-512 VNNI path";
   auto args = Gate("pr", "c2", "b1", "ab");
@@ -335,18 +367,27 @@ TEST_F(GatesE2e, PipelineReverifiesReceiptsAndAForgedOneIsACorrectnessFailure) {
 // A gate.json the pipeline cannot read is noted in the hop log; it threw
 // nlohmann's type_error out of `bitgate pipeline`, before the pipeline
 // record and the ledger were written.
-TEST_F(GatesE2e, UnreadableGateOutcomeIsNotedAndTheLedgerIsStillWritten) {
+// A gate that exits 0 with an outcome nobody can read (or none: /bin/true)
+// passed the pipeline before; now it is an error, noted in the hop log.
+TEST_F(GatesE2e, UnreadableOrMissingGateOutcomeIsAnErrorAndTheLedgerIsStillWritten) {
+  const Ran none = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c4", "--gates",
+                        "true", "--out", (dir_ / "t").string(), "--gate-exe", "true=/bin/true"});
+  EXPECT_EQ(none.code, 2) << none.output;
+  const std::string ledger_none = ReadAll(dir_ / "t" / "ledger.md");
+  EXPECT_NE(ledger_none.find("| true | error |"), std::string::npos) << ledger_none;
+  EXPECT_NE(ledger_none.find("true: outcome not read: cannot read " + (dir_ / "t" / "true").string() + "/gate.json"),
+            std::string::npos) << ledger_none;
   const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c5", "--gates", "bad",
                      "--out", (dir_ / "p").string(), "--gate-exe", std::string("bad=") + BITGATE_CRASH_GATE,
                      "--gate-args", "bad=--bad-outcome"});
-  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.code, 2) << r.output;
   const std::string ledger = ReadAll(dir_ / "p" / "ledger.md");
-  EXPECT_NE(ledger.find("| bad | pass |"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("| bad | error |"), std::string::npos) << ledger;
   EXPECT_NE(ledger.find("bad: outcome not read: " + (dir_ / "p" / "bad").string() +
                         "/gate.json: format is not \"bitgate-gate-outcome\""),
             std::string::npos)
       << ledger;
-  EXPECT_EQ(Run({BITGATE_BINARY, "report", "--db", db_, "--run", "1"}).code, 0);  // the record was stored
+  EXPECT_EQ(Run({BITGATE_BINARY, "report", "--db", db_, "--run", "2"}).code, 2);  // the record was stored
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 // gate's gate.json): untrusted text, so every bad record is an error naming
 // where it came from and what is wrong, never an exception or a crash.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 #include <unistd.h>
 
 #include <filesystem>
@@ -101,6 +104,23 @@ TEST(StoredRecordsTest, TextThatIsNotUtf8IsWrittenAsReplacementCharacters) {
   auto outcome = ParseGateOutcome(GateOutcomeJson(o), "gate.json");
   ASSERT_TRUE(outcome.ok()) << outcome.status().message();
   EXPECT_EQ(outcome->correctness_failures, std::vector<std::string>{"tensor 'caf\xEF\xBF\xBD'"});
+}
+
+// An SLO measured as NaN or Inf is written as null; reading it back threw
+// on the null and lost the whole outcome, receipt failures included.
+TEST(StoredRecordsTest, NonFiniteSloValuesRoundTripAsNan) {
+  GateOutcome o;
+  o.gate = "throughput";
+  o.correctness_failures = {"receipt r.json: tokens differ"};
+  o.slos.push_back(SloResult{"ttft", "ms", std::numeric_limits<double>::infinity(), 500, "<=", "", false, false, ""});
+  o.slos.push_back(SloResult{"tok/s", "1/s", std::nan(""), 10, ">=", "", false, false, ""});
+  auto back = ParseGateOutcome(GateOutcomeJson(o), "gate.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->slos.size(), 2u);
+  EXPECT_TRUE(std::isnan(back->slos[0].value));
+  EXPECT_EQ(back->slos[0].target, 500);
+  EXPECT_TRUE(std::isnan(back->slos[1].value));
+  EXPECT_EQ(back->correctness_failures, o.correctness_failures);
 }
 
 // The store a pipeline used is in its record, so the ledger's re-render
