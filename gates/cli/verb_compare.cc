@@ -137,9 +137,7 @@ int Run(int argc, char** argv) {
                      : format == "junit" ? reports::ComparisonJunit(*report)
                                          : reports::ComparisonMarkdown(*report);
   if (vm.count("output")) {
-    std::ofstream out(vm["output"].as<std::string>(), std::ios::binary);
-    out << text;
-    if (!out) return Fail(kVerb, "cannot write " + vm["output"].as<std::string>());
+    if (Status s = WriteTextFile(vm["output"].as<std::string>(), text); !s.ok()) return Fail(kVerb, s.message());
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
@@ -147,6 +145,7 @@ int Run(int argc, char** argv) {
     if (const char* path = std::getenv("GITHUB_STEP_SUMMARY")) {
       std::ofstream summary(path, std::ios::app);
       summary << reports::ComparisonMarkdown(*report);
+      summary.close();  // a write error may show only when the buffer is flushed
       if (!summary) return Fail(kVerb, std::string("cannot append to ") + path);
     }
   }

@@ -409,6 +409,7 @@ int Run(int argc, char** argv) {
   if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary && !md.empty()) {
     std::ofstream f(summary, std::ios::app);
     f << md << "\n";
+    f.close();
     if (!f) std::fprintf(stderr, "bitgate pipeline: warning: cannot append to %s\n", summary);
   }
   std::printf("ledger: %s\n%s\n", (out_dir / "ledger.md").string().c_str(), reports::LedgerHeadline(ledger).c_str());

@@ -72,9 +72,7 @@ int Run(int argc, char** argv) {
                            : format == "junit" ? reports::LedgerJunit(ledger)
                                                : reports::LedgerMarkdown(ledger);
   if (vm.count("output")) {
-    std::ofstream out(vm["output"].as<std::string>(), std::ios::binary);
-    out << text;
-    if (!out) return Fail(kVerb, "cannot write " + vm["output"].as<std::string>());
+    if (Status s = WriteTextFile(vm["output"].as<std::string>(), text); !s.ok()) return Fail(kVerb, s.message());
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
