@@ -161,6 +161,7 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
       in.benchmark = b.DisplayName();
       in.measure = kNoMeasure;
       in.forced = environment_mismatch ? Reason::kEnvironmentMismatch : Reason::kNotRun;
+      in.candidate_error = b.status == BenchmarkStatus::kError;
       inputs.push_back(std::move(in));
       continue;
     }
@@ -171,6 +172,7 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
       in.unit = m->unit;
       in.direction = m->direction;
       if (b.status == BenchmarkStatus::kOk) in.candidate = m->samples;
+      in.candidate_error = b.status == BenchmarkStatus::kError;
       if (p) {
         auto s = p->samples.find(m->name);
         if (s != p->samples.end()) in.baseline = s->second;
@@ -271,6 +273,8 @@ Status FinishJudgement(Store& store, const RunRecord& candidate, const std::vect
 }
 
 int ComparisonExitCode(const ComparisonReport& report, bool strict) {
+  for (const auto& r : report.rows)
+    if (r.candidate_error) return 4;
   if (report.summary.regression - report.summary.accepted_regressions > 0) return 1;
   if (strict && (report.baseline.source == BaselineSource::kNone || report.baseline.environment_mismatch ||
                  report.summary.inconclusive > 0))

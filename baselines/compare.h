@@ -85,9 +85,10 @@ Status FinishJudgement(Store& store, const RunRecord& candidate, const std::vect
 Result<ComparisonReport> CompareWithBaseline(Store& store, const RunRecord& candidate,
                                              const BaselineRequest& request, const VerdictConfig& config);
 
-// Process exit code of a comparison (docs/EXIT_CODES.md): 1 on any
-// unaccepted REGRESSION; in strict mode 3 when no baseline, a machine
-// mismatch, or any INCONCLUSIVE row; else 0.
+// Process exit code of a comparison (docs/EXIT_CODES.md): 4 when a
+// candidate benchmark reported an error; else 1 on any unaccepted
+// REGRESSION; in strict mode 3 when no baseline, a machine mismatch, or any
+// INCONCLUSIVE row; else 0.
 int ComparisonExitCode(const ComparisonReport& report, bool strict);
 
 }  // namespace bitgate::baselines

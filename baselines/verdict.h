@@ -70,6 +70,9 @@ struct ComparisonInput {
   Reason forced = Reason::kNone;
   std::optional<double> delta;  // per-benchmark overrides (threshold table)
   std::optional<double> alpha;
+  // The candidate's benchmark reported an error (not a skip): the code under
+  // test broke it, which ComparisonExitCode treats as a correctness failure.
+  bool candidate_error = false;
 };
 
 struct ComparisonRow {
@@ -84,6 +87,7 @@ struct ComparisonRow {
   double hl_ratio = 1;
   double boot_lower = 1, boot_upper = 1;    // bootstrap of the median ratio
   bool has_test = false;  // p, q and intervals are meaningful
+  bool candidate_error = false;  // ComparisonInput::candidate_error
   double p = 1;
   double q = 1;  // BH (or BY) q-value; NaN for a row outside the corrected family
   bool exact_p = false;

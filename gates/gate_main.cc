@@ -367,6 +367,18 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   if (out.ab_baseline)
     for (auto& b : out.ab_baseline->benchmarks)
       if (b.suite.empty()) b.suite = run.suite;
+  // A benchmark of the code under test that reported an error is broken
+  // by it: a correctness failure, named in the ledger (ComparisonExitCode
+  // gives the same code when the run is compared).
+  // Skipped when the gate already names it, or failed as a whole (exit 2).
+  for (const auto& b : run.benchmarks) {
+    if (b.status != baselines::BenchmarkStatus::kError || !body_status.ok()) continue;
+    const bool named = std::any_of(out.correctness_failures.begin(), out.correctness_failures.end(),
+                                   [&](const std::string& failure) { return failure.find(b.name) != std::string::npos; });
+    if (!named)
+      out.correctness_failures.push_back("benchmark " + b.DisplayName() + " reported an error" +
+                                         (b.message.empty() ? std::string() : ": " + b.message));
+  }
   if (!out.correctness_failures.empty()) run.status = "failed";
 
   int code = cli::kExitPass;

@@ -135,7 +135,7 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
                            {"ppl_test", w.ppl_test}, {"max_abs_diff", w.max_abs_diff}});
       const EngineWindow stream = r.repetitions.empty() ? EngineWindow{} : r.repetitions.front();
       if (!r.error.empty()) {
-        b.status = baselines::BenchmarkStatus::kSkipped;
+        b.status = r.failed ? baselines::BenchmarkStatus::kError : baselines::BenchmarkStatus::kSkipped;
         b.message = r.error;
       } else {
         AddMeasure(&b, "top1_agreement", "1", Direction::kHigherIsBetter, top1, &out.notes);

@@ -70,8 +70,12 @@ Result<std::vector<int32_t>> StreamTokens(const engine::Model& model, int64_t n)
   return out;
 }
 
+// `*loaded` says whether the model loaded in `format` and fits the window:
+// an error after that is a failure of the engine, not of the setup.
 Result<EngineFormatResult> EvalFormat(const std::string& model_path, const std::string& format, int windows,
-                                      int window_tokens, int repetitions, const std::string& logits_path) {
+                                      int window_tokens, int repetitions, const std::string& logits_path,
+                                      bool* loaded) {
+  *loaded = false;
   engine::LoadOptions lo;
   if (format != "auto") {
     auto f = kernels::FormatFromName(format);
@@ -82,6 +86,7 @@ Result<EngineFormatResult> EvalFormat(const std::string& model_path, const std::
   if (!model.ok()) return model.status();
   const engine::Model& m = **model;
   if (window_tokens > m.config().n_ctx) return Status::Error("window longer than the model's context");
+  *loaded = true;
   auto tokens = StreamTokens(m, static_cast<int64_t>(windows) * window_tokens);
   if (!tokens.ok()) return tokens.status();
   auto window = [&](int w) {
@@ -137,7 +142,7 @@ json ToJson(const EngineFormatResult& r) {
   for (const auto& w : r.windows) windows.push_back(WindowJson(w));
   for (const auto& w : r.repetitions) reps.push_back(WindowJson(w));
   return {{"format", r.format}, {"windows", windows}, {"repetitions", reps}, {"logits", r.logits_path},
-          {"error", r.error}};
+          {"error", r.error}, {"failed", r.failed}};
 }
 
 // JSON's numbers cannot be NaN/Inf (nlohmann writes null): keep them.
@@ -249,8 +254,10 @@ int EngineChildMain(int argc, char** argv) {
   json results = json::array();
   for (const auto& format : Split(vm["formats"].as<std::string>())) {
     std::fprintf(stderr, "engine child %s: %s\n", isa.c_str(), format.c_str());
+    bool loaded = false;
     auto r = EvalFormat(vm["model"].as<std::string>(), format, vm["windows"].as<int>(),
-                        vm["window-tokens"].as<int>(), vm["repetitions"].as<int>(), out + "." + format + ".logits");
+                        vm["window-tokens"].as<int>(), vm["repetitions"].as<int>(), out + "." + format + ".logits",
+                        &loaded);
     if (!r.ok() && format == "auto") {
       // The model as stored does not load or run: the model is bad.
       std::fprintf(stderr, "model: %s\n", r.status().message().c_str());
@@ -262,6 +269,7 @@ int EngineChildMain(int argc, char** argv) {
     } else {
       res.format = format;
       res.error = r.status().message();
+      res.failed = loaded;
     }
     results.push_back(ToJson(res));
   }
@@ -341,10 +349,13 @@ EngineAccuracy RunEngineAccuracy(const EngineAccuracyOptions& options) {
       r.isa = name;
       r.logits_path = jr.value("logits", "");
       r.error = jr.value("error", "");
+      r.failed = jr.value("failed", false);
       for (const auto& w : jr["windows"]) r.windows.push_back(WindowFrom(w));
       for (const auto& w : jr["repetitions"]) r.repetitions.push_back(WindowFrom(w));
       const std::string what = "accuracy/engine/" + r.format + " on " + name + ": ";
-      if (!r.error.empty()) {
+      if (r.failed) {
+        acc.failures.push_back(what + "failed: " + r.error);
+      } else if (!r.error.empty()) {
         acc.notes.push_back(what + "not run: " + r.error);
       }
       if (!r.repetitions.empty()) {

@@ -35,6 +35,10 @@ struct EngineFormatResult {
   std::vector<EngineWindow> repetitions;
   std::string logits_path; // all windows' quantized logits, float32
   std::string error;       // could not run this format on this path
+  // The error came after the model loaded in this format (the reference or
+  // the quantized forward pass failed): a correctness failure, not a
+  // format that does not apply to the model.
+  bool failed = false;
   double cross_path_max_diff = -1;  // vs the scalar path's logits (-1: not compared)
 };
 

@@ -23,7 +23,7 @@ std::vector<double> Around(double level, double spread, int n, double phase = 0.
 
 ComparisonInput Input(std::vector<double> base, std::vector<double> cand,
                       Direction d = Direction::kLowerIsBetter) {
-  ComparisonInput in{std::string("b"), std::string("time"), std::string("ns"), d, {}, {}, Reason::kNone, {}, {}};
+  ComparisonInput in{std::string("b"), std::string("time"), std::string("ns"), d, {}, {}, Reason::kNone, {}, {}, false};
   in.baseline = std::move(base);
   in.candidate = std::move(cand);
   return in;
@@ -326,6 +326,15 @@ TEST(VerdictTest, FailedBenchmarkWithoutBaselineIsANotRunRow) {
   const auto rows = CompareAll(inputs, VerdictConfig{});
   EXPECT_EQ(rows[1].verdict, Verdict::kInconclusive);
   EXPECT_EQ(rows[1].reason, Reason::kNotRun);
+  // An error (not a skip) in the candidate is a correctness failure: a
+  // broken benchmark used to pass a non-strict gate as "not run".
+  ComparisonReport report;
+  report.rows = rows;
+  EXPECT_EQ(ComparisonExitCode(report, false), 4);
+  candidate.benchmarks[1].status = BenchmarkStatus::kSkipped;
+  report.rows = CompareAll(BuildInputs(candidate, {}, {}, false, nullptr), VerdictConfig{});
+  EXPECT_EQ(report.rows[1].reason, Reason::kNotRun);
+  EXPECT_EQ(ComparisonExitCode(report, false), 0);
 }
 
 }  // namespace

@@ -107,6 +107,27 @@ TEST_F(GateMainTest, TextThatIsNotUtf8LosesNoReport) {
   EXPECT_EQ(stored->correctness_failures, outcome->correctness_failures);
 }
 
+// A benchmark of the code under test that reported an error is a
+// correctness failure (exit 4), named once; it used to be an INCONCLUSIVE
+// "not run" row, and a non-strict gate passed.
+TEST_F(GateMainTest, ABenchmarkThatReportsAnErrorFailsTheGate) {
+  const int code = RunGate("err", [](GateContext& ctx) {
+    ctx.output.run.benchmarks.push_back(Bench("parse", 100));
+    auto broken = Bench("quantize/tq2_0", 100);
+    broken.measures.clear();
+    broken.status = baselines::BenchmarkStatus::kError;
+    broken.message = "quantize failed: shape overflows";
+    ctx.output.run.benchmarks.push_back(broken);
+    return Status::Ok();
+  });
+  EXPECT_EQ(code, kExitCorrectness);
+  auto outcome = reports::ParseGateOutcome(ReadAll(dir_ / "err" / "gate.json"), "gate.json");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  ASSERT_EQ(outcome->correctness_failures.size(), 1u);
+  EXPECT_NE(outcome->correctness_failures[0].find("quantize/tq2_0 reported an error: quantize failed"),
+            std::string::npos) << outcome->correctness_failures[0];
+}
+
 // The gate's own junit.xml and report.json carry what made it fail, not
 // only the comparison rows: they held the rows alone, so a gate that
 // exited 4, 1 or 2 wrote a junit.xml with no failure or error.
