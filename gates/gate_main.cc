@@ -103,6 +103,7 @@ Result<GateOptions> ParseCommon(const char* gate, const po::variables_map& vm, i
   o.verdict.alpha = vm["alpha"].as<double>();
   if (!(o.verdict.alpha > 0 && o.verdict.alpha < 1)) return Status::Error("--alpha must lie between 0 and 1");
   o.verdict.min_samples = vm["min-samples"].as<int>();
+  if (Status s = cli::CheckMinSamples(o.verdict.min_samples); !s.ok()) return s;
   auto ceiling = cli::ParseFraction(vm["cv-ceiling"].as<std::string>(), "--cv-ceiling");
   if (!ceiling.ok()) return ceiling.status();
   o.verdict.cv_ceiling = *ceiling;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -83,6 +84,14 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   e.floors.min_top1 = ctx.vm["min-top1"].as<double>();
   e.floors.max_kl = ctx.vm["max-kl"].as<double>();
   e.floors.max_ppl_diff_pct = ctx.vm["max-ppl-diff-pct"].as<double>();
+  // Floors that always pass (a ceiling of inf) or always fail (NaN, a
+  // top-1 floor above 1) make a gate that decides nothing.
+  if (!(e.floors.min_top1 >= 0 && e.floors.min_top1 <= 1))
+    return Status::Error("--min-top1 must lie in [0, 1]");
+  if (!(e.floors.max_kl >= 0 && std::isfinite(e.floors.max_kl)))
+    return Status::Error("--max-kl must be a finite number >= 0");
+  if (!(e.floors.max_ppl_diff_pct >= 0 && std::isfinite(e.floors.max_ppl_diff_pct)))
+    return Status::Error("--max-ppl-diff-pct must be a finite number >= 0");
   if (o.quant_seeds < 1 || e.windows < 1 || e.window_tokens < 2 || o.repetitions < 2)
     return Status::Error("--quant-seeds and --windows must be >= 1, --window-tokens and --repetitions >= 2");
   e.formats_explicit = !ctx.vm["formats"].defaulted();

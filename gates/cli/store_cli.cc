@@ -38,6 +38,11 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return ss.str();
 }
 
+Status CheckMinSamples(int n) {
+  if (n < 2 || n > 1000) return Status::Error("--min-samples " + std::to_string(n) + ": must lie in [2, 1000]");
+  return Status::Ok();
+}
+
 Status WriteTextFile(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {

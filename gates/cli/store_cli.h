@@ -31,6 +31,10 @@ Status WriteTextFile(const std::string& path, const std::string& text);
 // than "performance"), host name.
 baselines::MachineInfo LiveMachine();
 
+// --min-samples: 2 (the least a rank test needs) to 1000. A larger value
+// would make every row INCONCLUSIVE, a gate that cannot fail.
+Status CheckMinSamples(int n);
+
 // "3%" -> 0.03, "0.03" -> 0.03; must lie in (0, 1).
 Result<double> ParseFraction(const std::string& text, const char* what);
 

@@ -82,6 +82,7 @@ int Run(int argc, char** argv) {
   config.cv_ceiling = *ceiling;
   config.yekutieli = vm.count("by") > 0;
   config.min_samples = vm["min-samples"].as<int>();
+  if (Status s = CheckMinSamples(config.min_samples); !s.ok()) return Fail(kVerb, s.message());
   config.bootstrap_resamples = vm["bootstrap"].as<int>();
   if (config.bootstrap_resamples < 0) return Fail(kVerb, "--bootstrap must be >= 0");
   config.seed = vm["seed"].as<unsigned long long>();

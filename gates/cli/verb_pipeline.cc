@@ -246,7 +246,7 @@ int Run(int argc, char** argv) {
     gate_args[gate] = std::move(*split);
   }
   const double timeout = vm["timeout-per-gate"].as<double>();
-  if (!(timeout > 0)) return Fail(kVerb, "--timeout-per-gate must be > 0");
+  if (!(timeout > 0 && timeout <= 7 * 86400)) return Fail(kVerb, "--timeout-per-gate must lie in (0, 604800] seconds");
   const fs::path out_dir = vm["out"].as<std::string>();
   std::error_code ec;
   fs::create_directories(out_dir, ec);

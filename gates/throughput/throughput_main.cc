@@ -92,6 +92,9 @@ std::vector<std::string> SplitComma(const std::string& s) {
 
 // What no measurement can run with, refused before anything is measured.
 Status CheckMeasureOptions(const po::variables_map& vm) {
+  const double timeout = vm["kernel-timeout"].as<double>();
+  if (!(timeout > 0 && timeout <= 7 * 86400))  // 0 or less disabled the timeout
+    return Status::Error("--kernel-timeout must lie in (0, 604800] seconds");
   if (vm.count("skip-kernels") && vm.count("skip-engine"))
     return Status::Error(
         "--skip-kernels and --skip-engine together leave nothing to measure: drop one of them");

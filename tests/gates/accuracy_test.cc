@@ -182,6 +182,24 @@ TEST_F(AccuracyGate, UnknownOrNonTernaryFormatIsAUsageError) {
   }
 }
 
+// Floors that always pass or always fail decide nothing: usage errors.
+TEST_F(AccuracyGate, FloorsThatCannotDecideAreUsageErrors) {
+  struct Case {
+    const char* option;
+    const char* value;
+    const char* message;
+  };
+  for (const auto& c : {Case{"--min-top1", "nan", "--min-top1 must lie in [0, 1]"},
+                        Case{"--min-top1", "1.5", "--min-top1 must lie in [0, 1]"},
+                        Case{"--max-kl", "inf", "--max-kl must be a finite number >= 0"},
+                        Case{"--max-ppl-diff-pct", "-1", "--max-ppl-diff-pct must be a finite number >= 0"},
+                        Case{"--min-samples", "1000000", "--min-samples 1000000: must lie in [2, 1000]"}}) {
+    const Ran r = Gate(std::string("floor") + c.option, Model(), {c.option, c.value});
+    EXPECT_EQ(r.code, 2) << c.option << " " << c.value << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  }
+}
+
 TEST_F(AccuracyGate, TruncatedModelFailsWithExit4) {
   const std::string m = Corrupt("truncated.gguf", [](std::string* b) { b->resize(b->size() / 2); });
   const Ran r = Gate("trunc", m);

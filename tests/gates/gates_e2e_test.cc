@@ -88,6 +88,20 @@ TEST_F(GatesE2e, HelpAndBadOptions) {
   EXPECT_EQ(Run({BITGATE_BINARY, "pipeline", "--help"}).code, 0);
   EXPECT_EQ(Run({BITGATE_BINARY, "pipeline", "--no-such-option"}).code, 2);
   EXPECT_EQ(Run({BITGATE_BINARY, "report", "--run", "1", "--db", db_}).code, 2);  // empty store
+  // Values that would disable the kernel suite's timeout or make every row
+  // INCONCLUSIVE (a gate that cannot fail) are usage errors.
+  for (const auto& [option, value] : {std::pair<std::string, std::string>{"--kernel-timeout", "0"},
+                                      {"--kernel-timeout", "-5"}, {"--min-samples", "-3"}, {"--min-samples", "5000"}}) {
+    auto args = Gate("main", "c1", "c1", "bad" + option + value);
+    args.push_back(option);
+    args.push_back(value);
+    const Ran r = Run(args);
+    EXPECT_EQ(r.code, 2) << option << " " << value << "\n" << r.output;
+    EXPECT_NE(r.output.find(option), std::string::npos) << r.output;
+  }
+  const Ran forever = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--timeout-per-gate", "inf"});
+  EXPECT_EQ(forever.code, 2);
+  EXPECT_NE(forever.output.find("--timeout-per-gate must lie in (0, 604800] seconds"), std::string::npos) << forever.output;
 }
 
 // The engine rows alone, once, short generations: a second or two.
