@@ -138,7 +138,7 @@ std::string ComparisonMarkdown(const ComparisonReport& report) {
   out << "rule: REGRESSION when q < alpha (" << (report.config.yekutieli ? "Benjamini-Yekutieli" : "Benjamini-Hochberg")
       << ") and the ratio of medians exceeds 1 + delta; intervals: Hodges-Lehmann/Moses " << FormatPercent(1 - report.config.alpha)
       << "\n\n";
-  for (const auto& note : report.notes) out << "> " << note << "\n";
+  for (const auto& note : report.notes) out << "> " << MarkdownInline(note) << "\n";
   if (!report.notes.empty()) out << "\n";
   out << "| benchmark | measure | baseline -> candidate | ratio [interval] | p, q | n | threshold | noise | verdict |\n";
   out << "|---|---|---|---|---|---|---|---|---|\n";

@@ -1,5 +1,7 @@
 #include "reports/format.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -114,6 +116,29 @@ std::string MarkdownInline(const std::string& text) {
     else out += c;
   }
   return out;
+}
+
+namespace {
+size_t LongestBacktickRun(const std::string& text) {
+  size_t longest = 0, run = 0;
+  for (char c : text) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  return longest;
+}
+}  // namespace
+
+std::string MarkdownCode(const std::string& text) {
+  std::string body;
+  for (char c : text) body += (c == '\n' || c == '\r') ? ' ' : c;
+  const std::string ticks(LongestBacktickRun(body) + 1, '`');
+  const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
+  return ticks + (pad ? " " : "") + body + (pad ? " " : "") + ticks;
+}
+
+std::string MarkdownFence(const std::string& text) {
+  return std::string(std::max<size_t>(3, LongestBacktickRun(text) + 1), '`');
 }
 
 std::string MermaidString(const std::string& text) {

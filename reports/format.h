@@ -27,6 +27,13 @@ int32_t NextCodePoint(const std::string& text, size_t* i);
 std::string ValidUtf8(const std::string& text);
 // One markdown table cell or list item: '|' escaped, line breaks as spaces.
 std::string MarkdownInline(const std::string& text);
+// An inline code span holding `text` verbatim: delimited by one backtick
+// more than its longest run of backticks (padded with spaces when it starts
+// or ends with one), line breaks as spaces.
+std::string MarkdownCode(const std::string& text);
+// The fence for a fenced block holding `text`: three backticks, or one more
+// than its longest run of backticks at a line start, so no line closes it.
+std::string MarkdownFence(const std::string& text);
 // Inside a quoted mermaid string: '"' as #quot;, line breaks as spaces.
 std::string MermaidString(const std::string& text);
 

@@ -43,7 +43,7 @@ std::string GateMarkdown(const GateOutcome& outcome, const baselines::Comparison
   out << ComparisonMarkdown(report);
   if (!outcome.artifacts.empty()) {
     out << "\nartifacts:\n";
-    for (const auto& a : outcome.artifacts) out << "- `" << a << "`\n";
+    for (const auto& a : outcome.artifacts) out << "- " << MarkdownCode(a) << "\n";
   }
   return out.str();
 }

@@ -15,7 +15,7 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
   std::ostringstream out;
   out << "### history: " << h.benchmark << " " << h.measure << " (" << baselines::DirectionName(h.direction)
       << " better) on " << h.branch << " (machine " << h.fingerprint << ")\n\n";
-  for (const auto& note : h.notes) out << "> " << note << "\n";
+  for (const auto& note : h.notes) out << "> " << MarkdownInline(note) << "\n";
   if (!h.notes.empty()) out << "\n";
   if (h.steps.empty()) {
     out << "No change point (" << h.entries.size() << " runs).\n\n";

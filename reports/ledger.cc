@@ -3,7 +3,9 @@
 #include "reports/ledger.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 
 #include "baselines/stats.h"
 
@@ -74,8 +76,30 @@ std::string LedgerState(int exit_code) {
   }
 }
 
+namespace {
+// A value inside the marker comment: bytes that could end the comment
+// ("-->"), split the key=value list or break the line are %XX-encoded.
+std::string MarkerValue(const std::string& s) {
+  std::string out;
+  char prev = 0;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool plain = std::isalnum(u) || c == '.' || c == '_' || c == '/' || c == '+' || (c == '-' && prev != '-');
+    if (plain) {
+      out += c;
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", u);
+      out += buf;
+    }
+    prev = c;
+  }
+  return out;
+}
+}  // namespace
+
 std::string LedgerMarker(const Ledger& l) {
-  return "<!-- bitgate-ledger:v1 branch=" + l.pipeline.branch + " commit=" + l.pipeline.commit +
+  return "<!-- bitgate-ledger:v1 branch=" + MarkerValue(l.pipeline.branch) + " commit=" + MarkerValue(l.pipeline.commit) +
          " pipeline=" + std::to_string(l.pipeline.id) + " state=" + LedgerState(l.pipeline.exit_code) + " -->";
 }
 

@@ -214,9 +214,11 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
       }
       if (listed > 5) why.push_back(name + ": and " + std::to_string(listed - 5) + " more REGRESSION rows");
       if (listed > 0)
-        next.push_back("if the slowdown is intended, accept it: `bitgate baseline annotate --branch " +
-                       l.pipeline.branch + " --commit " + l.pipeline.commit +
-                       " --benchmark 'GLOB' --message 'why'`, then re-run");
+        next.push_back("if the slowdown is intended, accept it: " +
+                       MarkdownCode("bitgate baseline annotate --branch " + ShellWord(l.pipeline.branch) +
+                                    " --commit " + ShellWord(l.pipeline.commit) +
+                                    " --benchmark 'GLOB' --message 'why'") +
+                       ", then re-run");
       if (g.comparison->baseline.run_ids.empty())
         why.push_back(name + ": no baseline yet; this run seeds it" +
                       std::string(l.pipeline.strict ? " (strict: undecided)" : ""));
@@ -253,7 +255,7 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
   out << "- **why:**\n";
   for (const auto& w : why) out << "  - " << Cell(w) << "\n";
   out << "- **next steps:**\n";
-  for (const auto& n : next) out << "  - " << n << "\n";
+  for (const auto& n : next) out << "  - " << Cell(n) << "\n";
   out << "- **blocking:**" << (blocking.empty() ? " none" : "") << "\n";
   for (const auto& b : blocking) out << "  - " << Cell(b) << "\n";
   out << "\n";
@@ -287,7 +289,7 @@ void Quality(std::ostringstream& out, const Ledger& l) {
     char n[64];
     std::snprintf(n, sizeof n, "%s/%s", nb.empty() ? "-" : FormatValue(med(nb), "").c_str(),
                   nc.empty() ? "-" : FormatValue(med(nc), "").c_str());
-    out << "| " << g.gate.gate << " | " << g.comparison->rows.size() << " | " << n << " | " << pct(med(cvb)) << "/"
+    out << "| " << Cell(g.gate.gate) << " | " << g.comparison->rows.size() << " | " << n << " | " << pct(med(cvb)) << "/"
         << pct(med(cvc)) << " | " << outliers << " | " << bimodal << " | " << noisy << " | " << under << " | "
         << pct(med(mde)) << " |\n";
   }
@@ -314,7 +316,7 @@ void Memory(std::ostringstream& out, const Ledger& l) {
                "|---|---|---|---|---|\n";
         header = true;
       }
-      out << "| " << g.gate.gate << " | " << Cell(b.params) << " | " << FormatValue(peak / 1048576.0, "MiB") << " | "
+      out << "| " << Cell(g.gate.gate) << " | " << Cell(b.params) << " | " << FormatValue(peak / 1048576.0, "MiB") << " | "
           << FormatValue(need / 1048576.0, "MiB") << " | " << FormatPercent((peak - need) / need) << " |\n";
     }
   }
@@ -409,7 +411,7 @@ std::string LedgerMarkdown(const Ledger& l) {
 
   out << "### Gates\n\n| gate | status | evidence |\n|---|---|---|\n";
   for (const auto& g : l.gates)
-    out << "| " << g.gate.gate << " | " << GateStatusName(g.gate.status) << " | " << Evidence(g) << " |\n";
+    out << "| " << Cell(g.gate.gate) << " | " << GateStatusName(g.gate.status) << " | " << Evidence(g) << " |\n";
   out << "\n";
 
   out << "### Hop log\n\n| time (UTC) | event |\n|---|---|\n";
@@ -422,10 +424,12 @@ std::string LedgerMarkdown(const Ledger& l) {
     const bool failed_process = g.gate.status == GateStatus::kCrashed || g.gate.status == GateStatus::kTimeout ||
                                 g.gate.status == GateStatus::kError;
     if (!g.comparison && !failed_process && !(g.outcome && !g.outcome->correctness_failures.empty())) continue;
-    out << "### " << g.gate.gate << "\n\n";
-    if (failed_process && !g.gate.output_tail.empty())
-      out << "<details><summary>output tail (" << g.gate.process << ")</summary>\n\n```\n" << g.gate.output_tail
-          << "\n```\n\n</details>\n\n";
+    out << "### " << Cell(g.gate.gate) << "\n\n";
+    if (failed_process && !g.gate.output_tail.empty()) {
+      const std::string fence = MarkdownFence(g.gate.output_tail);
+      out << "<details><summary>output tail (" << Cell(g.gate.process) << ")</summary>\n\n" << fence << "\n"
+          << g.gate.output_tail << "\n" << fence << "\n\n</details>\n\n";
+    }
     if (g.outcome && !g.outcome->correctness_failures.empty()) {
       out << "**Correctness failures:**\n\n";
       for (const auto& f : g.outcome->correctness_failures) out << "- " << Cell(f) << "\n";

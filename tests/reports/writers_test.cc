@@ -10,6 +10,7 @@
 #include "baselines/verdict.h"
 #include "reports/comparison_report.h"
 #include "reports/format.h"
+#include "reports/gate_report.h"
 #include "reports/ledger.h"
 
 namespace bitgate::reports {
@@ -35,6 +36,15 @@ TEST(FormatTest, Utf8Decoding) {
 TEST(FormatTest, MarkdownAndMermaidEscapes) {
   EXPECT_EQ(MarkdownInline("a|b\nc\r"), "a\\|b c ");
   EXPECT_EQ(MermaidString("say \"hi\"\n"), "say #quot;hi#quot; ");
+}
+
+TEST(FormatTest, CodeSpansAndFencesHoldAnyBackticks) {
+  EXPECT_EQ(MarkdownCode("out/dir"), "`out/dir`");
+  EXPECT_EQ(MarkdownCode("a`b"), "``a`b``");
+  EXPECT_EQ(MarkdownCode("`x``"), "``` `x`` ```");
+  EXPECT_EQ(MarkdownCode("two\nlines"), "`two lines`");
+  EXPECT_EQ(MarkdownFence("plain"), "```");
+  EXPECT_EQ(MarkdownFence("```\nclosed?\n````"), "`````");
 }
 
 TEST(FormatTest, XmlEscapeKeepsTheDocumentWellFormed) {
@@ -143,6 +153,39 @@ TEST(WritersTest, AcceptedRegressionsAreCountedApart) {
   const std::string headline = LedgerHeadline(l);
   EXPECT_NE(headline.find("1 verdict rows: 0 REGRESSION, 1 accepted,"), std::string::npos) << headline;
   EXPECT_NE(LedgerJunit(l).find("failures=\"0\""), std::string::npos);
+}
+
+// Names, notes, paths and console output come from gates, branches and
+// files: none may break the ledger's tables, its code spans, its fenced
+// output block or its marker comment, and a suggested command must be safe
+// to paste.
+TEST(WritersTest, UntrustedTextCannotBreakTheMarkdown) {
+  Ledger l = OneGate(GateStatus::kCrashed, -1);
+  l.pipeline.branch = "feat/$(rm -rf ~);x-->y";
+  l.pipeline.commit = "c1";
+  l.gates[0].gate.gate = "my|gate\nnext";
+  l.gates[0].gate.output_tail = "before\n```\n# not a heading\nafter";
+  const std::string md = LedgerMarkdown(l);
+  const std::string marker = md.substr(0, md.find('\n'));
+  EXPECT_EQ(marker.find("-->"), marker.size() - 3) << marker;  // only the comment's own end
+  EXPECT_NE(marker.find("branch=feat/%24%28rm%20-rf%20%7E%29%3Bx-%2D%3Ey"), std::string::npos) << marker;
+  EXPECT_NE(md.find("| my\\|gate next | crashed |"), std::string::npos) << md;
+  EXPECT_NE(md.find("````\nbefore\n```\n# not a heading\nafter\n````\n"), std::string::npos) << md;
+
+  Ledger r = OneGate(GateStatus::kRegression, 1);
+  r.pipeline.branch = "feat/$(touch x)";
+  r.pipeline.commit = "c2";
+  r.gates[0].comparison = OneRowReport("gemv", true, false);
+  const std::string steps = LedgerMarkdown(r);
+  EXPECT_NE(steps.find("`bitgate baseline annotate --branch 'feat/$(touch x)' --commit c2 "), std::string::npos)
+      << steps;
+
+  auto report = OneRowReport("gemv", false, false);
+  report.notes.push_back("a | note\nwith a line break");
+  EXPECT_NE(ComparisonMarkdown(report).find("> a \\| note with a line break\n"), std::string::npos);
+  GateOutcome o;
+  o.artifacts.push_back("out/odd`name.json");
+  EXPECT_NE(GateMarkdown(o, report).find("- ``out/odd`name.json``\n"), std::string::npos) << GateMarkdown(o, report);
 }
 
 }  // namespace
