@@ -38,9 +38,29 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
   }
   auto annotations = store.Annotations(branch);
   if (!annotations.ok()) return annotations.status();
+  // A new version hash is a new benchmark (docs/SCHEMA.md): the series is
+  // the newest version's runs, so a change to the benchmark's own code is
+  // never shown as a change point or creep blamed on a commit.
+  std::string version;
+  for (const auto& p : *points)
+    if (p.fingerprint == report.fingerprint) version = p.version_hash;
+  int other_versions = 0;
+  std::string changed_at;
+  for (const auto& p : *points) {
+    if (p.fingerprint != report.fingerprint || p.version_hash == version) continue;
+    ++other_versions;
+  }
+  for (const auto& p : *points)
+    if (p.fingerprint == report.fingerprint && p.version_hash == version) {
+      changed_at = p.commit;
+      break;
+    }
+  if (other_versions > 0)
+    report.notes.push_back("the benchmark changed (version hash) at commit " + changed_at.substr(0, 12) + "; " +
+                           std::to_string(other_versions) + " earlier run(s) of other versions are not in the series");
   std::vector<double> medians;
   for (const auto& p : *points) {
-    if (p.fingerprint != report.fingerprint) continue;
+    if (p.fingerprint != report.fingerprint || p.version_hash != version) continue;
     report.direction = p.direction;
     report.unit = p.unit;
     HistoryEntry e;

@@ -43,6 +43,7 @@ struct HistoryPoint {
   int64_t run_id = 0;
   std::string commit, started_at, fingerprint;
   std::string suite, name, params;  // the one benchmark the series follows
+  std::string version_hash;          // '' if unknown; a new one is a new benchmark
   Direction direction = Direction::kLowerIsBetter;
   std::string unit;
   std::vector<double> samples;

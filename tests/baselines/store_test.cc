@@ -562,5 +562,31 @@ TEST_F(StoreTest, HistoryFollowsOneBenchmark) {
   EXPECT_TRUE(report->entries[2].annotated);
 }
 
+// A history follows one version of a benchmark, and only results that ran:
+// a change to the benchmark's own code (a new version hash) made a step
+// blamed on a commit, and an errored result's samples counted too.
+TEST_F(StoreTest, HistorySkipsOtherVersionsAndErroredResults) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  for (int i = 0; i < 12; ++i) {
+    std::string commit = "c";  // not "c" + to_string: GCC 12 warns (-Wrestrict) on it here
+    commit += std::to_string(i);
+    RunRecord run = MakeRun("main", commit, i < 6 ? 1.0 : 3.0);  // 3x slower from c6 on...
+    for (auto& b : run.benchmarks) b.version_hash = i < 6 ? "v1" : "v2";         // ...because the benchmark changed
+    if (i == 9) run.benchmarks[0].status = BenchmarkStatus::kError;               // its samples are not a level
+    if (i == 9) run.benchmarks[0].measures[0].samples.assign(10, 50.0);
+    ASSERT_TRUE(s.ImportRun(run).ok());
+  }
+  const auto report = BuildHistory(s, "kernels/bench0", "time", "main", std::nullopt, ChangePointOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->entries.size(), 5u);  // c6..c11 without c9
+  EXPECT_EQ(report->entries.front().commit, "c6");
+  for (const auto& e : report->entries) EXPECT_NE(e.commit, "c9");
+  EXPECT_TRUE(report->steps.empty());
+  ASSERT_FALSE(report->notes.empty());
+  EXPECT_NE(report->notes.back().find("changed (version hash) at commit c6; 6 earlier run(s)"), std::string::npos)
+      << report->notes.back();
+}
+
 }  // namespace
 }  // namespace bitgate::baselines
