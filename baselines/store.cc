@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -295,6 +296,41 @@ Result<int64_t> Store::ImportRun(const RunRecord& run) {
   if (!machine_id.ok()) return machine_id.status();
   auto branch_id = BranchId(*db_, run.branch);
   if (!branch_id.ok()) return branch_id.status();
+
+  // The same run stored twice (a retried upload step) would pool every
+  // sample twice into later baselines: twice the n, smaller p-values on
+  // unchanged code. A stored run with the same branch, commit, machine,
+  // suite and times and the same sample count and sum is that run.
+  if (!run.started_at.empty()) {
+    size_t count = 0;
+    double sum = 0;
+    for (const auto& b : run.benchmarks)
+      for (const auto& ms : b.measures)
+        for (double v : ms.samples) {
+          ++count;
+          sum += v;
+        }
+    auto same = db_->Prepare(
+        "SELECT r.id, count(s.value), total(s.value) FROM run r LEFT JOIN sample s ON s.run_id = r.id "
+        "WHERE r.branch_id = ? AND r.commit_sha = ? AND r.machine_id = ? AND r.suite = ? AND r.gate = ? "
+        "AND r.started_at = ? AND r.ended_at = ? GROUP BY r.id");
+    if (!same.ok()) return same.status();
+    same->Bind(1, *branch_id).Bind(2, run.commit).Bind(3, *machine_id).Bind(4, run.suite).Bind(5, run.gate);
+    same->Bind(6, run.started_at).Bind(7, run.ended_at);
+    for (;;) {
+      auto row = same->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const double stored_sum = same->Real(2);
+      if (static_cast<size_t>(same->Int(1)) == count &&
+          std::fabs(stored_sum - sum) <= 1e-9 * std::max(std::fabs(sum), 1.0)) {
+        return Status::Error("importing a run: it is already stored as run " + std::to_string(same->Int(0)) +
+                             " (same branch, commit, machine, start and end time and samples); "
+                             "`bitgate baseline prune --run " + std::to_string(same->Int(0)) +
+                             "` first to store it again");
+      }
+    }
+  }
 
   auto ins_run = db_->Prepare(
       "INSERT INTO run(gate, suite, branch_id, commit_sha, merge_base, started_at, ended_at, status, "

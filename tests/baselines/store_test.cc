@@ -345,12 +345,30 @@ TEST_F(StoreTest, LockedDatabaseFailsCleanly) {
   EXPECT_TRUE((*store)->ImportRun(MakeRun("main", "c2", 1.0)).ok());  // works once released
 }
 
+// A retried upload stores nothing twice: pooled twice, a run would double
+// the baseline's n and shrink p-values on unchanged code. The same commit
+// measured again (another start time, other samples) is a run of its own.
+TEST_F(StoreTest, TheSameRunIsNotStoredTwice) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "c1", 1.0)).ok());
+  auto dup = s.ImportRun(MakeRun("main", "c1", 1.0));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("already stored as run 1"), std::string::npos) << dup.status().message();
+  EXPECT_TRUE(s.ImportRun(MakeRun("main", "c1", 1.01)).ok());  // same times, other samples
+  EXPECT_TRUE(s.ImportRun(MakeRun("pr", "c1", 1.0)).ok());     // another branch
+  EXPECT_EQ(s.ListRuns(std::nullopt, 10)->size(), 3u);
+}
+
 TEST_F(StoreTest, BaselineSelection) {
   auto store = Store::Open(path_);
   ASSERT_TRUE(store.ok());
   Store& s = **store;
   ASSERT_TRUE(s.ImportRun(MakeRun("main", "base1", 1.0)).ok());
-  ASSERT_TRUE(s.ImportRun(MakeRun("main", "base1", 1.0)).ok());  // two runs at one commit pool
+  RunRecord again = MakeRun("main", "base1", 1.0);
+  again.started_at = again.ended_at = "2026-11-24T02:00:00Z";
+  ASSERT_TRUE(s.ImportRun(again).ok());  // two runs at one commit pool
   ASSERT_TRUE(s.ImportRun(MakeRun("main", "base2", 1.0)).ok());
   RunRecord candidate = MakeRun("feature", "f1", 1.10);
   candidate.merge_base = "base1";
