@@ -82,6 +82,11 @@ double MannWhitneyExactCdf(int m, int n, int u);
 // Hodges-Lehmann estimate of the shift log(y) - log(x) with its Moses
 // (distribution-free) confidence interval, returned as ratios exp(.):
 // "y is `ratio` times x". Values must be positive.
+// Moses rank k (1-based): [D_(k), D_(mn+1-k)] of the sorted pairwise
+// differences covers the shift with probability `confidence` (exact
+// distribution up to kMannWhitneyExactMaxN samples, normal beyond).
+int64_t MosesRank(int m, int n, double confidence);
+
 struct RatioInterval {
   double ratio = 1;
   double lower = 1;
