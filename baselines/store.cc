@@ -705,9 +705,14 @@ Status Store::SetThreshold(const Threshold& t) {
   BITGATE_RETURN_IF_ERROR(CheckThreshold(t, "setting threshold for '" + t.benchmark_glob + "'"));
   auto txn = Transaction::Begin(*db_);
   if (!txn.ok()) return txn.status();
-  auto ins = db_->Prepare(
-      "INSERT INTO threshold(benchmark_glob, measure_glob, delta, alpha) VALUES (?,?,?,?) "
-      "ON CONFLICT(benchmark_glob, measure_glob) DO UPDATE SET delta = excluded.delta, alpha = excluded.alpha");
+  // Setting a glob again makes it the newest row: rows apply in id order
+  // and the last match wins, so an update in place (keeping its old id)
+  // would stay behind rows set after it.
+  auto del = db_->Prepare("DELETE FROM threshold WHERE benchmark_glob = ? AND measure_glob = ?");
+  if (!del.ok()) return del.status();
+  del->Bind(1, t.benchmark_glob).Bind(2, t.measure_glob.empty() ? "*" : t.measure_glob);
+  BITGATE_RETURN_IF_ERROR(del->Run());
+  auto ins = db_->Prepare("INSERT INTO threshold(benchmark_glob, measure_glob, delta, alpha) VALUES (?,?,?,?)");
   if (!ins.ok()) return ins.status();
   ins->Bind(1, t.benchmark_glob).Bind(2, t.measure_glob.empty() ? "*" : t.measure_glob);
   if (t.delta) {

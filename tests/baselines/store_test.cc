@@ -538,6 +538,17 @@ TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {
   EXPECT_DOUBLE_EQ(*(*thresholds)[0].delta, 0.07);
   EXPECT_FALSE((*thresholds)[0].alpha.has_value());
   EXPECT_FALSE(s.SetThreshold(Threshold{0, "x", "*", -1.0, std::nullopt}).ok());  // CHECK constraint
+  // Setting a glob again makes it the newest row, so it wins over rows set
+  // in between (an update in place kept its old id and lost to them).
+  ASSERT_TRUE(s.SetThreshold(Threshold{0, "gemv/tq*", "*", 0.20, std::nullopt}).ok());
+  ASSERT_TRUE(s.SetThreshold(Threshold{0, "gemv/*", "*", 0.09, std::nullopt}).ok());
+  BenchmarkResult gemv;
+  gemv.suite = "kernels";
+  gemv.name = "gemv/tq2_0";
+  ComparisonInput in;
+  ApplyThresholds(*s.Thresholds(), "kernels", gemv, "time", &in);
+  ASSERT_TRUE(in.delta.has_value());
+  EXPECT_DOUBLE_EQ(*in.delta, 0.09);
   EXPECT_EQ(*s.RemoveThreshold("gemv/*", "*"), 1);
 }
 
