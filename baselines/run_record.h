@@ -19,7 +19,7 @@ struct MachineInfo {
   int cores = 0;             // logical
   int mhz = 0;               // nominal, informational (not in the hash)
   bool frequency_scaling = false;
-  std::string os;            // kernel name and release
+  std::string os;            // kernel name and architecture (not release: kernel updates would split baselines)
   std::string compiler;      // of the benchmarked binary, "" if unknown
   std::string build_type;    // Release, Debug, ...
   std::string host_name;     // informational (not in the hash)

@@ -105,7 +105,8 @@ GapSplit LargestGap(const std::vector<double>& sorted, size_t min_points) {
 // that gap is clean and each side has at least two points in both
 // clusters, the two sides sample the same two modes (in different
 // proportions) rather than one level each. A real shift puts each side in
-// its own cluster (spikes are already dropped).
+// its own cluster. It sees the raw samples, spikes included (a spike is one
+// point, and a cluster here needs two from each side).
 bool SidesShareTwoModes(const std::vector<double>& log_b, const std::vector<double>& log_c) {
   std::vector<std::pair<double, int>> pooled;
   for (double v : log_b) pooled.emplace_back(v, 0);

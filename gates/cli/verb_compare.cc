@@ -95,6 +95,9 @@ int Run(int argc, char** argv) {
   if (!store.ok()) return Fail(kVerb, store.status().message());
   baselines::RunRecord candidate;
   if (vm.count("candidate-run")) {
+    // A stored run carries its own identity and is stored already.
+    for (const char* o : {"branch", "commit", "suite", "store", "counter", "candidate-file"})
+      if (vm.count(o)) return Fail(kVerb, std::string("--") + o + " does not apply to --candidate-run (a stored run)");
     auto run = (*store)->LoadRun(vm["candidate-run"].as<long long>());
     if (!run.ok()) return Fail(kVerb, run.status().message());
     candidate = std::move(*run);

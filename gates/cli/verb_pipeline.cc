@@ -85,16 +85,25 @@ std::string ConsoleTail(const std::string& path, int max_lines) {
   return reports::ValidUtf8(tail.substr(cut));
 }
 
-// NAME=VALUE options (--gate-exe, --gate-args).
-Result<std::map<std::string, std::string>> ParsePairs(const po::variables_map& vm, const char* key) {
+// NAME=VALUE options (--gate-exe, --gate-args) for gates of `gates`. With
+// `join`, a gate's repeated values are joined by spaces (more arguments);
+// without, a repeat is an error (two executables for one gate). A gate
+// that `gates` does not run is an error: a typo would be ignored.
+Result<std::map<std::string, std::string>> ParsePairs(const po::variables_map& vm, const char* key,
+                                                      const std::vector<std::string>& gates, bool join) {
   std::map<std::string, std::string> out;
   if (!vm.count(key)) return out;
   for (const auto& spec : vm[key].as<std::vector<std::string>>()) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
       return Status::Error(std::string("--") + key + " '" + spec + "': expected GATE=VALUE");
-    std::string& value = out[spec.substr(0, eq)];
-    if (!value.empty()) value.push_back(' ');
+    const std::string gate = spec.substr(0, eq);
+    if (std::find(gates.begin(), gates.end(), gate) == gates.end())
+      return Status::Error(std::string("--") + key + " '" + spec + "': --gates does not run a gate '" + gate + "'");
+    const bool seen = out.count(gate) > 0;
+    if (seen && !join) return Status::Error(std::string("--") + key + " given twice for gate '" + gate + "'");
+    std::string& value = out[gate];
+    if (seen) value.push_back(' ');
     value.append(spec, eq + 1, std::string::npos);
   }
   return out;
@@ -235,9 +244,13 @@ int Run(int argc, char** argv) {
   }
   const std::vector<std::string> gate_names = SplitList(vm["gates"].as<std::string>(), ',');
   if (gate_names.empty()) return Fail(kVerb, "--gates is empty");
-  auto exes = ParsePairs(vm, "gate-exe");
+  if (vm.count("model") && vm.count("preset"))
+    return Fail(kVerb, "--model and --preset both choose the model: give one");
+  if (rec.ab && std::find(gate_names.begin(), gate_names.end(), "throughput") == gate_names.end())
+    return Fail(kVerb, "--baseline-build is for the throughput gate, which --gates does not run");
+  auto exes = ParsePairs(vm, "gate-exe", gate_names, /*join=*/false);
   if (!exes.ok()) return Fail(kVerb, exes.status().message());
-  auto extra = ParsePairs(vm, "gate-args");
+  auto extra = ParsePairs(vm, "gate-args", gate_names, /*join=*/true);
   if (!extra.ok()) return Fail(kVerb, extra.status().message());
   std::map<std::string, std::vector<std::string>> gate_args;
   for (const auto& [gate, args] : *extra) {
@@ -282,7 +295,10 @@ int Run(int argc, char** argv) {
       continue;
     }
     fs::create_directories(pg.out_dir, ec);
-    fs::remove(fs::path(pg.out_dir) / "gate.json", ec);  // never read a previous run's outcome
+    // Never read a previous run's outcome, and leave no stale report for a
+    // CI glob (**/junit.xml) to pick up if this gate writes none.
+    for (const char* stale : {"gate.json", "results.json", "report.md", "report.json", "junit.xml"})
+      fs::remove(fs::path(pg.out_dir) / stale, ec);
     std::vector<std::string> args = {pg.executable, "--db", db, "--branch", rec.branch, "--commit", rec.commit,
                                      "--merge-base", rec.merge_base, "--baseline-branch", rec.baseline_branch,
                                      "--out", pg.out_dir};

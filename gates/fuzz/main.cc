@@ -55,9 +55,13 @@ Status CheckSeconds(const char* option, double v) {
   return Status::Error(buf);
 }
 
+// `name` as an argument of its own or as name=VALUE.
 bool HasArg(int argc, char** argv, const char* name) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == name) return true;
+  const std::string with_value = std::string(name) + "=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == name || arg.rfind(with_value, 0) == 0) return true;
+  }
   return false;
 }
 
@@ -111,6 +115,10 @@ int ListMain() {
 }
 
 Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
+  // --target belongs to --replay (handled before the gate starts): alone it
+  // would be ignored and every target fuzzed.
+  if (ctx.vm.count("target"))
+    return Status::Error("--target names the target of --replay FILE; choose the targets to fuzz with --targets");
   fz::FuzzSuiteOptions o;
   o.base.seed = ctx.options.seed;
   o.base.out_dir = ctx.options.out_dir;

@@ -187,6 +187,15 @@ TEST_F(CliTest, ErrorsExitWithTwoAndKeepTheStore) {
   EXPECT_NE(r.text.find("not a database"), std::string::npos) << r.text;
   EXPECT_EQ(Run("compare --db " + db_).code, 2);  // neither candidate option
   EXPECT_EQ(Run("compare --candidate-run 1 --delta abc --db " + db_).code, 2);
+  // A stored run's branch and commit are its own: overriding them was
+  // silently ignored. So were --store and the extreme --min-samples.
+  r = Run("compare --candidate-run 1 --branch other --db " + db_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("--branch does not apply to --candidate-run"), std::string::npos) << r.text;
+  EXPECT_EQ(Run("compare --candidate-run 1 --store --db " + db_).code, 2);
+  r = Run("compare --candidate-run 1 --min-samples 0 --db " + db_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("--min-samples 0: must lie in [2, 1000]"), std::string::npos) << r.text;
   EXPECT_EQ(Run("baseline frobnicate").code, 2);
   EXPECT_EQ(Run("baseline").code, 2);
   r = Run("baseline list --db " + db_);

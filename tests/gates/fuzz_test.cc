@@ -97,6 +97,14 @@ TEST_F(FuzzGate, PlantedInvariantFailsTheGateAndItsReproducerReplays) {
   const Ran replay = Run(Words(t["failure"]["replay"]));
   EXPECT_EQ(replay.code, 4) << replay.output;
   EXPECT_NE(replay.output.find("planted invariant: input contains BUG!"), std::string::npos) << replay.output;
+  // --replay=FILE is a replay too (it started a full fuzz session), and a
+  // --target without --replay is refused, not ignored.
+  const Ran eq = Run({BITGATE_FUZZ_BIN, "--replay=" + repro, "--target=planted_invariant", "--planted-bugs"});
+  EXPECT_EQ(eq.code, 4) << eq.output;
+  EXPECT_NE(eq.output.find("planted invariant: input contains BUG!"), std::string::npos) << eq.output;
+  const Ran target = Gate("target", {"--target", "gguf", "--budget-seconds", "1"});
+  EXPECT_EQ(target.code, 2) << target.output;
+  EXPECT_NE(target.output.find("--target names the target of --replay FILE"), std::string::npos) << target.output;
 }
 
 TEST_F(FuzzGate, PlantedCrashIsIsolatedAndOtherTargetsStillRun) {

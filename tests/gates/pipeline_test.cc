@@ -52,6 +52,32 @@ class PipelineTest : public ::testing::Test {
   int runs_ = 0;
 };
 
+// Options the pipeline would otherwise ignore or misread are usage errors:
+// an option for a gate --gates does not run (a typo), a second executable
+// for one gate (its paths were glued into one), both --model and --preset,
+// --baseline-build without the throughput gate.
+TEST_F(PipelineTest, OptionsThatWouldBeIgnoredAreUsageErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::string crash = BITGATE_CRASH_GATE;
+  for (const auto& c : {Case{{"--gates", "echo", "--gate-exe", "ecko=" + crash}, "--gates does not run a gate 'ecko'"},
+                        Case{{"--gates", "echo", "--gate-args", "ehco=--x"}, "--gates does not run a gate 'ehco'"},
+                        Case{{"--gates", "echo", "--gate-exe", "echo=" + crash, "--gate-exe", "echo=/bin/true"},
+                             "--gate-exe given twice for gate 'echo'"},
+                        Case{{"--gates", "echo", "--model", "m.gguf", "--preset", "tiny"}, "--model and --preset"},
+                        Case{{"--gates", "fuzz", "--baseline-build", "/tmp"}, "--baseline-build is for the throughput"}}) {
+    ProcessOptions p;
+    p.argv = {BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c1", "--out", (dir_ / "o").string()};
+    p.argv.insert(p.argv.end(), c.args.begin(), c.args.end());
+    p.output_file = (dir_ / ("opt-" + std::to_string(runs_++) + ".txt")).string();
+    const Ran r = gate_test::RunCaptured(p);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  }
+}
+
 // --gate-args GATE='ARGS' is split like a shell would split ARGS. It was
 // split at every space, so an argument holding a space (a kernel filter,
 // a path) could not be passed and the quotes were passed on as text.
