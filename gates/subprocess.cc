@@ -23,6 +23,10 @@ std::string ProcessResult::Describe() const {
     std::snprintf(buf, sizeof buf, "timeout after %.0f s", seconds);
     return buf;
   }
+  if (cancelled) {
+    std::snprintf(buf, sizeof buf, "cancelled after %.0f s", seconds);
+    return buf;
+  }
   if (signal) return "signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
   return "exit " + std::to_string(exit_code);
 }
@@ -47,11 +51,23 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
       return Status::Error("cannot open " + options.stdout_file + ": " + std::strerror(errno));
     }
   }
-  // Everything exec needs is built before fork: the child only calls
-  // async-signal-safe functions.
+  // Everything exec needs, the environment included, is built before fork:
+  // the child only calls async-signal-safe functions (setenv is not: it
+  // takes the allocator's lock, which another thread may have held at fork).
   std::vector<char*> argv;
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string key = entry.substr(0, entry.find('='));
+    if (!options.env.count(key)) env_strings.push_back(entry);
+  }
+  for (const auto& [key, value] : options.env)
+    if (value) env_strings.push_back(key + "=" + *value);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   std::fflush(nullptr);
   const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = fork();
@@ -67,11 +83,7 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
     dup2(out_fd, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    for (const auto& [key, value] : options.env) {
-      if (value) setenv(key.c_str(), value->c_str(), 1);
-      else unsetenv(key.c_str());
-    }
-    execvp(argv[0], argv.data());
+    execvpe(argv[0], argv.data(), envp.data());
     const std::string msg = std::string("exec ") + argv[0] + ": " + std::strerror(errno) + "\n";
     (void)!write(STDERR_FILENO, msg.data(), msg.size());
     _exit(127);
@@ -92,9 +104,11 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
     if (w == pid) break;
     if (w < 0 && errno != EINTR) return Status::Error(std::string("waitpid failed: ") + std::strerror(errno));
     const double t = elapsed();
-    if (options.timeout_seconds > 0 && t > options.timeout_seconds) {
+    const bool expired = options.timeout_seconds > 0 && t > options.timeout_seconds;
+    const bool cancel = options.cancel != nullptr && *options.cancel != 0;
+    if (expired || cancel) {
       if (term_sent_at < 0) {
-        r.timed_out = true;
+        (expired ? r.timed_out : r.cancelled) = true;
         kill(target, SIGTERM);
         term_sent_at = t;
       } else if (t - term_sent_at > 5) {
@@ -106,6 +120,13 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
       next_tick = t + 1.0;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(t < 2 ? 5 : 50));
+  }
+  // The leader is gone; members of its group that ignore SIGTERM are not:
+  // give them the rest of the grace period, then SIGKILL the group.
+  if (term_sent_at >= 0 && options.new_process_group) {
+    while (kill(target, 0) == 0 && elapsed() - term_sent_at < 5)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    kill(target, SIGKILL);
   }
   r.seconds = elapsed();
   if (r.timed_out) r.seconds = std::min(r.seconds, options.timeout_seconds);

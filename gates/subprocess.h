@@ -4,6 +4,7 @@
 // hanging child never takes its parent down.
 #pragma once
 
+#include <csignal>
 #include <functional>
 #include <map>
 #include <optional>
@@ -29,6 +30,10 @@ struct ProcessOptions {
   std::string stdout_file;        // if set, stdout alone goes here (stderr to output_file)
   // Called about once a second while the child runs (progress display).
   std::function<void(double elapsed_seconds)> on_tick;
+  // When set and it turns non-zero (a signal handler's flag), the child is
+  // stopped as on a timeout (SIGTERM, SIGKILL after 5 s) and the result
+  // says `cancelled`.
+  const volatile std::sig_atomic_t* cancel = nullptr;
 };
 
 struct ProcessResult {
@@ -36,6 +41,7 @@ struct ProcessResult {
   int exit_code = -1;     // when exited normally
   int signal = 0;         // when killed by a signal
   bool timed_out = false;
+  bool cancelled = false;  // stopped because ProcessOptions::cancel turned non-zero
   double seconds = 0;
   // "exit 0", "exit 1", "signal 11 (Segmentation fault)", "timeout after 30 s"
   std::string Describe() const;

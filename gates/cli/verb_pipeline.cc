@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -83,6 +84,25 @@ std::string ConsoleTail(const std::string& path, int max_lines) {
   size_t cut = 0;  // continuation bytes of a character cut off in front
   while (cut < 3 && cut < tail.size() && (static_cast<unsigned char>(tail[cut]) & 0xC0) == 0x80) ++cut;
   return reports::ValidUtf8(tail.substr(cut));
+}
+
+// SIGINT, SIGTERM or SIGHUP (a cancelled CI job): the running gate's group
+// is stopped, no further gate starts, and the record and ledger are still
+// written (exit 2).
+volatile std::sig_atomic_t g_cancel_signal = 0;
+extern "C" void OnCancelSignal(int sig) {
+  if (g_cancel_signal != 0) {  // a second signal: stop at once
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+  g_cancel_signal = sig;
+}
+
+void CatchCancelSignals() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnCancelSignal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
 // NAME=VALUE options (--gate-exe, --gate-args) for gates of `gates`. With
@@ -281,8 +301,13 @@ int Run(int argc, char** argv) {
   hop("pipeline start: " + rec.branch + " @ " + rec.commit + " vs " + rec.baseline_branch + " @ " + rec.merge_base +
       ", gates " + vm["gates"].as<std::string>());
 
+  CatchCancelSignals();
   for (size_t i = 0; i < gate_names.size(); ++i) {
     const std::string& gate = gate_names[i];
+    if (g_cancel_signal != 0) {
+      hop("cancelled by signal " + std::to_string(g_cancel_signal) + ": gate " + gate + " and later ones not started");
+      break;
+    }
     reports::PipelineGate pg;
     pg.gate = gate;
     pg.out_dir = (out_dir / gate).string();
@@ -312,6 +337,7 @@ int Run(int argc, char** argv) {
     p.argv = args;
     p.new_process_group = true;  // a timeout kills the gate and every process it started
     p.timeout_seconds = timeout;
+    p.cancel = &g_cancel_signal;
     p.output_file = (fs::path(pg.out_dir) / "console.log").string();
     const double expected = past.count(gate) ? past.at(gate) : 0;
     if (tty) {
@@ -334,6 +360,7 @@ int Run(int argc, char** argv) {
     } else {
       pg.status = r->started ? reports::GateStatusOf(r->signal ? -1 : r->exit_code, r->signal, r->timed_out)
                              : GateStatus::kMissing;
+      if (r->cancelled) pg.status = GateStatus::kError;  // stopped: no verdict
       pg.process = r->Describe();
       pg.seconds = r->seconds;
     }
@@ -368,6 +395,7 @@ int Run(int argc, char** argv) {
     rec.gates.push_back(std::move(pg));
   }
   rec.exit_code = reports::PipelineExitCode(rec.gates);
+  if (g_cancel_signal != 0) rec.exit_code = kExitError;  // cancelled: no verdict for the gates not run
 
   // The record and the ledger: an error (or an exception from a writer)
   // is exit 2 and said so, and every file that can still be written is.

@@ -367,6 +367,36 @@ TEST_F(GatesE2e, PipelineTimeoutAlsoKillsTheGatesChildren) {
   EXPECT_FALSE(survived) << "the gate's kernel suite (pid " << pid << ") outlived the gate's timeout";
 }
 
+// A cancelled CI job signals the pipeline (SIGTERM). The running gate's
+// process group is stopped (the gates lead their own groups, so the signal
+// never reached them), later gates do not start, and the ledger is still
+// written. The gate's kernel suite here ignores SIGTERM: once the gate is
+// gone, the rest of its group is killed.
+TEST_F(GatesE2e, CancelledPipelineStopsItsGateAndStillWritesTheLedger) {
+  const fs::path pid_file = dir_ / "stubborn.pid";
+  const fs::path stubborn = dir_ / "stubborn.sh";
+  std::ofstream(stubborn) << "#!/bin/sh\ntrap '' TERM\necho $$ > '" << pid_file.string() << "'\nexec sleep 30\n";
+  fs::permissions(stubborn, fs::perms::owner_all);
+  const std::string pipeline = std::string("'") + BITGATE_BINARY + "' pipeline --db '" + db_ +
+                               "' --branch pr --commit c7 --gates throughput,fuzz --out '" + (dir_ / "p").string() +
+                               "' --gate-args 'throughput=--skip-engine --rounds 1 --resample-rounds 0 --bench-exe " +
+                               stubborn.string() + "'";
+  const Ran r = Run({"/bin/sh", "-c", pipeline + " & p=$!; while [ ! -s '" + pid_file.string() +
+                                          "' ]; do sleep 0.1; done; kill -TERM $p; wait $p"});
+  EXPECT_EQ(r.code, 2) << r.output;
+  const std::string ledger = ReadAll(dir_ / "p" / "ledger.md");
+  EXPECT_NE(ledger.find("| throughput | error | cancelled after"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("cancelled by signal 15: gate fuzz and later ones not started"), std::string::npos) << ledger;
+  std::istringstream in(ReadAll(pid_file));
+  long pid = 0;
+  ASSERT_TRUE(in >> pid);
+  auto sleeping = [&] { return ReadAll("/proc/" + std::to_string(pid) + "/cmdline").rfind("sleep", 0) == 0; };
+  for (int i = 0; i < 40 && sleeping(); ++i) usleep(50000);
+  const bool survived = sleeping();
+  if (survived) kill(static_cast<pid_t>(pid), SIGKILL);
+  EXPECT_FALSE(survived) << "the gate's kernel suite (pid " << pid << ") outlived the cancelled pipeline";
+}
+
 TEST_F(GatesE2e, PipelineReverifiesReceiptsAndAForgedOneIsACorrectnessFailure) {
   const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c4", "--gates", "forged",
                      "--out", (dir_ / "p").string(), "--gate-exe", std::string("forged=") + BITGATE_CRASH_GATE,
@@ -378,9 +408,6 @@ TEST_F(GatesE2e, PipelineReverifiesReceiptsAndAForgedOneIsACorrectnessFailure) {
   EXPECT_NE(ReadAll(dir_ / "p" / "junit.xml").find("type=\"receipt\""), std::string::npos);
 }
 
-// A gate.json the pipeline cannot read is noted in the hop log; it threw
-// nlohmann's type_error out of `bitgate pipeline`, before the pipeline
-// record and the ledger were written.
 // A gate that exits 0 with an outcome nobody can read (or none: /bin/true)
 // passed the pipeline before; now it is an error, noted in the hop log.
 TEST_F(GatesE2e, UnreadableOrMissingGateOutcomeIsAnErrorAndTheLedgerIsStillWritten) {
