@@ -364,6 +364,10 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
 ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double timeout_seconds) {
   ReplayResult result;
   SharedRegion region(std::max<size_t>(input.size(), 1));
+  if (region.get() == nullptr) {
+    result.setup_error = "mmap of the shared region failed";
+    return result;
+  }
   char log_template[] = "/tmp/bitgate-replay-XXXXXX";
   const int fd = mkstemp(log_template);
   if (fd >= 0) close(fd);
@@ -373,6 +377,11 @@ ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double 
     RunPublished(target, region, input, &outcome);
     _exit(0);
   });
+  if (pid < 0) {
+    result.setup_error = std::string("fork failed: ") + std::strerror(errno);
+    std::remove(log_path.c_str());
+    return result;
+  }
   bool hung = false;
   const int status = WaitWithWatchdog(pid, region.get(), timeout_seconds,
                                       NowNs() + static_cast<int64_t>((timeout_seconds + 60) * 1e9), &hung);
@@ -380,16 +389,16 @@ ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double 
   std::remove(log_path.c_str());
   const std::string sanitizer = SanitizerLine(log);
   if (hung) {
-    result = {true, "hang", "ran longer than " + std::to_string(timeout_seconds) + " s"};
+    result = ReplayResult{true, "hang", "ran longer than " + std::to_string(timeout_seconds) + " s", ""};
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == kExitInvariant) {
-    result = {true, "invariant", region.get()->message};
+    result = ReplayResult{true, "invariant", region.get()->message, ""};
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    if (!sanitizer.empty()) result = {true, "sanitizer", sanitizer};
+    if (!sanitizer.empty()) result = ReplayResult{true, "sanitizer", sanitizer, ""};
   } else {
-    result = {true, sanitizer.empty() ? "crash" : "sanitizer",
+    result = ReplayResult{true, sanitizer.empty() ? "crash" : "sanitizer",
               !sanitizer.empty() ? sanitizer
               : WIFSIGNALED(status) ? SignalText(WTERMSIG(status))
-                                    : "exited with status " + std::to_string(WEXITSTATUS(status))};
+                                    : "exited with status " + std::to_string(WEXITSTATUS(status)), ""};
   }
   if (result.failed && !log.empty() && result.kind != "invariant")
     result.message += "\n" + (log.size() > 8192 ? log.substr(log.size() - 8192) : log);

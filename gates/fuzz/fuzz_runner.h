@@ -58,6 +58,7 @@ struct ReplayResult {
   bool failed = false;
   std::string kind;  // as FuzzFailure::kind
   std::string message;
+  std::string setup_error;  // the replay could not run (mmap, fork): no verdict
 };
 
 // Runs one input in a forked child with the watchdog.

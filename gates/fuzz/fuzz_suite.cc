@@ -1,15 +1,20 @@
 #include "gates/fuzz/fuzz_suite.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace bitgate::gates::fuzz {
 namespace {
@@ -179,8 +184,29 @@ FuzzTargetReport RunLibFuzzerTarget(const FuzzTarget& target, const FuzzOptions&
     execv(binary.c_str(), argv.data());
     _exit(127);
   }
+  if (pid < 0) {
+    report.setup_error = std::string("fork failed: ") + std::strerror(errno);
+    return report;
+  }
+  // libFuzzer stops itself at -max_total_time; a minute beyond it, it is
+  // hung (a -timeout it did not honour) and is killed.
   int status = 0;
-  waitpid(pid, &status, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(budget + 60);
+  for (;;) {
+    const pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) {
+      report.setup_error = std::string("waitpid failed: ") + std::strerror(errno);
+      return report;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      report.setup_error = "libFuzzer ran a minute past its -max_total_time and was killed";
+      return report;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   std::ifstream in(report.log_path);
   std::stringstream ss;
   ss << in.rdbuf();

@@ -98,6 +98,10 @@ int ReplayMain(int argc, char** argv) {
   }
   const fz::Bytes input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto r = fz::ReplayInChild(*targets->front(), input, vm["input-timeout"].as<double>());
+  if (!r.setup_error.empty()) {
+    std::fprintf(stderr, "bitgate-fuzz: replay %s: %s\n", path.c_str(), r.setup_error.c_str());
+    return kExitUsage;  // 2: no verdict
+  }
   if (!r.failed) {
     std::printf("replay %s on %s: every invariant holds (%zu bytes)\n", path.c_str(),
                 targets->front()->name.c_str(), input.size());
