@@ -422,7 +422,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
     code = MostSevereExit(code, cli::kExitError);
     f.outcome.exit_code = code;
   };
-  if (f.outcome.run_id) {
+  auto save_outcome = [&] {
     Status s;
     try {
       auto store = cli::OpenStore(o.db, 5000, /*create=*/true);
@@ -431,7 +431,9 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
       s = Status::Error(std::string("unexpected exception: ") + e.what());
     }
     if (!s.ok()) writer_failed("storing the outcome: " + s.message());
-  }
+  };
+  if (f.outcome.run_id) save_outcome();
+  const int stored_code = code;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   // junit.xml: this gate's <testsuite> of the pipeline's junit.xml, so the
   // gate process, correctness failures and missed SLOs are cases too.
@@ -472,6 +474,9 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
     }
     if (!s.ok()) writer_failed(s.message());
   }
+  // A report file that failed made the code 2 after the outcome was stored:
+  // store it again, so `bitgate report` and re-rendered ledgers say 2 too.
+  if (f.outcome.run_id && code != stored_code) save_outcome();
   std::fprintf(stderr, "%s: exit %d; %s (run %lld, %zu benchmarks, %zu samples)\n", prog.c_str(), code,
                reports::SummaryLine(f.report).c_str(), static_cast<long long>(run.id), run.benchmarks.size(),
                run.SampleCount());

@@ -166,6 +166,19 @@ Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_vi
   }
 }
 
+Status UpdatePipelineRecord(baselines::Store& store, const PipelineRecord& record) {
+  if (record.id <= 0) return Status::Error("updating a pipeline record that was never stored");
+  auto txn = baselines::Transaction::Begin(store.db());
+  if (!txn.ok()) return txn.status().WithContext("updating the pipeline record");
+  auto upd = store.db().Prepare("UPDATE pipeline_run SET exit_code = ?, record_json = ? WHERE id = ?");
+  if (!upd.ok()) return upd.status();
+  const std::string text = PipelineRecordJson(record);
+  upd->Bind(1, int64_t{record.exit_code}).Bind(2, std::string_view(text)).Bind(3, record.id);
+  Status s = upd->Run();
+  if (!s.ok()) return s.WithContext("updating the pipeline record");
+  return (*txn)->Commit();
+}
+
 Result<int64_t> SavePipelineRecord(baselines::Store& store, const PipelineRecord& record) {
   Status s = EnsureTable(store);
   if (!s.ok()) return s.WithContext("creating table pipeline_run");

@@ -74,6 +74,9 @@ Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_vi
 
 // Stores the record (new id) in one transaction; returns the id.
 Result<int64_t> SavePipelineRecord(baselines::Store& store, const PipelineRecord& record);
+// Rewrites a stored record (record.id) and its exit code: the pipeline's
+// code can still change after it was stored (a ledger file that fails).
+Status UpdatePipelineRecord(baselines::Store& store, const PipelineRecord& record);
 Result<PipelineRecord> LoadPipelineRecord(baselines::Store& store, int64_t id);
 // The newest pipeline on a branch, if any.
 Result<std::optional<int64_t>> LatestPipelineId(baselines::Store& store, const std::string& branch);

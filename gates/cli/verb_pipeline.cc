@@ -435,6 +435,7 @@ int Run(int argc, char** argv) {
     ledger.notes = {"the ledger could not be built from the store: " + std::string(e.what()) +
                     "; gate details are missing"};
   }
+  const int stored_code = rec.exit_code;
   std::string md;
   const std::pair<const char*, std::function<std::string()>> files[] = {
       {"ledger.md", [&] { return md = reports::LedgerMarkdown(ledger); }},
@@ -449,6 +450,13 @@ int Run(int argc, char** argv) {
       s = Status::Error("cannot write " + (out_dir / name).string() + ": " + e.what());
     }
     if (!s.ok()) failed(s.message());
+  }
+  // A file that failed made the code 2 after the record was stored: store
+  // that, so `bitgate report` returns what this process does.
+  if (rec.exit_code != stored_code && rec.id > 0 && store.ok()) {
+    hop("pipeline end: exit " + std::to_string(rec.exit_code) + " (a report file could not be written)");
+    if (Status s = reports::UpdatePipelineRecord(**store, rec); !s.ok())
+      std::fprintf(stderr, "bitgate pipeline: error: %s\n", s.message().c_str());
   }
   if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary && !md.empty()) {
     std::ofstream f(summary, std::ios::app);

@@ -128,6 +128,26 @@ TEST_F(GateMainTest, ABenchmarkThatReportsAnErrorFailsTheGate) {
             std::string::npos) << outcome->correctness_failures[0];
 }
 
+// A report file that cannot be written makes the exit 2 after the outcome
+// was stored; the stored outcome says 2 too (it kept the earlier 0, so
+// `bitgate report` and re-rendered ledgers passed a failed gate).
+TEST_F(GateMainTest, AReportThatCannotBeWrittenIsStoredAsExit2) {
+  fs::create_directories(dir_ / "w" / "report.md");  // a directory: the rename over it fails
+  const int code = RunGate("w", [](GateContext& ctx) {
+    ctx.output.run.benchmarks.push_back(Bench("parse", 100));
+    return Status::Ok();
+  });
+  EXPECT_EQ(code, 2);
+  auto outcome = reports::ParseGateOutcome(ReadAll(dir_ / "w" / "gate.json"), "gate.json");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  EXPECT_EQ(outcome->exit_code, 2);
+  auto store = baselines::Store::Open(db_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto stored = reports::LoadGateOutcome(**store, outcome->run_id);
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  EXPECT_EQ(stored->exit_code, 2);
+}
+
 // The gate's own junit.xml and report.json carry what made it fail, not
 // only the comparison rows: they held the rows alone, so a gate that
 // exited 4, 1 or 2 wrote a junit.xml with no failure or error.

@@ -78,6 +78,19 @@ TEST_F(PipelineTest, OptionsThatWouldBeIgnoredAreUsageErrors) {
   }
 }
 
+// A ledger file that cannot be written makes the pipeline exit 2 after its
+// record was stored; the stored record says 2 as well, so `bitgate report`
+// does not pass it.
+TEST_F(PipelineTest, ALedgerFileThatCannotBeWrittenIsStoredAsExit2) {
+  fs::create_directories(dir_ / "w" / "junit.xml");  // a directory: the rename over it fails
+  const Ran r = Pipeline("echo", "--print-args", "w");
+  EXPECT_EQ(r.code, 2) << r.output;
+  ProcessOptions p;
+  p.argv = {BITGATE_BINARY, "report", "--db", db_, "--run", "1"};
+  p.output_file = (dir_ / "report.txt").string();
+  EXPECT_EQ(gate_test::RunCaptured(p).code, 2);
+}
+
 // --gate-args GATE='ARGS' is split like a shell would split ARGS. It was
 // split at every space, so an argument holding a space (a kernel filter,
 // a path) could not be passed and the quotes were passed on as text.
