@@ -283,28 +283,25 @@ TEST(VerdictTest, TwoTickLevelsAreNotTwoModes) {
 // see the trimmed samples. When a significant shift points the other way
 // than the median ratio, neither verdict is supported.
 TEST(VerdictTest, MedianAndShiftPointingOppositeWaysAreInconclusive) {
-  ComparisonRow row;
-  row.delta = 0.03;
-  row.alpha = 0.05;
-  row.q = 0.001;
-  row.ratio = 1.05;
-  row.hl_ratio = 0.98;
-  row.ratio_lower = 0.96;
-  row.ratio_upper = 0.995;
-  Decide(row, {});
+  // A significant row (q = 0.001, delta 3%) with the given estimates.
+  const auto decided = [](double ratio, double hl, double lower, double upper) {
+    ComparisonRow row;
+    row.delta = 0.03;
+    row.alpha = 0.05;
+    row.q = 0.001;
+    row.ratio = ratio;
+    row.hl_ratio = hl;
+    row.ratio_lower = lower;
+    row.ratio_upper = upper;
+    Decide(row, {});
+    return row;
+  };
+  auto row = decided(1.05, 0.98, 0.96, 0.995);
   EXPECT_EQ(row.verdict, Verdict::kInconclusive);
   EXPECT_EQ(row.reason, Reason::kShiftDisagrees);
-  row.ratio = 0.95;
-  row.hl_ratio = 1.02;
-  row.ratio_lower = 1.005;
-  row.ratio_upper = 1.04;
-  Decide(row, {});
-  EXPECT_EQ(row.reason, Reason::kShiftDisagrees);
-  row.hl_ratio = 0.97;  // agreeing: the improvement stands
-  row.ratio_lower = 0.95;
-  row.ratio_upper = 0.99;
-  Decide(row, {});
-  EXPECT_EQ(row.verdict, Verdict::kImprovement);
+  EXPECT_EQ(decided(0.95, 1.02, 1.005, 1.04).reason, Reason::kShiftDisagrees);
+  EXPECT_EQ(decided(0.95, 0.97, 0.95, 0.99).verdict, Verdict::kImprovement);  // agreeing: it stands
+  EXPECT_EQ(decided(1.05, 1.04, 1.01, 1.07).verdict, Verdict::kRegression);
 }
 
 // A benchmark that failed with nothing to compare against (a new one, a
