@@ -262,8 +262,12 @@ std::string FileTail(const std::string& path, size_t max_bytes) {
   return s.size() > max_bytes ? s.substr(s.size() - max_bytes) : s;
 }
 
+// With the gate's own per-input timeout: a hang it found must replay as one.
 std::string ReplayCommand(const FuzzOptions& options, const FuzzTarget& target, const std::string& path) {
-  return options.exe + " --replay " + path + " --target " + target.name + (target.planted ? " --planted-bugs" : "");
+  char timeout[32];
+  std::snprintf(timeout, sizeof timeout, "%g", options.input_timeout_seconds);
+  return options.exe + " --replay " + path + " --target " + target.name + " --input-timeout " + timeout +
+         (target.planted ? " --planted-bugs" : "");
 }
 
 std::string SaveReproducer(const FuzzOptions& options, const FuzzTarget& target, const Bytes& input,

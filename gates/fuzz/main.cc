@@ -72,7 +72,8 @@ int ReplayMain(int argc, char** argv) {
   desc.add_options()("replay", po::value<std::string>()->required(), "reproducer file")
       ("target", po::value<std::string>()->required(), "fuzz target the input belongs to")
       ("planted-bugs", po::bool_switch(), "allow the self-test targets")
-      ("input-timeout", po::value<double>()->default_value(10), "seconds before the input counts as a hang");
+      ("input-timeout", po::value<double>()->default_value(2.0),
+       "seconds before the input counts as a hang (the gate's default; saved replay commands name the gate's value)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

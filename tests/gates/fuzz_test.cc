@@ -129,8 +129,11 @@ TEST_F(FuzzGate, PlantedHangIsStoppedByThePerInputWatchdog) {
   EXPECT_EQ(t["failure"]["kind"], "hang");
   const std::string repro = t["failure"]["reproducer"];
   EXPECT_NE(ReadAll(repro).find("HANG"), std::string::npos);
-  const Ran replay = Run({BITGATE_FUZZ_BIN, "--replay", repro, "--target", "planted_hang", "--planted-bugs",
-                          "--input-timeout", "0.5"});
+  // The saved command carries the gate's per-input timeout, so the hang
+  // replays as one (the replay's own default was 10 s).
+  const std::string command = t["failure"]["replay"];
+  EXPECT_NE(command.find("--input-timeout 0.5"), std::string::npos) << command;
+  const Ran replay = Run(Words(command));
   EXPECT_EQ(replay.code, 4) << replay.output;
   EXPECT_NE(replay.output.find("hang"), std::string::npos) << replay.output;
 }
