@@ -371,8 +371,9 @@ double KthDifference(const std::vector<double>& xs, const std::vector<double>& y
   };
   int64_t lo = OrderKey(ys.front() - xs.back()) - 1;  // count(lo) <= k
   int64_t hi = OrderKey(ys.back() - xs.front());      // count(hi) > k
-  while (hi - lo > 1) {
-    const int64_t mid = lo + (hi - lo) / 2;
+  // The span between keys of opposite sign can exceed INT64_MAX: unsigned.
+  while (static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) > 1) {
+    const int64_t mid = lo + static_cast<int64_t>((static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo)) / 2);
     if (count_le(FromOrderKey(mid)) > k) hi = mid;
     else lo = mid;
   }

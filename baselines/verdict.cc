@@ -59,13 +59,18 @@ double PooledBimodality(const std::vector<double>& log_b, const std::vector<doub
 // The split of sorted values at their largest gap, with at least
 // `min_points` values on each side of it, and whether that gap is clean:
 // more than 3 within-cluster standard deviations, and more than twice the
-// sample's resolution (its smallest spacing between distinct values).
+// sample's resolution (its smallest spacing between distinct values other
+// than the gap itself), or, when each cluster is one value, more than 5%.
 // Without the second rule a measure that moves in whole ticks (a timer,
 // a count) always looked two-moded: clusters sitting on single ticks have
 // no spread, so any gap of one tick exceeded "3 deviations" of zero, and
-// {100 x6, 101 x2} against itself was INCONCLUSIVE (bimodal).
+// {100 x6, 101 x2} against itself was INCONCLUSIVE (bimodal). Two exact
+// values far apart ({100 x16, 200 x4}: a page size, a cache state) are
+// still two modes.
 // Log values closer than this are one value (relative 1e-12).
 constexpr double kSameValue = 1e-12;
+// Two single-valued clusters closer than this (log 1.05) are ticks.
+const double kTickGap = std::log(1.05);
 
 struct GapSplit {
   size_t split = 0;  // first index of the upper cluster; 0 when none
@@ -95,9 +100,10 @@ GapSplit LargestGap(const std::vector<double>& sorted, size_t min_points) {
   double resolution = std::numeric_limits<double>::infinity();
   for (size_t i = 1; i < n; ++i) {
     const double step = sorted[i] - sorted[i - 1];
-    if (step > kSameValue) resolution = std::min(resolution, step);
+    if (step > kSameValue && i != out.split) resolution = std::min(resolution, step);
   }
-  out.clean = gap > 3.0 * within && gap > 2.0 * resolution;
+  const bool ticks_known = std::isfinite(resolution);
+  out.clean = gap > 3.0 * within && (ticks_known ? gap > 2.0 * resolution : gap > kTickGap);
   return out;
 }
 

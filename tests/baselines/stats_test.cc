@@ -207,6 +207,20 @@ TEST(StatsTest, HodgesLehmannSelectsExactlyWithoutStoringThePairs) {
     EXPECT_EQ(r.lower, std::exp(d[k - 1])) << trial;
     EXPECT_EQ(r.upper, std::exp(d[c - k])) << trial;
   }
+  // Differences of both signs and magnitudes >= 2 (ratios beyond e^2): the
+  // span between their order keys exceeds INT64_MAX, which wrapped the
+  // bisection and returned the largest difference for every statistic.
+  const std::vector<double> wide_x = {1e-3, 0.01, 0.5, 1, 3, 50, 1e3};
+  const std::vector<double> wide_y = {2e-4, 0.2, 0.9, 2, 8, 400, 9e3, 1e5};
+  std::vector<double> wide_d;
+  for (double a : wide_x)
+    for (double b : wide_y) wide_d.push_back(std::log(b) - std::log(a));
+  std::sort(wide_d.begin(), wide_d.end());
+  const size_t wk = std::min(static_cast<size_t>(MosesRank(7, 8, 0.95)), (wide_d.size() + 1) / 2);
+  const auto wide = HodgesLehmannLogRatio(wide_x, wide_y, 0.95);
+  EXPECT_EQ(wide.ratio, std::exp(0.5 * (wide_d[27] + wide_d[28])));
+  EXPECT_EQ(wide.lower, std::exp(wide_d[wk - 1]));
+  EXPECT_EQ(wide.upper, std::exp(wide_d[wide_d.size() - wk]));
   // 20000 samples a side: 400M pairs (3.2 GB stored) in O(m + n) memory.
   std::vector<double> big_x, big_y;
   for (int i = 0; i < 20000; ++i) {

@@ -271,6 +271,14 @@ TEST(VerdictTest, TwoTickLevelsAreNotTwoModes) {
   row = Judge(Input(two_levels, {104, 105, 104, 104, 104, 105, 104, 104}));
   EXPECT_FALSE(row.bimodal);
   EXPECT_EQ(row.verdict, Verdict::kRegression) << ReasonName(row.reason);
+  // Two exact values far apart, in other proportions on each side: mode
+  // switching (a page size, a cache state), not a regression.
+  std::vector<double> base(16, 100.0), cand(6, 100.0);
+  base.insert(base.end(), 4, 200.0);
+  cand.insert(cand.end(), 14, 200.0);
+  row = Judge(Input(base, cand));
+  EXPECT_TRUE(row.bimodal);
+  EXPECT_EQ(row.reason, Reason::kBimodal) << VerdictName(row.verdict);
   // Two modes many ticks apart, each with its own spread, still are.
   const std::vector<double> modes = {100, 101, 100, 120, 121, 100, 120, 101, 120, 100};
   row = Judge(Input(modes, {120, 100, 121, 101, 100, 120, 100, 121, 120, 100}));
