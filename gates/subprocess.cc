@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 namespace bitgate::gates {
@@ -35,6 +37,46 @@ namespace {
 
 int OpenForWrite(const std::string& path) {
   return open(path.empty() ? "/dev/null" : path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+// The program exec will run: a name with a '/' as it is, else the first
+// executable of that name on `path` (the child's PATH, which may differ
+// from ours), else the name itself (exec then fails with ENOENT).
+std::string ResolveProgram(const std::string& name, const std::string& path) {
+  if (name.find('/') != std::string::npos) return name;
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find(':', start), path.size());
+    const std::string dir = end > start ? path.substr(start, end - start) : ".";
+    const std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return name;
+}
+
+// The reasons exec fails for, as text, looked up in the child by errno
+// (strerror may allocate, which a child of a threaded parent must not).
+struct ExecErrors {
+  static constexpr int kCodes[] = {ENOENT, EACCES, ENOEXEC, ENOTDIR, ELOOP, E2BIG, ENOMEM, ETXTBSY};
+  std::string text[std::size(kCodes)];
+  ExecErrors() {
+    for (size_t i = 0; i < std::size(kCodes); ++i) text[i] = std::strerror(kCodes[i]);
+  }
+  const std::string* Find(int code) const {
+    for (size_t i = 0; i < std::size(kCodes); ++i)
+      if (kCodes[i] == code) return &text[i];
+    return nullptr;
+  }
+};
+
+void WriteAll(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    const ssize_t k = write(fd, p, n);
+    if (k <= 0) return;
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
 }
 
 }  // namespace
@@ -68,6 +110,15 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
+  std::string child_path;
+  if (auto it = options.env.find("PATH"); it != options.env.end()) {
+    child_path = it->second.value_or("");
+  } else if (const char* p = std::getenv("PATH")) {
+    child_path = p;
+  }
+  const std::string program = ResolveProgram(options.argv[0], child_path);
+  const std::string exec_prefix = "exec " + options.argv[0] + ": ";
+  const ExecErrors exec_errors;
   std::fflush(nullptr);
   const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = fork();
@@ -83,12 +134,23 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
     dup2(out_fd, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    execvpe(argv[0], argv.data(), envp.data());
-    const std::string msg = std::string("exec ") + argv[0] + ": " + std::strerror(errno) + "\n";
-    (void)!write(STDERR_FILENO, msg.data(), msg.size());
+    execve(program.c_str(), argv.data(), envp.data());
+    const int err = errno;
+    WriteAll(STDERR_FILENO, exec_prefix.data(), exec_prefix.size());
+    if (const std::string* why = exec_errors.Find(err)) {
+      WriteAll(STDERR_FILENO, why->data(), why->size());
+    } else {
+      char digits[16];
+      int n = 0;
+      for (int v = err; n == 0 || v > 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+      WriteAll(STDERR_FILENO, "errno ", 6);
+      while (n > 0) WriteAll(STDERR_FILENO, &digits[--n], 1);
+    }
+    WriteAll(STDERR_FILENO, "\n", 1);
     _exit(127);
   }
   if (options.new_process_group) setpgid(pid, pid);  // also from the parent: no race with the kill below
+  if (options.on_start) options.on_start(pid);
   // The group when the child leads one, else the child alone.
   const pid_t target = options.new_process_group ? -pid : pid;
   close(out_fd);
@@ -121,12 +183,19 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(t < 2 ? 5 : 50));
   }
-  // The leader is gone; members of its group that ignore SIGTERM are not:
-  // give them the rest of the grace period, then SIGKILL the group.
-  if (term_sent_at >= 0 && options.new_process_group) {
-    while (kill(target, 0) == 0 && elapsed() - term_sent_at < 5)
+  // The leader is gone, stopped or not; what it started may not be (a
+  // crashed gate's engine child, a member that ignores SIGTERM). The group
+  // gets SIGTERM, 5 s of grace, then SIGKILL, each only while it still
+  // exists (a group id that vanished may be reused).
+  if (options.new_process_group && kill(target, 0) == 0) {
+    if (term_sent_at < 0) {
+      kill(target, SIGTERM);
+      term_sent_at = elapsed();
+    }
+    bool alive = true;
+    while ((alive = kill(target, 0) == 0) && elapsed() - term_sent_at < 5)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    kill(target, SIGKILL);
+    if (alive) kill(target, SIGKILL);
   }
   r.seconds = elapsed();
   if (r.timed_out) r.seconds = std::min(r.seconds, options.timeout_seconds);

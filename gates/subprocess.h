@@ -28,6 +28,9 @@ struct ProcessOptions {
   bool new_process_group = false;
   std::string output_file;        // stdout and stderr go here ("" : /dev/null)
   std::string stdout_file;        // if set, stdout alone goes here (stderr to output_file)
+  // Called in the parent once the child exists, with its pid (which is
+  // also its process group with new_process_group).
+  std::function<void(int pid)> on_start;
   // Called about once a second while the child runs (progress display).
   std::function<void(double elapsed_seconds)> on_tick;
   // When set and it turns non-zero (a signal handler's flag), the child is

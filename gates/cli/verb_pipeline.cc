@@ -90,8 +90,10 @@ std::string ConsoleTail(const std::string& path, int max_lines) {
 // is stopped, no further gate starts, and the record and ledger are still
 // written (exit 2).
 volatile std::sig_atomic_t g_cancel_signal = 0;
+volatile std::sig_atomic_t g_gate_group = 0;  // the running gate's process group, 0 when none
 extern "C" void OnCancelSignal(int sig) {
-  if (g_cancel_signal != 0) {  // a second signal: stop at once
+  if (g_cancel_signal != 0) {  // a second signal: stop at once, the gate's group first
+    if (g_gate_group > 0) kill(-static_cast<pid_t>(g_gate_group), SIGKILL);
     std::signal(sig, SIG_DFL);
     std::raise(sig);
   }
@@ -338,6 +340,7 @@ int Run(int argc, char** argv) {
     p.new_process_group = true;  // a timeout kills the gate and every process it started
     p.timeout_seconds = timeout;
     p.cancel = &g_cancel_signal;
+    p.on_start = [](int pid) { g_gate_group = pid; };
     p.output_file = (fs::path(pg.out_dir) / "console.log").string();
     const double expected = past.count(gate) ? past.at(gate) : 0;
     if (tty) {
@@ -353,6 +356,7 @@ int Run(int argc, char** argv) {
       };
     }
     auto r = gates::RunProcess(p);
+    g_gate_group = 0;
     if (tty) std::fprintf(stderr, "\r\033[K");
     if (!r.ok()) {
       pg.status = GateStatus::kError;

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "gates/subprocess.h"
@@ -83,6 +84,57 @@ TEST_F(Subprocess, TimeoutKillsAChildInTheCallersGroup) {
     EXPECT_EQ(r->signal, SIGTERM) << new_group << " " << r->Describe();
     EXPECT_LT(took, 5.0) << new_group << ": SIGTERM did not reach the child";
   }
+}
+
+// A group leader that exits (or crashes) while what it started runs on: the
+// rest of its group is stopped too, as GATES.md promises ("die with it").
+TEST_F(Subprocess, WhatALeaderLeavesBehindIsStoppedWithIt) {
+  const fs::path pid_file = dir_ / "orphan.pid";
+  ProcessOptions p;
+  p.argv = {"/bin/sh", "-c", "sleep 30 & echo $! > '" + pid_file.string() + "'; exit 3"};
+  p.new_process_group = true;
+  p.output_file = (dir_ / "out.txt").string();
+  int started = 0;
+  p.on_start = [&](int pid) { started = pid; };
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = RunProcess(p);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_LT(took, 4.0) << "SIGTERM did not stop the leader's child";
+  EXPECT_GT(started, 0);
+  long orphan = 0;
+  ASSERT_EQ(std::sscanf(gate_test::ReadAll(pid_file).c_str(), "%ld", &orphan), 1);
+  const auto running = [&] {
+    return gate_test::ReadAll("/proc/" + std::to_string(orphan) + "/cmdline").rfind("sleep", 0) == 0;
+  };
+  for (int i = 0; i < 40 && running(); ++i) usleep(50000);
+  const bool survived = running();
+  if (survived) kill(static_cast<pid_t>(orphan), SIGKILL);
+  EXPECT_FALSE(survived) << "the leader's child " << orphan << " outlived it";
+}
+
+// The program is looked up on the child's PATH (--baseline-env PATH=...),
+// and a program that cannot run says why, in the output, with exit 127.
+TEST_F(Subprocess, ProgramIsFoundOnTheChildsPathAndExecFailuresAreNamed) {
+  const fs::path bin = dir_ / "bin";
+  fs::create_directories(bin);
+  std::ofstream(bin / "bitgate-hello") << "#!/bin/sh\necho hello from the PATH of the child\n";
+  fs::permissions(bin / "bitgate-hello", fs::perms::owner_all);
+  ProcessOptions p;
+  p.argv = {"bitgate-hello"};
+  p.env["PATH"] = bin.string();
+  p.output_file = (dir_ / "hello.txt").string();
+  const gate_test::Ran hello = gate_test::RunCaptured(p);
+  EXPECT_EQ(hello.code, 0) << hello.output;
+  EXPECT_NE(hello.output.find("hello from the PATH of the child"), std::string::npos) << hello.output;
+  p.argv = {"bitgate-no-such-program"};
+  auto r = RunProcess(p);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->started);
+  EXPECT_EQ(r->exit_code, 127);
+  EXPECT_NE(gate_test::ReadAll(p.output_file).find("exec bitgate-no-such-program: No such file or directory"),
+            std::string::npos);
 }
 
 }  // namespace
