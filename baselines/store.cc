@@ -266,7 +266,8 @@ Status Store::Migrate() {
   return (*txn)->Commit();
 }
 
-Result<int64_t> Store::ImportRun(const RunRecord& run) {
+Result<int64_t> Store::ImportRun(const RunRecord& run, bool* already_stored) {
+  if (already_stored) *already_stored = false;
   if (run.branch.empty()) return Status::Error("importing a run: no branch given");
   if (run.commit.empty()) return Status::Error("importing a run: no commit given");
   if (run.benchmarks.empty()) return Status::Error("importing a run: it has no benchmarks");
@@ -300,7 +301,8 @@ Result<int64_t> Store::ImportRun(const RunRecord& run) {
   // The same run stored twice (a retried upload step) would pool every
   // sample twice into later baselines: twice the n, smaller p-values on
   // unchanged code. A stored run with the same branch, commit, machine,
-  // suite and times and the same sample count and sum is that run.
+  // suite and times and the same sample count and sum is that run, and the
+  // import is idempotent: a retry succeeds and stores nothing.
   if (!run.started_at.empty()) {
     size_t count = 0;
     double sum = 0;
@@ -324,10 +326,8 @@ Result<int64_t> Store::ImportRun(const RunRecord& run) {
       const double stored_sum = same->Real(2);
       if (static_cast<size_t>(same->Int(1)) == count &&
           std::fabs(stored_sum - sum) <= 1e-9 * std::max(std::fabs(sum), 1.0)) {
-        return Status::Error("importing a run: it is already stored as run " + std::to_string(same->Int(0)) +
-                             " (same branch, commit, machine, start and end time and samples); "
-                             "`bitgate baseline prune --run " + std::to_string(same->Int(0)) +
-                             "` first to store it again");
+        if (already_stored) *already_stored = true;
+        return same->Int(0);  // the transaction rolls back: nothing written
       }
     }
   }

@@ -69,8 +69,11 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path) { return Open(path, Options()); }
 
   // Stores a run with every sample; returns its id. `run.branch` and
-  // `run.commit` must be set.
-  Result<int64_t> ImportRun(const RunRecord& run);
+  // `run.commit` must be set. A run already stored (same branch, commit,
+  // machine, gate, suite, start and end time, sample count and sum: a
+  // retried upload) is not stored again: its id is returned, with
+  // *already_stored set when given.
+  Result<int64_t> ImportRun(const RunRecord& run, bool* already_stored = nullptr);
   Result<RunRecord> LoadRun(int64_t id);
   Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& branch, int limit);
 

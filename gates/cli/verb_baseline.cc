@@ -81,8 +81,14 @@ int Import(int argc, char** argv) {
   if (run->commit.empty()) return Fail(kVerb, "no commit: pass --commit");
   auto store = Open(vm, /*create=*/true);
   if (!store.ok()) return Fail(kVerb, store.status().message());
-  auto id = (*store)->ImportRun(*run);
+  bool already = false;
+  auto id = (*store)->ImportRun(*run, &already);
   if (!id.ok()) return Fail(kVerb, id.status().message());
+  if (already) {
+    std::printf("already stored as run %lld (same branch, commit, machine, times and samples): not stored again\n",
+                static_cast<long long>(*id));
+    return kExitPass;
+  }
   std::printf("imported run %lld: %zu benchmarks, %zu samples (%s @ %s, suite %s, machine %s) into %s\n",
               static_cast<long long>(*id), run->benchmarks.size(), run->SampleCount(), run->branch.c_str(),
               run->commit.c_str(), run->suite.c_str(), run->machine.Fingerprint().c_str(),

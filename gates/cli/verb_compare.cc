@@ -126,11 +126,13 @@ int Run(int argc, char** argv) {
     // baseline branch this seeds the store for the next runs.
     if (candidate.branch.empty() || candidate.commit.empty())
       return Fail(kVerb, "--store needs the candidate's --branch and --commit");
-    auto id = (*store)->ImportRun(candidate);
+    bool already = false;
+    auto id = (*store)->ImportRun(candidate, &already);
     if (!id.ok()) return Fail(kVerb, id.status().message());
     candidate.id = *id;
     report->candidate.id = *id;
-    std::fprintf(stderr, "bitgate compare: stored the candidate as run %lld\n", static_cast<long long>(*id));
+    std::fprintf(stderr, "bitgate compare: %s run %lld\n", already ? "the candidate was already stored as" :
+                 "stored the candidate as", static_cast<long long>(*id));
   }
   if (candidate.id && !vm.count("no-record")) {
     Status s = (*store)->SaveVerdicts(candidate.id, report->baseline.run_ids, candidate, report->rows);
