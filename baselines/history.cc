@@ -45,19 +45,12 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
   for (const auto& p : *points)
     if (p.fingerprint == report.fingerprint) version = p.version_hash;
   int other_versions = 0;
-  std::string changed_at;
-  for (const auto& p : *points) {
-    if (p.fingerprint != report.fingerprint || p.version_hash == version) continue;
-    ++other_versions;
-  }
   for (const auto& p : *points)
-    if (p.fingerprint == report.fingerprint && p.version_hash == version) {
-      changed_at = p.commit;
-      break;
-    }
+    if (p.fingerprint == report.fingerprint && p.version_hash != version) ++other_versions;
   if (other_versions > 0)
-    report.notes.push_back("the benchmark changed (version hash) at commit " + changed_at.substr(0, 12) + "; " +
-                           std::to_string(other_versions) + " earlier run(s) of other versions are not in the series");
+    report.notes.push_back(std::to_string(other_versions) +
+                           " run(s) of other versions of the benchmark (version hash) are not in the series, "
+                           "which follows the newest version");
   std::vector<double> medians;
   for (const auto& p : *points) {
     if (p.fingerprint != report.fingerprint || p.version_hash != version) continue;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -374,8 +375,17 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   // Skipped when the gate already names it, or failed as a whole (exit 2).
   for (const auto& b : run.benchmarks) {
     if (b.status != baselines::BenchmarkStatus::kError || !body_status.ok()) continue;
-    const bool named = std::any_of(out.correctness_failures.begin(), out.correctness_failures.end(),
-                                   [&](const std::string& failure) { return failure.find(b.name) != std::string::npos; });
+    // Named: the name followed by neither a name character nor more path.
+    const auto names = [&](const std::string& failure) {
+      for (size_t at = failure.find(b.name); at != std::string::npos; at = failure.find(b.name, at + 1)) {
+        const size_t end = at + b.name.size();
+        if (end == failure.size() || !(std::isalnum(static_cast<unsigned char>(failure[end])) ||
+                                       failure[end] == '_' || failure[end] == '/'))
+          return true;
+      }
+      return false;
+    };
+    const bool named = std::any_of(out.correctness_failures.begin(), out.correctness_failures.end(), names);
     if (!named)
       out.correctness_failures.push_back("benchmark " + b.DisplayName() + " reported an error" +
                                          (b.message.empty() ? std::string() : ": " + b.message));

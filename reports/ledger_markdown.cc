@@ -43,10 +43,16 @@ const char* kRowHeader =
     "|---|---|---|---|---|---|---|---|---|\n";
 
 std::string Cell(const std::string& s) { return MarkdownInline(s); }
+// A list item's text: line breaks as spaces.
+std::string OneLine(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
 
 // One shell word: quoted when a shell would split or expand it.
 std::string ShellWord(const std::string& s) {
-  if (!s.empty() && s.find_first_of(" \t\n'\"$*?|&;<>()[]\\`~#") == std::string::npos) return s;
+  if (!s.empty() && s.find_first_of(" \t\n'\"$*?|&;<>()[]{}!\\`~#") == std::string::npos) return s;
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
@@ -255,7 +261,9 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
   out << "- **why:**\n";
   for (const auto& w : why) out << "  - " << Cell(w) << "\n";
   out << "- **next steps:**\n";
-  for (const auto& n : next) out << "  - " << Cell(n) << "\n";
+  // List items, not table cells: a '|' needs no escape (inside the code
+  // span of a suggested command it would show), only line breaks go.
+  for (const auto& n : next) out << "  - " << OneLine(n) << "\n";
   out << "- **blocking:**" << (blocking.empty() ? " none" : "") << "\n";
   for (const auto& b : blocking) out << "  - " << Cell(b) << "\n";
   out << "\n";

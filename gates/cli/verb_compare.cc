@@ -23,7 +23,8 @@ const char kUsage[] =
     "                       [--delta 3%] [--alpha 0.05] [--format markdown|json|junit] [--strict] [--db PATH]\n"
     "  Baseline: the runs of the baseline branch at the candidate's merge base on the same machine;\n"
     "  else the latest such runs (stated). Other machines are never compared (INCONCLUSIVE).\n"
-    "  Exit: 0 pass, 1 regression, 2 usage or I/O error, 3 undecidable with --strict.";
+    "  Exit: 0 pass, 1 regression, 2 usage or I/O error, 3 undecidable with --strict,\n"
+    "  4 a candidate benchmark that reported an error.";
 
 int Run(int argc, char** argv) {
   po::options_description desc("options");
@@ -96,8 +97,9 @@ int Run(int argc, char** argv) {
   baselines::RunRecord candidate;
   if (vm.count("candidate-run")) {
     // A stored run carries its own identity and is stored already.
-    for (const char* o : {"branch", "commit", "suite", "store", "counter", "candidate-file"})
-      if (vm.count(o)) return Fail(kVerb, std::string("--") + o + " does not apply to --candidate-run (a stored run)");
+    for (const char* o : {"branch", "commit", "suite", "store", "counter", "candidate-format"})
+      if (vm.count(o) && !vm[o].defaulted())
+        return Fail(kVerb, std::string("--") + o + " does not apply to --candidate-run (a stored run)");
     auto run = (*store)->LoadRun(vm["candidate-run"].as<long long>());
     if (!run.ok()) return Fail(kVerb, run.status().message());
     candidate = std::move(*run);
@@ -134,6 +136,8 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "bitgate compare: %s run %lld\n", already ? "the candidate was already stored as" :
                  "stored the candidate as", static_cast<long long>(*id));
   }
+  if (vm.count("no-record") && !candidate.id)
+    return Fail(kVerb, "--no-record applies to a stored candidate (--candidate-run or --store)");
   if (candidate.id && !vm.count("no-record")) {
     Status s = (*store)->SaveVerdicts(candidate.id, report->baseline.run_ids, candidate, report->rows);
     if (!s.ok()) return Fail(kVerb, s.message());

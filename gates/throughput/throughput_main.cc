@@ -362,6 +362,10 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
                                  const std::map<std::string, std::optional<std::string>>& env) {
   fs::create_directories(dir);
   const std::string json = (fs::path(dir) / "result.json").string();
+  // A reused --out holds an earlier round's files: never read those.
+  std::error_code ec;
+  fs::remove(json, ec);
+  fs::remove(json + ".outcome.json", ec);
   ProcessOptions p;
   p.argv = {exe, "--measure-only", json, "--model", model, "--out", dir,
             "--repetitions", std::to_string(plan.reps),

@@ -193,6 +193,10 @@ TEST_F(CliTest, ErrorsExitWithTwoAndKeepTheStore) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.text.find("--branch does not apply to --candidate-run"), std::string::npos) << r.text;
   EXPECT_EQ(Run("compare --candidate-run 1 --store --db " + db_).code, 2);
+  EXPECT_EQ(Run("compare --candidate-run 1 --candidate-format gbench --db " + db_).code, 2);
+  r = Run("compare --no-record --candidate-file " + WriteResult("nr.json", "f9", 1.0) + " --db " + db_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("--no-record applies to a stored candidate"), std::string::npos) << r.text;
   r = Run("compare --candidate-run 1 --min-samples 0 --db " + db_);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.text.find("--min-samples 0: must lie in [2, 1000]"), std::string::npos) << r.text;
