@@ -18,6 +18,7 @@
 #include "baselines/store.h"
 #include "engine/synth.h"
 #include "gates/cli/store_cli.h"
+#include "gates/files.h"
 #include "kernels/format.h"
 #include "reports/comparison_report.h"
 #include "reports/gate_report.h"
@@ -478,7 +479,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
     const std::string path = (dir / name).string();
     Status s;
     try {
-      s = cli::WriteTextFile(path, render());
+      s = WriteFileAtomically(path, render());
     } catch (const std::exception& e) {
       s = Status::Error("cannot write " + path + ": " + e.what());
     }

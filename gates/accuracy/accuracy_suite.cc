@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gates/accuracy/quant_accuracy.h"
+#include "gates/files.h"
 
 namespace bitgate::gates::accuracy {
 namespace {
@@ -159,8 +160,13 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
   const std::filesystem::path path = std::filesystem::path(o.engine_options.out_dir) / "accuracy" / "summary.json";
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  std::ofstream(path) << summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  out.artifacts.push_back(path.string());
+  if (Status s = WriteFileAtomically(path.string(),
+                                     summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      !s.ok()) {
+    out.notes.push_back("accuracy/summary.json: " + s.message());
+  } else {
+    out.artifacts.push_back(path.string());
+  }
   return out;
 }
 

@@ -22,6 +22,7 @@
 #include "engine/reference_forward.h"
 #include "engine/thread_pool.h"
 #include "engine/tokenizer.h"
+#include "gates/files.h"
 #include "kernels/cpu.h"
 #include "kernels/format.h"
 
@@ -273,7 +274,13 @@ int EngineChildMain(int argc, char** argv) {
     }
     results.push_back(ToJson(res));
   }
-  std::ofstream(out) << json{{"isa", isa}, {"results", results}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  if (Status s = WriteFileAtomically(out, json{{"isa", isa}, {"results", results}}.dump(2, ' ', false,
+                                                                                       json::error_handler_t::replace) +
+                                              "\n");
+      !s.ok()) {
+    std::fprintf(stderr, "engine child: %s\n", s.message().c_str());
+    return 2;
+  }
   return 0;
 }
 

@@ -43,26 +43,6 @@ Status CheckMinSamples(int n) {
   return Status::Ok();
 }
 
-Status WriteTextFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::Error("cannot write " + path + ": " + std::strerror(errno));
-    out << text;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return Status::Error("cannot write " + path + " (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    return Status::Error("cannot write " + path + ": " + why);
-  }
-  return Status::Ok();
-}
-
 baselines::MachineInfo LiveMachine() {
   baselines::MachineInfo m;
   const auto& cpu = kernels::GetCpuFeatures();

@@ -20,12 +20,6 @@ Result<std::unique_ptr<baselines::Store>> OpenStore(const std::string& path, int
 
 Result<std::string> ReadTextFile(const std::string& path);
 
-// Writes `text` to a temporary file beside `path` and renames it over
-// `path`: a reader (a CI step, a parent process) sees the old file or the
-// whole new one, never a half-written one, and a failed write (disk full,
-// no permission) is an error naming the file, with the old file intact.
-Status WriteTextFile(const std::string& path, const std::string& text);
-
 // The running machine: CPU model and ISA flags (kernels/cpu.h), logical
 // cores, OS and architecture, frequency scaling (cpufreq governor other
 // than "performance"), host name.

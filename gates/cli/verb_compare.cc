@@ -9,6 +9,7 @@
 
 #include "baselines/compare.h"
 #include "gates/cli/store_cli.h"
+#include "gates/files.h"
 #include "reports/comparison_report.h"
 
 namespace bitgate::cli {
@@ -147,7 +148,7 @@ int Run(int argc, char** argv) {
                      : format == "junit" ? reports::ComparisonJunit(*report)
                                          : reports::ComparisonMarkdown(*report);
   if (vm.count("output")) {
-    if (Status s = WriteTextFile(vm["output"].as<std::string>(), text); !s.ok()) return Fail(kVerb, s.message());
+    if (Status s = gates::WriteFileAtomically(vm["output"].as<std::string>(), text); !s.ok()) return Fail(kVerb, s.message());
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }

@@ -8,13 +8,14 @@
 #include <sstream>
 #include <string>
 
+#include "engine/forward.h"
 #include "engine/generate.h"
 #include "engine/model.h"
 #include "engine/receipt.h"
 #include "engine/sha256.h"
 #include "engine/synth.h"
-#include "engine/forward.h"
 #include "gates/cli/store_cli.h"
+#include "gates/files.h"
 #include "kernels/base/json.h"
 #include "kernels/cpu.h"
 
@@ -158,9 +159,8 @@ int RunLogits(int argc, char** argv) {
   Status s = session.Eval(*tokens, true, &logits);
   if (!s.ok()) return Fail(kVerb, s.message());
   const std::string out = vm["output"].as<std::string>();
-  std::ofstream f(out, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(logits.data()), static_cast<std::streamsize>(logits.size() * 4));
-  if (!f.good()) return Fail(kVerb, "cannot write " + out);
+  const std::string_view bytes(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
+  if (Status w = gates::WriteFileAtomically(out, bytes); !w.ok()) return Fail(kVerb, w.message());
   std::fprintf(stderr, "wrote %zu x %lld logits to %s\n", tokens->size(),
                static_cast<long long>((*model)->config().n_vocab), out.c_str());
   return kExitPass;
@@ -243,9 +243,7 @@ int RunGenerate(int argc, char** argv) {
     const std::string sha = *sha_or;
     const auto receipt = engine::MakeReceipt(**model, sha, g, *r);
     const std::string out = vm["receipt"].as<std::string>();
-    std::ofstream f(out);
-    f << receipt.dump(2) << "\n";
-    if (!f.good()) return Fail(kVerb, "cannot write " + out);
+    if (Status w = gates::WriteFileAtomically(out, receipt.dump(2) + "\n"); !w.ok()) return Fail(kVerb, w.message());
   }
   return kExitPass;
 }

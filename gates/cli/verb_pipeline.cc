@@ -22,6 +22,7 @@
 #include "baselines/store.h"
 #include "engine/receipt.h"
 #include "gates/cli/store_cli.h"
+#include "gates/files.h"
 #include "gates/subprocess.h"
 #include "kernels/base/json.h"
 #include "reports/format.h"
@@ -449,7 +450,7 @@ int Run(int argc, char** argv) {
   for (const auto& [name, render] : files) {
     Status s;
     try {
-      s = WriteTextFile((out_dir / name).string(), render());
+      s = gates::WriteFileAtomically((out_dir / name).string(), render());
     } catch (const std::exception& e) {
       s = Status::Error("cannot write " + (out_dir / name).string() + ": " + e.what());
     }

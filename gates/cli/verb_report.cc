@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gates/cli/store_cli.h"
+#include "gates/files.h"
 #include "reports/ledger.h"
 #include "reports/pipeline_record.h"
 
@@ -72,7 +73,7 @@ int Run(int argc, char** argv) {
                            : format == "junit" ? reports::LedgerJunit(ledger)
                                                : reports::LedgerMarkdown(ledger);
   if (vm.count("output")) {
-    if (Status s = WriteTextFile(vm["output"].as<std::string>(), text); !s.ok()) return Fail(kVerb, s.message());
+    if (Status s = gates::WriteFileAtomically(vm["output"].as<std::string>(), text); !s.ok()) return Fail(kVerb, s.message());
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "gates/files.h"
+
 namespace bitgate::gates::fuzz {
 namespace {
 
@@ -52,7 +54,7 @@ baselines::BenchmarkResult ToBenchmark(const FuzzTargetReport& r) {
   return b;
 }
 
-void WriteSummary(const FuzzSuiteOptions& options, const FuzzSuiteResult& result, const std::string& path) {
+Status WriteSummary(const FuzzSuiteOptions& options, const FuzzSuiteResult& result, const std::string& path) {
   nlohmann::json targets = nlohmann::json::array();
   for (const auto& r : result.reports) {
     nlohmann::json t = {{"target", r.name},         {"execs", r.execs},
@@ -70,7 +72,7 @@ void WriteSummary(const FuzzSuiteOptions& options, const FuzzSuiteResult& result
                         {"runs", options.base.runs},
                         {"engine", options.libfuzzer_dir.empty() ? "in-process" : "libfuzzer"},
                         {"targets", targets}};
-  std::ofstream(path) << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return WriteFileAtomically(path, doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace
@@ -134,8 +136,11 @@ FuzzSuiteResult RunFuzzSuite(const FuzzSuiteOptions& options, const std::vector<
   const std::string summary = (fs::path(options.base.out_dir) / "fuzz" / "summary.json").string();
   std::error_code ec;
   fs::create_directories(fs::path(summary).parent_path(), ec);
-  WriteSummary(options, result, summary);
-  result.artifacts.push_back(summary);
+  if (Status s = WriteSummary(options, result, summary); !s.ok()) {
+    result.notes.push_back("fuzz/summary.json: " + s.message());
+  } else {
+    result.artifacts.push_back(summary);
+  }
   result.notes.push_back("fuzz: seed " + std::to_string(options.base.seed) + ", " +
                          (options.libfuzzer_dir.empty() ? "in-process mutational engine" : "libFuzzer binaries") +
                          ", " + std::to_string(per.budget_seconds) + " s per target");

@@ -13,6 +13,7 @@
 #include "engine/sampling_stop.h"
 #include "engine/sha256.h"
 #include "engine/tokenizer.h"
+#include "gates/files.h"
 
 namespace bitgate::gates {
 
@@ -127,11 +128,8 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
     const std::string path =
         (fs::path(o.receipts_dir.empty() ? "." : o.receipts_dir) / ("receipt-" + std::to_string(rep) + ".json"))
             .string();
-    {
-      std::ofstream f(path);
-      f << receipt.dump(2) << "\n";
-      if (!f) return Status::Error("cannot write receipt " + path);
-    }
+    if (Status s = WriteFileAtomically(path, receipt.dump(2) + "\n"); !s.ok())
+      return s.WithContext("writing receipt");
     out.artifacts.push_back(path);
     // Verified from the file as written: what a reviewer would check.
     std::ifstream in(path);

@@ -31,6 +31,7 @@
 #include "baselines/stats.h"
 #include "engine/sha256.h"
 #include "gates/cli/store_cli.h"
+#include "gates/files.h"
 #include "gates/gate_main.h"
 #include "gates/subprocess.h"
 #include "gates/throughput/engine_bench.h"
@@ -679,9 +680,9 @@ int MeasureOnlyMain(int argc, char** argv) {
   // The outcome first: the parent reads result.json and then the outcome,
   // and a result without its outcome must not exist (the receipt failures
   // it carries would be lost).
-  if (Status s = cli::WriteTextFile(file + ".outcome.json", reports::GateOutcomeJson(o)); !s.ok())
+  if (Status s = WriteFileAtomically(file + ".outcome.json", reports::GateOutcomeJson(o)); !s.ok())
     return cli::Fail("throughput --measure-only", s.message());
-  if (Status s = cli::WriteTextFile(file, baselines::WriteResultJson(run)); !s.ok())
+  if (Status s = WriteFileAtomically(file, baselines::WriteResultJson(run)); !s.ok())
     return cli::Fail("throughput --measure-only", s.message());
   return o.exit_code;
 }

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "gates/files.h"
 #include "gates/subprocess.h"
 #include "tests/gates/gate_test_util.h"
 
@@ -135,6 +136,32 @@ TEST_F(Subprocess, ProgramIsFoundOnTheChildsPathAndExecFailuresAreNamed) {
   EXPECT_EQ(r->exit_code, 127);
   EXPECT_NE(gate_test::ReadAll(p.output_file).find("exec bitgate-no-such-program: No such file or directory"),
             std::string::npos);
+}
+
+// Output files: replaced whole (no temporary left), through a symlink the
+// link stays and its target changes, a device is written in place (a
+// rename would replace /dev/null), a directory is an error naming it.
+TEST_F(Subprocess, OutputFilesAreReplacedWholeAndSpecialFilesWrittenInPlace) {
+  const fs::path file = dir_ / "report.md";
+  ASSERT_TRUE(WriteFileAtomically(file.string(), "old").ok());
+  ASSERT_TRUE(WriteFileAtomically(file.string(), std::string("new\0bytes", 9)).ok());
+  EXPECT_EQ(gate_test::ReadAll(file), std::string("new\0bytes", 9));
+  const fs::path link = dir_ / "latest.md";
+  fs::create_symlink(file, link);
+  ASSERT_TRUE(WriteFileAtomically(link.string(), "through the link").ok());
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(gate_test::ReadAll(file), "through the link");
+  ASSERT_TRUE(WriteFileAtomically("/dev/null", "discarded").ok());
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  const Status dir = WriteFileAtomically(dir_.string(), "x");
+  EXPECT_FALSE(dir.ok());
+  EXPECT_NE(dir.message().find("cannot write " + dir_.string()), std::string::npos) << dir.message();
+  const Status missing = WriteFileAtomically((dir_ / "no" / "such" / "dir.md").string(), "x");
+  EXPECT_FALSE(missing.ok());
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) entries += e.path().filename().string().find(".tmp.") == std::string::npos;
+  EXPECT_EQ(entries, static_cast<size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator())))
+      << "a temporary file was left behind";
 }
 
 }  // namespace
