@@ -775,6 +775,15 @@ Status Store::SaveVerdicts(int64_t candidate_run_id, const std::vector<int64_t>&
     if (!baseline_ids.empty()) baseline_ids.push_back(',');
     baseline_ids.append(std::to_string(id));
   }
+  // Judged again against the same baselines (a retried step, a re-run
+  // comparison): the new verdicts replace the earlier ones, never doubling
+  // them. Judgments against other baselines are kept.
+  {
+    auto del = db_->Prepare("DELETE FROM verdict WHERE candidate_run_id = ? AND baseline_run_ids = ?");
+    if (!del.ok()) return del.status();
+    del->Bind(1, candidate_run_id).Bind(2, baseline_ids);
+    BITGATE_RETURN_IF_ERROR(del->Run());
+  }
   std::map<std::string, const BenchmarkResult*> by_name;
   for (const auto& b : candidate.benchmarks) by_name[b.DisplayName()] = &b;
   auto sel_bench = db_->Prepare(

@@ -60,7 +60,8 @@ double PooledBimodality(const std::vector<double>& log_b, const std::vector<doub
 // `min_points` values on each side of it, and whether that gap is clean:
 // more than 3 within-cluster standard deviations, and more than twice the
 // sample's resolution (its smallest spacing between distinct values other
-// than the gap itself), or, when each cluster is one value, more than 5%.
+// than the gap itself), or, when each cluster is one value, more than 5%
+// and more than one step of a count (19 and 20 are ticks).
 // Without the second rule a measure that moves in whole ticks (a timer,
 // a count) always looked two-moded: clusters sitting on single ticks have
 // no spread, so any gap of one tick exceeded "3 deviations" of zero, and
@@ -71,6 +72,14 @@ double PooledBimodality(const std::vector<double>& log_b, const std::vector<doub
 constexpr double kSameValue = 1e-12;
 // Two single-valued clusters closer than this (log 1.05) are ticks.
 const double kTickGap = std::log(1.05);
+
+// Whether two log values are those of consecutive integers (19 and 20: one
+// step of a count, whatever its relative size).
+bool AdjacentIntegers(double log_lo, double log_hi) {
+  const double lo = std::exp(log_lo), hi = std::exp(log_hi);
+  const auto integral = [](double v) { return std::fabs(v - std::round(v)) <= 1e-6 * std::max(v, 1.0); };
+  return integral(lo) && integral(hi) && std::round(hi) - std::round(lo) == 1.0;
+}
 
 struct GapSplit {
   size_t split = 0;  // first index of the upper cluster; 0 when none
@@ -103,7 +112,7 @@ GapSplit LargestGap(const std::vector<double>& sorted, size_t min_points) {
     if (step > kSameValue && i != out.split) resolution = std::min(resolution, step);
   }
   const bool ticks_known = std::isfinite(resolution);
-  out.clean = gap > 3.0 * within && (ticks_known ? gap > 2.0 * resolution : gap > kTickGap);
+  out.clean = gap > 3.0 * within && (ticks_known ? gap > 2.0 * resolution : gap > kTickGap && !AdjacentIntegers(sorted[out.split - 1], sorted[out.split]));
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,20 +40,24 @@ int OpenForWrite(const std::string& path) {
   return open(path.empty() ? "/dev/null" : path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
-// The program exec will run: a name with a '/' as it is, else the first
-// executable of that name on `path` (the child's PATH, which may differ
-// from ours), else the name itself (exec then fails with ENOENT).
-std::string ResolveProgram(const std::string& name, const std::string& path) {
+// The program exec will run, as execvp finds it but on `path` (the
+// child's PATH, which may differ from ours; /bin:/usr/bin when unset): a
+// name with a '/' as it is, else the first regular executable file of that
+// name, else "" (not found).
+std::string ResolveProgram(const std::string& name, const std::optional<std::string>& path) {
   if (name.find('/') != std::string::npos) return name;
+  const std::string dirs = path.value_or("/bin:/usr/bin");
   size_t start = 0;
-  while (start <= path.size()) {
-    const size_t end = std::min(path.find(':', start), path.size());
-    const std::string dir = end > start ? path.substr(start, end - start) : ".";
+  while (start <= dirs.size()) {
+    const size_t end = std::min(dirs.find(':', start), dirs.size());
+    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
     const std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    struct stat st;
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0)
+      return candidate;
     start = end + 1;
   }
-  return name;
+  return "";
 }
 
 // The reasons exec fails for, as text, looked up in the child by errno
@@ -110,9 +115,9 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
-  std::string child_path;
+  std::optional<std::string> child_path;
   if (auto it = options.env.find("PATH"); it != options.env.end()) {
-    child_path = it->second.value_or("");
+    child_path = it->second;
   } else if (const char* p = std::getenv("PATH")) {
     child_path = p;
   }
@@ -120,22 +125,31 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
   const std::string exec_prefix = "exec " + options.argv[0] + ": ";
   const ExecErrors exec_errors;
   std::fflush(nullptr);
+  // A cancelling signal between fork and on_start would find no child to
+  // stop (the pipeline's handler kills the group on_start records): such
+  // signals wait until the parent has recorded it; the child unblocks them.
+  sigset_t cancel_signals, old_mask;
+  sigemptyset(&cancel_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&cancel_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &cancel_signals, &old_mask);
   const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid < 0) {
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     close(out_fd);
     if (stdout_fd != out_fd) close(stdout_fd);
     return Status::Error(std::string("fork failed: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     // Own process group, so a timeout kills the child's children too.
     if (options.new_process_group) setpgid(0, 0);
     dup2(stdout_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    execve(program.c_str(), argv.data(), envp.data());
-    const int err = errno;
+    if (!program.empty()) execve(program.c_str(), argv.data(), envp.data());
+    const int err = program.empty() ? ENOENT : errno;
     WriteAll(STDERR_FILENO, exec_prefix.data(), exec_prefix.size());
     if (const std::string* why = exec_errors.Find(err)) {
       WriteAll(STDERR_FILENO, why->data(), why->size());
@@ -151,6 +165,7 @@ Result<ProcessResult> RunProcess(const ProcessOptions& options) {
   }
   if (options.new_process_group) setpgid(pid, pid);  // also from the parent: no race with the kill below
   if (options.on_start) options.on_start(pid);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   // The group when the child leads one, else the child alone.
   const pid_t target = options.new_process_group ? -pid : pid;
   close(out_fd);

@@ -507,6 +507,8 @@ TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {
   auto report = CompareWithBaseline(s, candidate, BaselineRequest{"main", "c0", std::nullopt}, VerdictConfig{});
   ASSERT_TRUE(report.ok());
   ASSERT_TRUE(s.SaveVerdicts(5, report->baseline.run_ids, candidate, report->rows).ok());
+  // Judged again against the same baseline (a retried step): replaced, not doubled.
+  ASSERT_TRUE(s.SaveVerdicts(5, report->baseline.run_ids, candidate, report->rows).ok());
   auto n = s.db().Prepare("SELECT count(*), sum(verdict = 'REGRESSION') FROM verdict WHERE candidate_run_id = 5");
   ASSERT_TRUE(*n->Step());
   EXPECT_EQ(n->Int(0), 3);
@@ -565,7 +567,7 @@ TEST_F(StoreTest, HistoryFollowsOneBenchmark) {
     for (const char* params : {"64", "1024"}) {
       BenchmarkResult b;
       b.suite = "kernels";
-      b.name = "mm";
+      b.name = std::string("mm");  // GCC 12 -O3 warns (-Wmaybe-uninitialized) on the literal's SSO copy here
       b.params = params;
       MeasureSamples m{"time", "ns", Direction::kLowerIsBetter, {}};
       for (int r = 0; r < 10; ++r) m.samples.push_back(std::stod(params) * (1.0 + 0.001 * r));
