@@ -159,6 +159,7 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
       // run): still one row, so reports show it as not run.
       ComparisonInput in;
       in.benchmark = b.DisplayName();
+      in.suite = b.suite;
       in.measure = kNoMeasure;
       in.forced = environment_mismatch ? Reason::kEnvironmentMismatch : Reason::kNotRun;
       in.candidate_error = b.status == BenchmarkStatus::kError;
@@ -168,6 +169,7 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
     for (const MeasureSamples* m : measures) {
       ComparisonInput in;
       in.benchmark = b.DisplayName();
+      in.suite = b.suite;
       in.measure = m->name;
       in.unit = m->unit;
       in.direction = m->direction;
@@ -261,7 +263,9 @@ Status FinishJudgement(Store& store, const RunRecord& candidate, const std::vect
     for (const auto& a : *annotations) {
       if (a.commit != candidate.commit || candidate.commit.empty()) continue;
       const auto b = std::find_if(candidate.benchmarks.begin(), candidate.benchmarks.end(),
-                                  [&](const BenchmarkResult& x) { return x.DisplayName() == row.benchmark; });
+                                  [&](const BenchmarkResult& x) {
+                                    return x.suite == row.suite && x.DisplayName() == row.benchmark;
+                                  });
       if (b != candidate.benchmarks.end() && BenchmarkMatches(a.benchmark_glob, *b)) {
         row.accepted = true;
         report->notes.push_back(row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")");

@@ -784,8 +784,8 @@ Status Store::SaveVerdicts(int64_t candidate_run_id, const std::vector<int64_t>&
     del->Bind(1, candidate_run_id).Bind(2, baseline_ids);
     BITGATE_RETURN_IF_ERROR(del->Run());
   }
-  std::map<std::string, const BenchmarkResult*> by_name;
-  for (const auto& b : candidate.benchmarks) by_name[b.DisplayName()] = &b;
+  std::map<std::pair<std::string, std::string>, const BenchmarkResult*> by_name;  // (suite, display name)
+  for (const auto& b : candidate.benchmarks) by_name[{b.suite, b.DisplayName()}] = &b;
   auto sel_bench = db_->Prepare(
       "SELECT id FROM benchmark WHERE suite = ? AND name = ? AND params = ? AND version_hash = ?");
   auto sel_measure = db_->Prepare("SELECT id FROM measure WHERE name = ? AND unit = ? AND direction = ?");
@@ -797,7 +797,7 @@ Status Store::SaveVerdicts(int64_t candidate_run_id, const std::vector<int64_t>&
     if (!s->ok()) return s->status();
   const std::string now = NowUtc();
   for (const auto& row : rows) {
-    auto it = by_name.find(row.benchmark);
+    auto it = by_name.find({row.suite, row.benchmark});
     if (it == by_name.end()) continue;  // a baseline-only row: nothing of the candidate to attach to
     if (row.measure == kNoMeasure) continue;  // a failed benchmark without measures: no measure to attach to
     const BenchmarkResult& b = *it->second;

@@ -228,6 +228,7 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
   row.delta = input.delta.value_or(config.delta);
   row.alpha = input.alpha.value_or(config.alpha);
   row.candidate_error = input.candidate_error;
+  row.suite = input.suite;
   row.n_baseline = static_cast<int>(input.baseline.size());
   row.n_candidate = static_cast<int>(input.candidate.size());
   const auto& b = input.baseline;

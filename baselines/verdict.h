@@ -73,6 +73,9 @@ struct ComparisonInput {
   // The candidate's benchmark reported an error (not a skip): the code under
   // test broke it, which ComparisonExitCode treats as a correctness failure.
   bool candidate_error = false;
+  // The benchmark's suite: `benchmark` (the display name) alone is not a
+  // key when two suites of one run share a name.
+  std::string suite;
 };
 
 struct ComparisonRow {
@@ -88,6 +91,7 @@ struct ComparisonRow {
   double boot_lower = 1, boot_upper = 1;    // bootstrap of the median ratio
   bool has_test = false;  // p, q and intervals are meaningful
   bool candidate_error = false;  // ComparisonInput::candidate_error
+  std::string suite;             // ComparisonInput::suite
   double p = 1;
   double q = 1;  // BH (or BY) q-value; NaN for a row outside the corrected family
   bool exact_p = false;

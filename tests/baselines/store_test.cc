@@ -556,6 +556,49 @@ TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {
   EXPECT_EQ(*s.RemoveThreshold("gemv/*", "*"), 1);
 }
 
+// One name in two suites of a run: each row's verdict is stored on its own
+// benchmark (rows were keyed by the display name alone, so both verdicts
+// landed on the last suite's benchmark).
+TEST_F(StoreTest, VerdictsOfOneNameInTwoSuitesStayApart) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  const auto run = [](const std::string& commit, double slow_b) {
+    RunRecord r;
+    r.gate = "perf";
+    r.suite = "mixed";
+    r.branch = "main";
+    r.commit = commit;
+    r.started_at = r.ended_at = "2026-11-24T0" + std::string(commit == "c1" ? "1" : "2") + ":00:00Z";
+    r.machine.cpu_model = "Test CPU";
+    r.machine.cores = 2;
+    for (const char* suite : {"a", "b"}) {
+      BenchmarkResult b;
+      b.suite = suite;
+      b.name = "x";
+      MeasureSamples m{"time", "ns", Direction::kLowerIsBetter, {}};
+      const double scale = std::string(suite) == "b" ? slow_b : 1.0;
+      for (int i = 0; i < 10; ++i) m.samples.push_back(scale * (100.0 + 0.1 * i));
+      b.measures.push_back(m);
+      r.benchmarks.push_back(b);
+    }
+    return r;
+  };
+  ASSERT_TRUE(s.ImportRun(run("c1", 1.0)).ok());
+  auto id = s.ImportRun(run("c2", 1.5));
+  ASSERT_TRUE(id.ok());
+  const RunRecord candidate = *s.LoadRun(*id);
+  auto report = CompareWithBaseline(s, candidate, BaselineRequest{"main", "c1", std::nullopt}, VerdictConfig{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_TRUE(s.SaveVerdicts(*id, report->baseline.run_ids, candidate, report->rows).ok());
+  auto q = s.db().Prepare(
+      "SELECT b.suite, v.verdict FROM verdict v JOIN benchmark b ON b.id = v.benchmark_id "
+      "WHERE v.candidate_run_id = ? ORDER BY b.suite");
+  q->Bind(1, *id);
+  std::vector<std::string> got;
+  while (*q->Step()) got.push_back(q->Text(0) + " " + q->Text(1));
+  EXPECT_EQ(got, (std::vector<std::string>{"a PASS", "b REGRESSION"}));
+}
+
 // A name that several benchmarks share (other params, other suites) is
 // refused rather than pooled into one series, and annotation globs match
 // the same forms compare matches (SUITE/NAME, NAME, NAME [PARAMS]).

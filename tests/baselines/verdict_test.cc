@@ -23,7 +23,11 @@ std::vector<double> Around(double level, double spread, int n, double phase = 0.
 
 ComparisonInput Input(std::vector<double> base, std::vector<double> cand,
                       Direction d = Direction::kLowerIsBetter) {
-  ComparisonInput in{std::string("b"), std::string("time"), std::string("ns"), d, {}, {}, Reason::kNone, {}, {}, false};
+  ComparisonInput in;
+  in.benchmark = "b";
+  in.measure = "time";
+  in.unit = "ns";
+  in.direction = d;
   in.baseline = std::move(base);
   in.candidate = std::move(cand);
   return in;
