@@ -129,9 +129,14 @@ size_t LongestBacktickRun(const std::string& text) {
 }
 }  // namespace
 
+std::string MarkdownLine(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
 std::string MarkdownCode(const std::string& text) {
-  std::string body;
-  for (char c : text) body += (c == '\n' || c == '\r') ? ' ' : c;
+  const std::string body = MarkdownLine(text);
   const std::string ticks(LongestBacktickRun(body) + 1, '`');
   const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
   return ticks + (pad ? " " : "") + body + (pad ? " " : "") + ticks;

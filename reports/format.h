@@ -25,7 +25,9 @@ int32_t NextCodePoint(const std::string& text, size_t* i);
 // `text` with every byte that starts no well-formed sequence replaced by
 // U+FFFD.
 std::string ValidUtf8(const std::string& text);
-// One markdown table cell or list item: '|' escaped, line breaks as spaces.
+// One line of markdown text (a list item): line breaks as spaces.
+std::string MarkdownLine(std::string text);
+// One markdown table cell: '|' escaped, line breaks as spaces.
 std::string MarkdownInline(const std::string& text);
 // An inline code span holding `text` verbatim: delimited by one backtick
 // more than its longest run of backticks (padded with spaces when it starts

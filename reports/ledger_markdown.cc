@@ -43,12 +43,6 @@ const char* kRowHeader =
     "|---|---|---|---|---|---|---|---|---|\n";
 
 std::string Cell(const std::string& s) { return MarkdownInline(s); }
-// A list item's text: line breaks as spaces.
-std::string OneLine(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
 
 // One shell word: quoted when a shell would split or expand it.
 std::string ShellWord(const std::string& s) {
@@ -263,7 +257,7 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
   out << "- **next steps:**\n";
   // List items, not table cells: a '|' needs no escape (inside the code
   // span of a suggested command it would show), only line breaks go.
-  for (const auto& n : next) out << "  - " << OneLine(n) << "\n";
+  for (const auto& n : next) out << "  - " << MarkdownLine(n) << "\n";
   out << "- **blocking:**" << (blocking.empty() ? " none" : "") << "\n";
   for (const auto& b : blocking) out << "  - " << Cell(b) << "\n";
   out << "\n";
