@@ -1,6 +1,8 @@
 #include "engine/forward.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cmath>
 #include <string>
 
@@ -36,6 +38,14 @@ void Rope(float* head, int64_t dims, const float* table) {
   }
 }
 
+// Whether x[0..n) holds no NaN or infinity: exponent bits on integers, which
+// vectorize without ISA flags (std::isfinite in the loop did not).
+bool AllFinite(const float* x, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) bad |= (std::bit_cast<uint32_t>(x[i]) & 0x7f800000u) == 0x7f800000u;
+  return bad == 0;
+}
+
 // Dot product with eight independent partial sums, which the compiler can
 // keep in vector registers without reassociating (no -ffast-math needed).
 float Dot(const float* a, const float* b, int64_t n) {
@@ -57,13 +67,31 @@ Session::Session(const Model& model, ThreadPool* pool, int64_t n_ctx)
   v_.assign(k_.size(), 0.0f);
 }
 
-void Session::SetInput(const float* in, int64_t tokens, int64_t k) {
+Status Session::SetInput(const float* in, int64_t tokens, int64_t k, const std::string& consumers) {
   acts_.Reset(tokens, k);
-  pool_->ParallelFor(tokens, 1, [&](int64_t b, int64_t e) { acts_.QuantizeRows(in, k, b, e); });
+  std::atomic<int64_t> first_bad_row{tokens};
+  pool_->ParallelFor(tokens, 1, [&](int64_t b, int64_t e) {
+    acts_.QuantizeRows(in, k, b, e);
+    for (int64_t t = b; t < e; ++t) {
+      if (AllFinite(in + t * k, k)) continue;
+      int64_t seen = first_bad_row.load();
+      while (t < seen && !first_bad_row.compare_exchange_weak(seen, t)) {
+      }
+      break;
+    }
+  });
+  if (const int64_t t = first_bad_row.load(); t < tokens) {
+    const float* row = in + t * k;
+    const int64_t i = std::find_if(row, row + k, [](float v) { return !std::isfinite(v); }) - row;
+    return Status::Error("non-finite input to " + consumers + " (batch row " + std::to_string(t) + ", element " +
+                         std::to_string(i) + " = " + std::to_string(row[i]) +
+                         "): a weight, scale or embedding value upstream is out of range");
+  }
   // The float copy is made only if a float-weight matrix (the F16 head)
   // reads this input: Project does it on demand.
   input_ = in;
   float_ready_ = false;
+  return Status::Ok();
 }
 
 void Session::Project(const Matrix& m, float* out) {
@@ -161,8 +189,10 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
 
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = model_.layers()[static_cast<size_t>(l)];
+    std::string blk = "blk.";
+    blk += std::to_string(l);
     NormRows(x_.data(), L.attn_norm, n, c.n_embd, h_.data());
-    SetInput(h_.data(), n, c.n_embd);
+    BITGATE_RETURN_IF_ERROR(SetInput(h_.data(), n, c.n_embd, blk + ".attn_q/k/v"));
     Project(L.wq, q_.data());
     Project(L.wk, kc_.data());
     Project(L.wv, vc_.data());
@@ -179,12 +209,12 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
     });
     Attention(l, n);
     NormRows(attn_.data(), L.attn_sub_norm, n, c.n_embd, h_.data());
-    SetInput(h_.data(), n, c.n_embd);
+    BITGATE_RETURN_IF_ERROR(SetInput(h_.data(), n, c.n_embd, blk + ".attn_output"));
     Project(L.wo, tmp_.data());
     AddRows(tmp_.data(), n, c.n_embd, x_.data());
 
     NormRows(x_.data(), L.ffn_norm, n, c.n_embd, h_.data());
-    SetInput(h_.data(), n, c.n_embd);
+    BITGATE_RETURN_IF_ERROR(SetInput(h_.data(), n, c.n_embd, blk + ".ffn_gate/up"));
     Project(L.gate, gate_.data());
     Project(L.up, up_.data());
     pool_->ParallelFor(n, 1, [&](int64_t b, int64_t e) {
@@ -196,7 +226,7 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
       }
     });
     NormRows(gate_.data(), L.ffn_sub_norm, n, c.n_ff, h_.data());
-    SetInput(h_.data(), n, c.n_ff);
+    BITGATE_RETURN_IF_ERROR(SetInput(h_.data(), n, c.n_ff, blk + ".ffn_down"));
     Project(L.down, tmp_.data());
     AddRows(tmp_.data(), n, c.n_embd, x_.data());
   }
@@ -205,7 +235,7 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
   for (int64_t t = first; t < n; ++t)
     RmsNorm(x_.data() + t * c.n_embd, model_.output_norm().data(), c.n_embd, c.rms_eps,
             h_.data() + (t - first) * c.n_embd);
-  SetInput(h_.data(), rows, c.n_embd);
+  BITGATE_RETURN_IF_ERROR(SetInput(h_.data(), rows, c.n_embd, "the output head"));
   logits->resize(static_cast<size_t>(rows * c.n_vocab));
   Project(model_.head(), logits->data());
   pos_ += n;

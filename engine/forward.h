@@ -39,14 +39,18 @@ class Session {
   int64_t KvCacheBytes() const { return static_cast<int64_t>((k_.size() + v_.size()) * sizeof(float)); }
 
  private:
-  // Makes `in` [tokens][k] the input of the following Project calls.
-  void SetInput(const float* in, int64_t tokens, int64_t k);
+  // Makes `in` [tokens][k] the input of the following Project calls, the
+  // projections named by `consumers` (for the error). A NaN or infinite
+  // input is an error: the activation quantizer would read it as 0 and the
+  // projections after it would silently drop out (a weight, scale or
+  // embedding out of range upstream).
+  Status SetInput(const float* in, int64_t tokens, int64_t k, const std::string& consumers);
   // out[tokens][m.rows] = m x input, times m.scale.
   void Project(const Matrix& m, float* out);
   void Attention(int64_t layer, int64_t tokens);
-  // out[t] = RMSNorm(x[t]) * w for each of `tokens` rows of n, in parallel.
   // x[t] += add[t] for each of `tokens` rows of n, in parallel.
   void AddRows(const float* add, int64_t tokens, int64_t n, float* x);
+  // out[t] = RMSNorm(x[t]) * w for each of `tokens` rows of n, in parallel.
   void NormRows(const float* x, const std::vector<float>& w, int64_t tokens, int64_t n, float* out);
 
   const Model& model_;

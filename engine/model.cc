@@ -107,6 +107,17 @@ Result<Matrix> LoadMatrix(const GgufFile& f, const std::string& name, int64_t ro
   m.cols = cols;
   m.data = info.data.data();
   m.bytes = info.n_bytes;
+  // A NaN or infinite tensor scale would make every output of the
+  // projection non-finite (Session::Eval stops on it, but only when run).
+  if (kernels::HasTensorScale(info.format)) {
+    auto scale = kernels::TensorScale(info.format, info.data, rows, cols);
+    if (!scale.ok()) return scale.status().WithContext("tensor '" + name + "'");
+    if (!std::isfinite(*scale)) {
+      return Status::Error("tensor '" + name + "': its " + std::string(kernels::FormatName(info.format)) +
+                           " tensor scale (f32 at file offset " + std::to_string(info.file_offset + static_cast<uint64_t>(info.n_bytes) - 32) +
+                           ") is " + std::to_string(*scale) + ", not finite");
+    }
+  }
   const std::string scale_name = name.substr(0, name.size() - std::string(".weight").size()) + ".scale";
   if (const GgufTensorInfo* s = f.FindTensor(scale_name)) {
     if (s->n_elements != 1) return Status::Error("tensor '" + scale_name + "' must hold one value");

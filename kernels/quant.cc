@@ -17,9 +17,6 @@ namespace {
 
 constexpr float kHalfMax = 65504.0f;
 
-bool HasTensorScale(Format f) {
-  return f == Format::kI2_S || f == Format::kTL1 || f == Format::kTL2;
-}
 bool HasHalfScales(Format f) {
   return f == Format::kI2S || f == Format::kTQ1_0 || f == Format::kTQ2_0 || f == Format::kQ8_0;
 }
@@ -112,6 +109,10 @@ Status Dequantize(Format f, std::span<const uint8_t> src, int64_t rows, int64_t 
   auto isa = SelectedIsa();
   if (!isa.ok()) return isa.status();
   return DequantizeWith(*isa, f, src, rows, cols, dst);
+}
+
+bool HasTensorScale(Format f) {
+  return f == Format::kI2_S || f == Format::kTL1 || f == Format::kTL2;
 }
 
 Result<float> TensorScale(Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols) {

@@ -27,7 +27,9 @@ namespace bitgate::kernels {
 Status Quantize(Format f, const float* src, int64_t rows, int64_t cols, std::span<uint8_t> dst);
 Status Dequantize(Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols, float* dst);
 
-// The per-tensor scale of I2_S / TL1 / TL2 data (error for other formats).
+// Whether data of format f ends with one f32 scale for the whole tensor
+// (I2_S, TL1, TL2), and that scale (error for other formats).
+bool HasTensorScale(Format f);
 Result<float> TensorScale(Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols);
 
 // Half-precision conversions (round to nearest even; NaN kept as NaN).

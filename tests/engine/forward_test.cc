@@ -19,6 +19,7 @@
 #include "engine/forward.h"
 #include "engine/model.h"
 #include "engine/gguf_writer.h"
+#include "kernels/quant.h"
 
 #include <functional>
 
@@ -147,8 +148,9 @@ TEST(Forward, ContextOverflowAndBadTokensAreErrors) {
 namespace bitgate::engine {
 namespace {
 
-// Rewrites the golden TQ2_0 model with one change and loads it.
-Status LoadVariant(const std::function<void(const GgufFile&, GgufWriter*)>& edit, bool copy_tensors = true) {
+// Rewrites the golden TQ2_0 model with one change; returns the new file's
+// path (the caller removes it).
+std::string WriteVariant(const std::function<void(const GgufFile&, GgufWriter*)>& edit, bool copy_tensors = true) {
   auto src = GgufFile::Open(ModelPath("tiny-bitnet-tq2_0.gguf"));
   EXPECT_TRUE(src.ok());
   GgufWriter w;
@@ -164,11 +166,32 @@ Status LoadVariant(const std::function<void(const GgufFile&, GgufWriter*)>& edit
   const std::string path =
       ::testing::TempDir() + "variant-" + info->name() + "-" + std::to_string(getpid()) + ".gguf";
   EXPECT_TRUE(w.WriteFile(path).ok());
+  return path;
+}
+
+// The same, loaded: the load's status.
+Status LoadVariant(const std::function<void(const GgufFile&, GgufWriter*)>& edit, bool copy_tensors = true) {
+  const std::string path = WriteVariant(edit, copy_tensors);
   auto m = Model::Load(path);
   Status result = m.ok() ? Status::Ok() : m.status();
   m = Status::Error("unloaded");  // unmap before the file goes
   std::remove(path.c_str());
   return result;
+}
+
+// Every tensor of `src` copied, `name`'s bytes passed through `change`.
+void CopyChanging(const GgufFile& src, GgufWriter* w, const std::string& name,
+                  const std::function<void(const GgufTensorInfo&, GgufWriter*)>& change) {
+  bool found = false;
+  for (const auto& t : src.tensors()) {
+    if (t.name == name) {
+      change(t, w);
+      found = true;
+    } else {
+      ASSERT_TRUE(w->AddTensorRef(t.name, t.ne, t.format, t.data).ok());
+    }
+  }
+  ASSERT_TRUE(found) << name;
 }
 
 void ExpectLoadError(const Status& s, const std::string& needle) {
@@ -264,6 +287,64 @@ TEST(ModelBadInput, NonFiniteEpsilonAndRopeBaseAreRejected) {
         LoadVariant([&](const GgufFile&, GgufWriter* w) { w->metadata().Set(key, GgufValue::F32(0.0f)); });
     ExpectLoadError(zero, std::string("metadata key ") + key + " = 0.000000 must be finite and > 0");
   }
+}
+
+}  // namespace
+}  // namespace bitgate::engine
+
+namespace bitgate::engine {
+namespace {
+
+// A NaN tensor scale (I2_S keeps one f32 for the whole tensor) made every
+// output of the projection NaN, and the next quantizer read NaN as 0: the
+// layer's attention silently dropped out. It is a load error now.
+TEST(ModelBadInput, NonFiniteTensorScaleIsRejected) {
+  ExpectLoadError(
+      LoadVariant(
+          [](const GgufFile& src, GgufWriter* w) {
+            CopyChanging(src, w, "blk.0.attn_q.weight", [](const GgufTensorInfo& t, GgufWriter* out) {
+              std::vector<float> x(static_cast<size_t>(t.rows * t.cols));
+              ASSERT_TRUE(kernels::Dequantize(t.format, t.data, t.rows, t.cols, x.data()).ok());
+              std::vector<uint8_t> bytes(static_cast<size_t>(*kernels::TensorBytes(kernels::Format::kI2_S, t.rows, t.cols)));
+              ASSERT_TRUE(kernels::Quantize(kernels::Format::kI2_S, x.data(), t.rows, t.cols, bytes).ok());
+              const float nan = NAN;
+              std::memcpy(bytes.data() + bytes.size() - 32, &nan, 4);
+              ASSERT_TRUE(out->AddTensor(t.name, t.ne, kernels::Format::kI2_S, std::move(bytes)).ok());
+            });
+          },
+          /*copy_tensors=*/false),
+      "blk.0.attn_q.weight': its i2_s tensor scale (f32 at file offset ");
+}
+
+// A NaN block scale (TQ2_0: an f16 per 256 weights) cannot be screened at
+// load without reading every block; the forward pass stops at the next
+// quantized input instead of reading the NaN outputs as 0, and names it.
+TEST(Forward, NonFiniteActivationIsAnError) {
+  const std::string path = WriteVariant(
+      [](const GgufFile& src, GgufWriter* w) {
+        CopyChanging(src, w, "blk.0.ffn_up.weight", [](const GgufTensorInfo& t, GgufWriter* out) {
+          ASSERT_EQ(t.format, kernels::Format::kTQ2_0);
+          std::vector<uint8_t> bytes(t.data.begin(), t.data.end());
+          const uint16_t nan_f16 = 0x7e00;
+          std::memcpy(bytes.data() + 64, &nan_f16, 2);  // block 0's d (after its 64 code bytes)
+          ASSERT_TRUE(out->AddTensor(t.name, t.ne, t.format, std::move(bytes)).ok());
+        });
+      },
+      /*copy_tensors=*/false);
+  {
+    auto m = Model::Load(path);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      Session s(**m, &pool, 64);
+      std::vector<float> logits;
+      const Status st = s.Eval(kTokens, true, &logits);
+      ASSERT_FALSE(st.ok());
+      EXPECT_NE(st.message().find("non-finite input to blk.0.ffn_down (batch row 0, element "), std::string::npos)
+          << st.message();
+    }
+  }
+  std::remove(path.c_str());
 }
 
 }  // namespace
