@@ -109,10 +109,12 @@ Status ReadValue(Cursor& c, GgufType type, const std::string& what, GgufValue* o
                            " strings cannot fit in the " + std::to_string(c.remaining()) +
                            " bytes that remain");
     }
-    out->strings.resize(count);
+    // Grown as strings are read: a std::string is 4x its 8-byte minimum in
+    // the file, so a count that only fits the file must not size the vector.
+    out->strings.reserve(std::min<uint64_t>(count, 4096));
     for (uint64_t i = 0; i < count; ++i) {
       BITGATE_RETURN_IF_ERROR(
-          c.ReadString(&out->strings[i], what + " element " + std::to_string(i)));
+          c.ReadString(&out->strings.emplace_back(), what + " element " + std::to_string(i)));
     }
     return Status::Ok();
   }
@@ -136,6 +138,14 @@ Status ReadValue(Cursor& c, GgufType type, const std::string& what, GgufValue* o
 }
 
 }  // namespace
+
+Status CheckGgufAlignment(uint32_t alignment) {
+  if (alignment < 8 || (alignment & (alignment - 1)) != 0) {
+    return Status::Error("general.alignment " + std::to_string(alignment) +
+                         " is not a power of two of at least 8 (GGUF requires a multiple of 8)");
+  }
+  return Status::Ok();
+}
 
 std::string GgufTensorInfo::ShapeString() const {
   std::string s = "[";
@@ -251,15 +261,22 @@ Status GgufFile::Parse() {
     if (a->type != GgufType::kU32) {
       return Status::Error("key general.alignment has type " + a->TypeString() + ", expected u32");
     }
-    if (*al == 0 || (*al & (*al - 1)) != 0) {
-      return Status::Error("general.alignment " + std::to_string(*al) + " is not a power of two");
-    }
+    BITGATE_RETURN_IF_ERROR(CheckGgufAlignment(*al));
     alignment_ = *al;
   }
 
-  tensors_.resize(n_tensors);
+  // A tensor info takes at least 8 (name length) + 4 (n_dims) + 8 (one
+  // dimension) + 4 (type) + 8 (offset) bytes of what the key/values left.
+  if (static_cast<uint64_t>(n_tensors) > c.remaining() / 32) {
+    return Status::Error("header: tensor count " + std::to_string(n_tensors) + " cannot fit in the " +
+                         std::to_string(c.remaining()) + " bytes after the key/values (at offset " +
+                         std::to_string(c.pos()) + ")");
+  }
+  // Grown as infos are read (an info in memory is several times its
+  // minimum in the file).
+  tensors_.reserve(static_cast<size_t>(std::min<int64_t>(n_tensors, 1024)));
   for (int64_t i = 0; i < n_tensors; ++i) {
-    GgufTensorInfo& t = tensors_[i];
+    GgufTensorInfo& t = tensors_.emplace_back();
     BITGATE_RETURN_IF_ERROR(c.ReadString(&t.name, "tensor info " + std::to_string(i) + " (name)"));
     const std::string where = "tensor '" + t.name + "'";
     if (tensor_index_.count(t.name)) return Status::Error(where + ": duplicate tensor name");

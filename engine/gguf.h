@@ -29,6 +29,11 @@ namespace bitgate::engine {
 
 inline constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" little-endian
 inline constexpr uint32_t kGgufDefaultAlignment = 32;
+
+// general.alignment must be a power of two and, as the GGUF specification
+// says, a multiple of 8: the kernels read a block's 2- and 4-byte fields in
+// place, so a tensor at an odd offset would be read misaligned.
+Status CheckGgufAlignment(uint32_t alignment);
 inline constexpr int kGgufMaxDims = 4;  // GGML_MAX_DIMS
 
 struct GgufTensorInfo {

@@ -134,9 +134,7 @@ Result<uint32_t> GgufWriter::Alignment() const {
     return Status::Error("key general.alignment has type " + v->TypeString() + ", expected u32");
   }
   const uint32_t a = static_cast<uint32_t>(v->scalar);
-  if (a == 0 || (a & (a - 1)) != 0) {
-    return Status::Error("general.alignment " + std::to_string(a) + " is not a power of two");
-  }
+  BITGATE_RETURN_IF_ERROR(CheckGgufAlignment(a));
   return a;
 }
 

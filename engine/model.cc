@@ -154,8 +154,11 @@ Status Model::Init(const LoadOptions& opts) {
   }
   if (c.n_vocab == 0) config_.n_vocab = embd_->rows;
   if (embd_->rows != config_.n_vocab) {
-    return Status::Error("token_embd.weight has " + std::to_string(embd_->rows) + " rows but vocab_size is " +
-                         std::to_string(config_.n_vocab));
+    std::string source = c.arch;
+    source += ".vocab_size";
+    if (!file_->metadata().Has(source)) source = "the length of tokenizer.ggml.tokens";
+    return Status::Error("token_embd.weight has " + std::to_string(embd_->rows) + " rows but the vocabulary (" +
+                         source + ") has " + std::to_string(config_.n_vocab));
   }
   if (kernels::Info(embd_->format).row_tile != 1 || embd_->format == kernels::Format::kI2_S) {
     return Status::Error("token_embd.weight: format " + std::string(kernels::FormatName(embd_->format)) +

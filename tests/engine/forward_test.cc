@@ -316,6 +316,20 @@ TEST(ModelBadInput, NonFiniteTensorScaleIsRejected) {
       "blk.0.attn_q.weight': its i2_s tensor scale (f32 at file offset ");
 }
 
+// The vocabulary size comes from <arch>.vocab_size or, without that key,
+// the token list: a mismatch with the embedding names the one it used.
+TEST(ModelBadInput, VocabularyMismatchNamesItsSource) {
+  ExpectLoadError(LoadVariant([](const GgufFile&, GgufWriter* w) {
+                    w->metadata().Set("bitnet.vocab_size", GgufValue::U32(100));
+                  }),
+                  "token_embd.weight has 327 rows but the vocabulary (bitnet.vocab_size) has 100");
+  ExpectLoadError(LoadVariant([](const GgufFile&, GgufWriter* w) {
+                    w->metadata().Erase("bitnet.vocab_size");
+                    w->metadata().Set("tokenizer.ggml.tokens", GgufValue::StringArray(std::vector<std::string>(100, "x")));
+                  }),
+                  "token_embd.weight has 327 rows but the vocabulary (the length of tokenizer.ggml.tokens) has 100");
+}
+
 // A NaN block scale (TQ2_0: an f16 per 256 weights) cannot be screened at
 // load without reading every block; the forward pass stops at the next
 // quantized input instead of reading the NaN outputs as 0, and names it.

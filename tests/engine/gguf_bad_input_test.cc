@@ -90,6 +90,12 @@ TEST(GgufBadInput, HeaderErrors) {
   RawGguf many_tensors;
   many_tensors.Header(int64_t(1) << 40, 0).Zeros(100);
   EXPECT_ERROR_HAS(many_tensors.bytes, "tensor count");
+  // 24 bytes a tensor passes the header's bound; a tensor info needs 32 of
+  // what the key/values leave, checked before the infos are read (the
+  // count once sized the tensor vector: gigabytes from a file of 24 x N).
+  RawGguf count_fits_header;
+  count_fits_header.Header(10, 0).Zeros(240);
+  EXPECT_ERROR_HAS(count_fits_header.bytes, "header: tensor count 10 cannot fit in the 240 bytes after the key/values");
 }
 
 TEST(GgufBadInput, MetadataErrors) {
@@ -122,7 +128,17 @@ TEST(GgufBadInput, MetadataErrors) {
   EXPECT_ERROR_HAS(align_type.bytes, "general.alignment has type f32, expected u32");
   RawGguf align_pow2;
   align_pow2.Header(0, 1).KvU32("general.alignment", 48);
-  EXPECT_ERROR_HAS(align_pow2.bytes, "not a power of two");
+  EXPECT_ERROR_HAS(align_pow2.bytes, "general.alignment 48 is not a power of two of at least 8");
+  // A power of two below 8 let a tensor sit at an odd offset, its f16
+  // block scales then read misaligned (undefined behaviour).
+  for (uint32_t small : {1u, 2u, 4u}) {
+    RawGguf g;
+    g.Header(0, 1).KvU32("general.alignment", small);
+    EXPECT_ERROR_HAS(g.bytes, "general.alignment " + std::to_string(small) + " is not a power of two of at least 8");
+  }
+  RawGguf align8;
+  align8.Header(0, 1).KvU32("general.alignment", 8);
+  EXPECT_ERROR_HAS(align8.bytes, "<ok>");
 }
 
 TEST(GgufBadInput, TensorInfoErrors) {
