@@ -86,7 +86,13 @@ Result<Vocab> VocabFromMetadata(const GgufMetadata& md) {
   BITGATE_RETURN_IF_ERROR(OptionalId(md, "tokenizer.ggml.eot_token_id", &v.eot_id));
   BITGATE_RETURN_IF_ERROR(OptionalId(md, "tokenizer.ggml.unknown_token_id", &v.unk_id));
   BITGATE_RETURN_IF_ERROR(OptionalId(md, "tokenizer.ggml.padding_token_id", &v.pad_id));
-  auto add_bos = md.GetBoolOr("tokenizer.ggml.add_bos_token", spm);
+  // Without the key, llama.cpp adds BOS for SentencePiece and for its
+  // LLaMA-3 pre-tokenizer group (Llama-3 conversions often omit the key).
+  static constexpr std::string_view kLlama3Pre[] = {"llama3", "llama-v3", "llama-bpe", "falcon3",
+                                                    "falcon-h1", "pixtral", "midm-2.0", "lfm2"};
+  const bool llama3_pre = v.model == "gpt2" && std::find(std::begin(kLlama3Pre), std::end(kLlama3Pre), v.pre) !=
+                                                    std::end(kLlama3Pre);
+  auto add_bos = md.GetBoolOr("tokenizer.ggml.add_bos_token", spm || llama3_pre);
   if (!add_bos.ok()) return add_bos.status();
   v.add_bos = *add_bos;
   auto add_eos = md.GetBoolOr("tokenizer.ggml.add_eos_token", false);

@@ -237,6 +237,31 @@ TEST(BpeTokenizer, VocabSurvivesGgufRoundTrip) {
   EXPECT_EQ(t2->Encode(text), t.Encode(text));
 }
 
+// Without tokenizer.ggml.add_bos_token, BOS follows llama.cpp's defaults:
+// on for SentencePiece and for the LLaMA-3 pre-tokenizers, off for other
+// BPE vocabularies; the key, when present, decides.
+TEST(Tokenizer, AddBosDefaultsFollowLlamaCpp) {
+  GgufMetadata md;
+  md.Set("tokenizer.ggml.model", GgufValue::String("gpt2"));
+  md.Set("tokenizer.ggml.tokens", GgufValue::StringArray({"a", "b", "<|begin_of_text|>"}));
+  md.Set("tokenizer.ggml.bos_token_id", GgufValue::U32(2));
+  auto add_bos = [&] {
+    auto v = VocabFromMetadata(md);
+    EXPECT_TRUE(v.ok()) << v.status().message();
+    return v.ok() && v->add_bos;
+  };
+  EXPECT_FALSE(add_bos());  // no pre-tokenizer named
+  for (const char* pre : {"llama-bpe", "llama3", "llama-v3", "falcon3"}) {
+    md.Set("tokenizer.ggml.pre", GgufValue::String(pre));
+    EXPECT_TRUE(add_bos()) << pre;
+  }
+  md.Set("tokenizer.ggml.pre", GgufValue::String("gpt-2"));
+  EXPECT_FALSE(add_bos());
+  md.Set("tokenizer.ggml.pre", GgufValue::String("llama-bpe"));
+  md.Set("tokenizer.ggml.add_bos_token", GgufValue::Bool(false));
+  EXPECT_FALSE(add_bos());
+}
+
 TEST(Tokenizer, MetadataErrorsAreClear) {
   GgufMetadata md;
   EXPECT_EQ(Tokenizer::FromMetadata(md).status().message(), "missing key tokenizer.ggml.model");
