@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 
 #include "engine/gguf.h"
 #include "engine/model_config.h"
@@ -24,6 +26,32 @@ namespace {
 
 using nlohmann::json;
 
+// Whether `v` holds a T exactly. nlohmann's get<> converts unchecked:
+// 4294967301 or 5.7 read as an int32 gave 5, and `true` read as a number 1,
+// so a receipt with such ids could verify against the digest of others.
+template <typename T>
+bool HoldsExactly(const json& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v.is_boolean();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+    if (!v.is_number_integer()) return false;
+    const int64_t i = v.get<int64_t>();
+    return std::is_signed_v<T> ? i >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                                     i <= static_cast<int64_t>(std::numeric_limits<T>::max())
+                               : i >= 0;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return v.is_number();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return v.is_string();
+  } else {  // std::vector<E>
+    if (!v.is_array()) return false;
+    for (const json& e : v)
+      if (!HoldsExactly<typename T::value_type>(e)) return false;
+    return true;
+  }
+}
+
 // Field access with a clear error for a missing or mistyped field.
 template <typename T>
 Result<T> Field(const json& j, const char* path_a, const char* path_b = nullptr) {
@@ -32,15 +60,18 @@ Result<T> Field(const json& j, const char* path_a, const char* path_b = nullptr)
   if (!node->is_object() || !node->contains(path_a)) return Status::Error("receipt: missing field '" + where + "'");
   node = &(*node)[path_a];
   if (path_b) {
-    where += std::string(".") + path_b;
+    where += '.';
+    where += path_b;
     if (!node->is_object() || !node->contains(path_b)) return Status::Error("receipt: missing field '" + where + "'");
     node = &(*node)[path_b];
   }
-  try {
-    return node->get<T>();
-  } catch (const json::exception&) {
-    return Status::Error("receipt: field '" + where + "' has the wrong type (" + node->type_name() + ")");
+  if (!HoldsExactly<T>(*node)) {
+    std::string shown = node->dump();
+    if (shown.size() > 80) shown = shown.substr(0, 77) + "...";
+    return Status::Error("receipt: field '" + where + "' is " + shown + " (" + node->type_name() +
+                         "), not a value of its type or range");
   }
+  return node->get<T>();
 }
 
 // The format the file stores the projections in (before any repacking at
@@ -159,10 +190,13 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
   auto output = Field<std::vector<int32_t>>(receipt, "tokens", "output");
   auto digest = Field<std::string>(receipt, "tokens", "digest");
   auto out_count = Field<int64_t>(receipt, "tokens", "output_count");
-  for (const Status* s : {&prompt.status(), &output.status(), &digest.status(), &out_count.status()})
+  auto prompt_count = Field<int64_t>(receipt, "tokens", "prompt_count");
+  for (const Status* s : {&prompt.status(), &output.status(), &digest.status(), &out_count.status(),
+                          &prompt_count.status()})
     if (!s->ok()) return *s;
   check(TokenDigest(*output) == *digest, "output token digest matches the token ids");
   check(static_cast<int64_t>(output->size()) == *out_count, "output token count matches the id list");
+  check(static_cast<int64_t>(prompt->size()) == *prompt_count, "prompt token count matches the id list");
   check(!output->empty(), "at least one token was generated");
 
   // Timings: throughput must equal tokens over time.
@@ -176,10 +210,10 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
   auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(b)); };
   check(*ps > 0 && near(*ptps, static_cast<double>(prompt->size()) / *ps),
         "prompt tokens/s equals prompt tokens / prompt seconds");
-  check(*ds >= 0 && (*steps == 0 || near(*dtps, static_cast<double>(*steps) / *ds)),
+  check(*ds >= 0 && (*steps == 0 ? *dtps == 0 : near(*dtps, static_cast<double>(*steps) / *ds)),
         "decode tokens/s equals decode steps / decode seconds");
-  check(*steps + 1 == static_cast<int64_t>(output->size()) || *steps == static_cast<int64_t>(output->size()),
-        "decode steps are consistent with the output length");
+  // Every token but the last is evaluated once (the last is never fed back).
+  check(*steps + 1 == static_cast<int64_t>(output->size()), "decode steps are one fewer than the output tokens");
 
   // Kernels: non-empty, on paths this CPU has, and the weights' format among them.
   if (!receipt.contains("kernels") || !receipt["kernels"].is_object()) {
@@ -218,6 +252,10 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     CheckModelClaims(receipt, *file, &rep);
   } else if (opts.replay || !opts.model_path.empty()) {
     rep.failures.push_back("model file not found: " + model_path);
+  } else {
+    rep.notes.push_back("model file not checked: the recorded path " +
+                        (model_path.empty() ? std::string("is empty") : model_path + " does not exist") +
+                        " (--model FILE names it)");
   }
 
   if (opts.replay && std::filesystem::exists(model_path)) {
@@ -238,20 +276,31 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     GenerateOptions g;
     g.prompt_tokens = *prompt;
     const json& run = JsonMember(receipt, "run");
-    try {
-      g.max_tokens = run.at("max_tokens").get<int32_t>();
-      g.sampler.temperature = run.at("temperature").get<float>();
-      g.sampler.top_k = run.at("top_k").get<int32_t>();
-      g.sampler.top_p = run.at("top_p").get<float>();
-      g.sampler.min_p = run.at("min_p").get<float>();
-      g.sampler.repeat_penalty = run.at("repeat_penalty").get<float>();
-      g.sampler.repeat_last_n = run.at("repeat_last_n").get<int32_t>();
-      g.sampler.seed = run.at("seed").get<uint64_t>();
-      g.stop_strings = run.at("stop_strings").get<std::vector<std::string>>();
-      g.stop_at_eos = run.at("stop_at_eos").get<bool>();
-    } catch (const json::exception& e) {
-      return Status::Error(std::string("receipt: run settings incomplete for replay: ") + e.what());
-    }
+    auto max_tokens = Field<int32_t>(receipt, "run", "max_tokens");
+    auto temperature = Field<float>(receipt, "run", "temperature");
+    auto top_k = Field<int32_t>(receipt, "run", "top_k");
+    auto top_p = Field<float>(receipt, "run", "top_p");
+    auto min_p = Field<float>(receipt, "run", "min_p");
+    auto repeat_penalty = Field<float>(receipt, "run", "repeat_penalty");
+    auto repeat_last_n = Field<int32_t>(receipt, "run", "repeat_last_n");
+    auto seed = Field<uint64_t>(receipt, "run", "seed");
+    auto stop_strings = Field<std::vector<std::string>>(receipt, "run", "stop_strings");
+    auto stop_at_eos = Field<bool>(receipt, "run", "stop_at_eos");
+    auto stop_reason = Field<std::string>(receipt, "run", "stop_reason");
+    for (const Status* s : {&max_tokens.status(), &temperature.status(), &top_k.status(), &top_p.status(),
+                            &min_p.status(), &repeat_penalty.status(), &repeat_last_n.status(), &seed.status(),
+                            &stop_strings.status(), &stop_at_eos.status(), &stop_reason.status()})
+      if (!s->ok()) return s->WithContext("replay");
+    g.max_tokens = *max_tokens;
+    g.sampler.temperature = *temperature;
+    g.sampler.top_k = *top_k;
+    g.sampler.top_p = *top_p;
+    g.sampler.min_p = *min_p;
+    g.sampler.repeat_penalty = *repeat_penalty;
+    g.sampler.repeat_last_n = *repeat_last_n;
+    g.sampler.seed = *seed;
+    g.stop_strings = *stop_strings;
+    g.stop_at_eos = *stop_at_eos;
     // Replayed as recorded, so checked as `generate` checks its options.
     BITGATE_RETURN_IF_ERROR(ValidateSamplerConfig(g.sampler).WithContext("receipt: run settings"));
     auto threads = JsonInteger(run, "threads", 1, kMaxThreads, "receipt: run settings", 1);
@@ -260,6 +309,7 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
     auto again = Generate(**model, *tok, &pool, g);
     if (!again.ok()) return again.status();
     check(again->output_tokens == *output, "replay reproduces the output tokens");
+    check(again->stop_reason == *stop_reason, "replay stops for the recorded reason (" + *stop_reason + ")");
     // The counters count row chunks, which depend only on the path, the
     // shapes and the thread count: on the recorded path a replay runs the
     // same kernels the same number of times.

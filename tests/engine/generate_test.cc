@@ -426,6 +426,69 @@ TEST_F(ReceiptTest, MalformedReceiptsAreErrors) {
   EXPECT_FALSE(VerifyReceipt(j, {}).ok());
 }
 
+// nlohmann's get<> converts numbers unchecked: output ids 4294967301 or
+// 5.7 read as 5 verified against the digest of [5], and a max_tokens of
+// 2^32 + 2 replayed as 2. Every number must now hold its type's value.
+TEST_F(ReceiptTest, LossyNumbersAreErrors) {
+  auto error_of = [&](const nlohmann::json& j, bool replay = false) {
+    VerifyOptions vo;
+    vo.replay = replay;
+    auto rep = VerifyReceipt(j, vo);
+    return rep.ok() ? std::string("<ok>") : rep.status().message();
+  };
+  for (const nlohmann::json& bad : {nlohmann::json(4294967301ull), nlohmann::json(5.7), nlohmann::json(true)}) {
+    auto j = receipt_;
+    j["tokens"]["output"] = nlohmann::json::array({bad});
+    j["tokens"]["output_count"] = 1;
+    j["tokens"]["digest"] = TokenDigest({5});
+    EXPECT_NE(error_of(j).find("receipt: field 'tokens.output' is [" + bad.dump() + "]"), std::string::npos)
+        << error_of(j);
+  }
+  auto j = receipt_;
+  j["run"]["max_tokens"] = 4294967298ull;
+  EXPECT_NE(error_of(j, true).find("field 'run.max_tokens' is 4294967298"), std::string::npos) << error_of(j, true);
+  j = receipt_;
+  j["run"]["seed"] = -1;
+  EXPECT_NE(error_of(j, true).find("field 'run.seed' is -1"), std::string::npos) << error_of(j, true);
+}
+
+// Generate evaluates every output token but the last, so the steps are one
+// fewer than the tokens; the counts must match their lists, a receipt
+// without decode steps cannot claim a decode rate, and a replay must stop
+// for the recorded reason.
+TEST_F(ReceiptTest, CountsStepsAndStopReasonMustAgree) {
+  auto fails_with = [&](const nlohmann::json& j, const std::string& needle, bool replay = false) {
+    const VerifyReport rep = Verify(j, replay);
+    for (const auto& f : rep.failures)
+      if (f.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  ASSERT_FALSE(fails_with(receipt_, "", true));
+  auto j = receipt_;
+  j["timings"]["decode_steps"] = j["tokens"]["output"].size();
+  j["timings"]["decode_tokens_per_second"] =
+      static_cast<double>(j["tokens"]["output"].size()) / j["timings"]["decode_seconds"].get<double>();
+  EXPECT_TRUE(fails_with(j, "decode steps are one fewer than the output tokens"));
+  j = receipt_;
+  j["tokens"]["prompt_count"] = j["tokens"]["prompt"].size() + 1;
+  EXPECT_TRUE(fails_with(j, "prompt token count matches the id list"));
+  j = receipt_;
+  j["tokens"]["output"] = nlohmann::json::array({j["tokens"]["output"][0]});
+  j["tokens"]["output_count"] = 1;
+  j["tokens"]["digest"] = TokenDigest(j["tokens"]["output"].get<std::vector<int32_t>>());
+  j["timings"]["decode_steps"] = 0;
+  j["timings"]["decode_tokens_per_second"] = 123.0;
+  EXPECT_TRUE(fails_with(j, "decode tokens/s equals decode steps / decode seconds"));
+  j = receipt_;
+  j["run"]["stop_reason"] = "eos";
+  EXPECT_TRUE(fails_with(j, "replay stops for the recorded reason (eos)", true));
+  j = receipt_;
+  j["model"]["path"] = "/nonexistent/model.gguf";
+  const VerifyReport rep = Verify(j);
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_EQ(rep.notes[0], "model file not checked: the recorded path /nonexistent/model.gguf does not exist (--model FILE names it)");
+}
+
 // A replay runs the receipt's own settings, so they are checked as
 // `generate` checks its options: "threads": 100000 aborted the process
 // (std::terminate from a thread that could not start), top_p 0 failed as
