@@ -43,6 +43,7 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
     return Status::Error("generate: the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
                          " tokens but the model's vocabulary has " + std::to_string(model.config().n_vocab));
   }
+  BITGATE_RETURN_IF_ERROR(ValidateSamplerConfig(opts.sampler).WithContext("generate"));
   EncodeOptions encode;
   encode.parse_special = opts.parse_special;
   r.prompt_tokens = opts.prompt_tokens.empty() ? tokenizer.Encode(opts.prompt, encode) : opts.prompt_tokens;
@@ -86,7 +87,7 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
     const int32_t id = sampler.Sample(logits, history);
     if (id < 0) {
       return Status::Error("generate: no token can be sampled after " + std::to_string(history.size()) +
-                           " tokens: every logit is NaN (a model value out of range?)");
+                           " tokens: every logit is NaN or -inf");
     }
     if (r.output_tokens.empty()) {
       r.ttft_seconds = Seconds(t0, Clock::now());

@@ -96,8 +96,10 @@ std::vector<TokenProb> Sampler::Filter(std::span<const float> logits_in,
   std::vector<float> logits(logits_in.begin(), logits_in.end());
   ApplyRepetitionPenalty(logits, history, cfg_.repeat_penalty, cfg_.repeat_last_n);
   const int32_t best = ArgMax(logits);
-  if (best < 0) return {};
-  // Greedy, or a degenerate distribution (an infinite logit, or all -inf).
+  // Every logit NaN or -inf: no token has any probability, in greedy mode
+  // too (token 0 was taken).
+  if (best < 0 || logits[best] == -INFINITY) return {};
+  // Greedy, or a degenerate distribution (an infinite logit).
   if (cfg_.temperature <= 0.0f || !std::isfinite(logits[best])) return {{best, 1.0}};
 
   std::vector<Candidate> cand;
@@ -145,7 +147,8 @@ std::vector<TokenProb> Sampler::Filter(std::span<const float> logits_in,
       std::make_heap(probs.begin(), probs.end(), heap_less);
       std::vector<TokenProb> kept;
       double cum = 0.0;
-      for (auto end = probs.end(); end != probs.begin() && cum < static_cast<double>(cfg_.top_p);) {
+      // The most likely token is always kept (top_p <= 0 kept none).
+      for (auto end = probs.end(); end != probs.begin() && (kept.empty() || cum < static_cast<double>(cfg_.top_p));) {
         std::pop_heap(probs.begin(), end, heap_less);
         --end;
         kept.push_back(*end);
@@ -156,7 +159,7 @@ std::vector<TokenProb> Sampler::Filter(std::span<const float> logits_in,
     } else {
       double cum = 0.0;
       size_t n = 0;
-      while (n < probs.size() && cum < static_cast<double>(cfg_.top_p)) cum += probs[n++].p;
+      while (n < probs.size() && (n == 0 || cum < static_cast<double>(cfg_.top_p))) cum += probs[n++].p;
       probs.resize(n);
     }
   }

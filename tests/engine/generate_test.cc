@@ -207,6 +207,23 @@ TEST(Generate, ContextHoldsPromptPlusMaxTokensMinusOne) {
   fs::remove(fx.path);
 }
 
+// Generate checks its sampler settings itself (only the CLI and receipt
+// replay did): top_p 0 from the library API failed later as "every logit
+// is NaN".
+TEST(Generate, SamplerSettingsAreChecked) {
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 4, "sampler-settings");
+  GenerateOptions g;
+  g.prompt = "Settings";
+  g.max_tokens = 2;
+  g.sampler.temperature = 0.8f;
+  g.sampler.top_p = 0.0f;
+  ThreadPool pool(1);
+  auto r = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "generate: top_p 0.000000 not in (0, 1]");
+  fs::remove(fx.path);
+}
+
 // A model value out of range (an infinite embedding element) made every
 // logit NaN; generation stops with an error naming where the non-finite
 // values entered, instead of emitting token -1.

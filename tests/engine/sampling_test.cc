@@ -102,6 +102,28 @@ TEST(Sampler, EachFilterOnAHandComputedDistribution) {
   EXPECT_EQ(Sampler(g).Sample(neg, std::vector<int32_t>{1, 0}), 1);  // only the last token counts
 }
 
+// No token can be drawn when every logit is -inf (or NaN): the sampler
+// says so (-1) instead of drawing token 0, greedy or not.
+TEST(Sampler, AllMinusInfinityHasNoCandidate) {
+  const std::vector<float> none = {-INFINITY, std::nanf(""), -INFINITY};
+  EXPECT_EQ(Sampler(SamplerConfig::Greedy()).Sample(none, {}), -1);
+  EXPECT_EQ(Sampler(Plain()).Sample(none, {}), -1);
+  EXPECT_TRUE(Sampler(Plain()).Distribution(none, {}).empty());
+  const std::vector<float> one = {-INFINITY, 0.5f, -INFINITY};
+  EXPECT_EQ(Sampler(SamplerConfig::Greedy()).Sample(one, {}), 1);
+  ExpectDist(Sampler(Plain()).Distribution(one, {}), {{1, 1.0}});
+}
+
+// Top-p always keeps the most likely token, on both of its paths (after
+// top-k or not), even for a top_p no validated config has.
+TEST(Sampler, TopPKeepsAtLeastTheMostLikelyToken) {
+  SamplerConfig p = Plain();
+  p.top_p = 0.0f;
+  ExpectDist(Sampler(p).Distribution(kLogits, {}), {{0, 1.0}});
+  p.top_k = 3;
+  ExpectDist(Sampler(p).Distribution(kLogits, {}), {{0, 1.0}});
+}
+
 TEST(Sampler, SeededDrawsAreDeterministicAndFollowTheDistribution) {
   Sampler a(Plain());
   Sampler b(Plain());
