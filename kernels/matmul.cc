@@ -178,11 +178,14 @@ void Activations::Prepare(Format f) {
       for (int64_t t = 0; t < tokens_; ++t) {
         const int8_t* src = q(t);
         int8_t* dst = qs_.data() + t * stride_;
-        int64_t g = 0;
-        for (; g + internal::kI2SGroup <= k_; g += internal::kI2SGroup)
+        const int64_t full = k_ / internal::kI2SGroup * internal::kI2SGroup;
+        for (int64_t g = 0; g < full; g += internal::kI2SGroup)
           for (int p = 0; p < 4; ++p)
-            for (int64_t i = 0; i < 64; ++i) dst[g + 64 * p + i] = src[g + internal::I2SPlaneElement(i, p)];
-        std::memcpy(dst + g, src + g, static_cast<size_t>(k_ - g));
+            for (int h = 0; h < 2; ++h) {
+              int8_t* out = dst + internal::I2SActivationOffset(g, full, p, h);
+              for (int64_t i = 0; i < 32; ++i) out[i] = src[g + internal::I2SPlaneElement(32 * h + i, p)];
+            }
+        std::memcpy(dst + full, src + full, static_cast<size_t>(k_ - full));
       }
       break;
     }

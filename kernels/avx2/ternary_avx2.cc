@@ -215,6 +215,16 @@ void MatmulI2_SAvx2(const uint8_t* w, int64_t rows, int64_t cols, const Activati
 
 namespace {
 
+// Where a full group's activations are in Activations::q_i2s (the layout
+// of internal/layouts.h, I2SActivationOffset, in the arithmetic the loops
+// can afford): plane p of half h at offset + 64 p + half_stride h. `paired`
+// is the row's length in pairs of full groups.
+struct I2SActivationPlace {
+  int64_t offset, half_stride;
+  I2SActivationPlace(int64_t g, int64_t paired)
+      : offset(g < paired && (g & kI2SGroup) != 0 ? g - kI2SGroup + 32 : g), half_stride(g < paired ? 256 : 32) {}
+};
+
 // An I2S group's code planes (internal/layouts.h): code bytes 0..31 hold
 // the first halves of the 8 blocks and bytes 32..63 the second halves, 4
 // bytes a block. Planes 0 and 2 are shifted down (code), 1 and 3 masked in
@@ -237,10 +247,11 @@ struct I2SPlanesAvx2 {
   // through vpmaddubsw into two int16 sums of 4 vectors each, at most
   // 4 x 2 x 8 x 127 = 8128 (no saturation); the x4 sum is shifted back
   // (exact) and one vpmaddwd makes the block sums.
-  __m256i Sums(const int8_t* a) const {
+  // Plane p of half h at a + 64 p + hs h (I2SActivationPlace).
+  __m256i Sums(const int8_t* a, int64_t hs) const {
     __m256i lo = _mm256_setzero_si256(), x4 = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
-      auto act = [&](int p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a + 64 * p + 32 * h)); };
+      auto act = [&](int p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a + 64 * p + hs * h)); };
       lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(c[h][0], act(0)));
       x4 = _mm256_add_epi16(x4, _mm256_maddubs_epi16(c[h][1], act(1)));
       lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(c[h][2], act(2)));
@@ -255,7 +266,7 @@ struct I2SPlanesAvx2 {
 // 74-79 G weights/s).
 void I2SDecodeAvx2(const uint8_t* w, int64_t cols, const Activations& x, float* y, int64_t r0, int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
-  const int64_t full = cols / kI2SGroup * kI2SGroup;
+  const int64_t full = cols / kI2SGroup * kI2SGroup, paired = full / (2 * kI2SGroup) * (2 * kI2SGroup);
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C);
   const int8_t* qp = x.q_i2s(0);
@@ -269,11 +280,14 @@ void I2SDecodeAvx2(const uint8_t* w, int64_t cols, const Activations& x, float* 
       PrefetchSpan(scales + g / 16, 16);
       const __m256i v[2] = {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4)),
                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + g / 4 + 32))};
-      const int8_t* a = qp + g;
+      const I2SActivationPlace place(g, paired);
+      const int8_t* a = qp + place.offset;
       __m256i lo = _mm256_setzero_si256(), x4 = _mm256_setzero_si256();
       for (int h = 0; h < 2; ++h) {
         const __m256i hi = _mm256_srli_epi16(v[h], 4);
-        auto act = [&](int p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a + 64 * p + 32 * h)); };
+        auto act = [&](int p) {
+          return _mm256_load_si256(reinterpret_cast<const __m256i*>(a + 64 * p + place.half_stride * h));
+        };
         lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_and_si256(v[h], m03), act(0)));
         x4 = _mm256_add_epi16(x4, _mm256_maddubs_epi16(_mm256_and_si256(v[h], m0c), act(1)));
         lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_and_si256(hi, m03), act(2)));
@@ -295,7 +309,7 @@ template <int NT>
 void I2STileAvx2(const uint8_t* w, int64_t cols, const Activations& x, int64_t t0, float* y, int64_t ldy,
                  int64_t r0, int64_t r1) {
   const int64_t row_bytes = cols / 4 + cols / 16;
-  const int64_t full = cols / kI2SGroup * kI2SGroup;
+  const int64_t full = cols / kI2SGroup * kI2SGroup, paired = full / (2 * kI2SGroup) * (2 * kI2SGroup);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* codes = w + r * row_bytes;
     const uint8_t* scales = codes + cols / 4;
@@ -306,9 +320,10 @@ void I2STileAvx2(const uint8_t* w, int64_t cols, const Activations& x, int64_t t
       PrefetchSpan(scales + g / 16, 16);
       const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g / 16)));
       const I2SPlanesAvx2 planes(codes + g / 4);
+      const I2SActivationPlace place(g, paired);
       for (int t = 0; t < NT; ++t) {
         const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsum32(t0 + t) + g / 32));
-        const __m256i sum = _mm256_sub_epi32(planes.Sums(x.q_i2s(t0 + t) + g), bs);
+        const __m256i sum = _mm256_sub_epi32(planes.Sums(x.q_i2s(t0 + t) + place.offset, place.half_stride), bs);
         acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d8, acc[t]);
       }
     }

@@ -80,14 +80,27 @@ inline void I2SCodePosition(int64_t e, int64_t g, int64_t* byte, int* shift) {
   *shift = static_cast<int>(2 * (e % 4));
 }
 
-// Activations as the I2S kernels read them (Activations::q_i2s): in each
-// full group, bytes [64p, 64p + 64) are code plane p, byte i holding the
-// element that sits in code byte i at shift 2p. A final partial group keeps
-// the natural order (its kernels run the scalar rule).
 // The inverse of I2SCodePosition in a full group: code byte i = 32h + 4k + j.
 inline int64_t I2SPlaneElement(int64_t i, int p) {
   const int64_t h = i / 32, k = i % 32 / 4, j = i % 4;
   return 32 * k + 16 * h + 4 * j + p;
+}
+
+// Activations as the I2S kernels read them (Activations::q_i2s), for code
+// plane p and half h (code bytes [32h, 32h + 32), the first or second
+// halves of the group's 8 blocks) of the full group starting at element g:
+// 32 bytes, byte i the activation of the element in code byte 32h + i at
+// shift 2p. Full groups go in pairs: a pair's 512 bytes hold, for h = 0, 1
+// and p = 0..3, [group 0's 32 bytes | group 1's 32 bytes], so the 512-bit
+// decode reads each pair as two vectors [h-halves of both groups], whose
+// int32 lane L sums block L of the pair's 16. A group without a partner (an
+// odd count) holds its planes in turn, [h = 0 | h = 1] per plane, and a
+// final partial group keeps the natural order (its kernels run the scalar
+// rule). `full` is the row's length in full groups (cols / 256 * 256).
+inline int64_t I2SActivationOffset(int64_t g, int64_t full, int p, int h) {
+  if (g < full / (2 * kI2SGroup) * (2 * kI2SGroup))
+    return g / (2 * kI2SGroup) * (2 * kI2SGroup) + 256 * h + 64 * p + 32 * (g / kI2SGroup % 2);
+  return g + 64 * p + 32 * h;
 }
 
 }  // namespace bitgate::kernels::internal
