@@ -218,9 +218,10 @@ TEST_F(AccuracyGate, GarbledHeaderFailsWithExit4) {
   EXPECT_NE(Report("garbled").find("does not load"), std::string::npos) << Report("garbled");
 }
 
-TEST_F(AccuracyGate, NanScaleLoadsButFailsWithExit4) {
-  // The model parses and loads, but one projection's I2_S tensor scale
-  // (f32 after the codes, docs/FORMATS.md) is NaN: the logits are garbage.
+TEST_F(AccuracyGate, NanScaleFailsWithExit4) {
+  // The model parses, but one projection's I2_S tensor scale (f32 after
+  // the codes, docs/FORMATS.md) is NaN: the engine refuses it at load, and
+  // the gate names that as a correctness failure of the model.
   auto file = engine::GgufFile::Open(Model());
   ASSERT_TRUE(file.ok());
   const auto* t = file->FindTensor("blk.0.attn_q.weight");
@@ -233,7 +234,9 @@ TEST_F(AccuracyGate, NanScaleLoadsButFailsWithExit4) {
   });
   const Ran r = Gate("nan", m, {"--formats", "auto"});
   ASSERT_EQ(r.code, 4) << r.output;
-  EXPECT_NE(Report("nan").find("NaN or Inf"), std::string::npos) << Report("nan");
+  EXPECT_NE(Report("nan").find("does not load: " + m + ": tensor 'blk.0.attn_q.weight': its i2_s tensor scale"),
+            std::string::npos)
+      << Report("nan");
 }
 
 TEST_F(AccuracyGate, MissingModelIsAUsageError) {
