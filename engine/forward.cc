@@ -238,6 +238,15 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
   BITGATE_RETURN_IF_ERROR(SetInput(h_.data(), rows, c.n_embd, "the output head"));
   logits->resize(static_cast<size_t>(rows * c.n_vocab));
   Project(model_.head(), logits->data());
+  // The head has no projection after it to stop a non-finite value (a
+  // per-block scale of a quantized head): its output is checked itself.
+  if (!AllFinite(logits->data(), static_cast<int64_t>(logits->size()))) {
+    const auto bad = std::find_if(logits->begin(), logits->end(), [](float v) { return !std::isfinite(v); });
+    const int64_t i = bad - logits->begin();
+    return Status::Error("non-finite output of the output head (batch row " + std::to_string(i / c.n_vocab) +
+                         ", token id " + std::to_string(i % c.n_vocab) + " = " + std::to_string(*bad) +
+                         "): a weight or scale of output.weight is out of range");
+  }
   pos_ += n;
   return Status::Ok();
 }

@@ -26,7 +26,8 @@ namespace {
 
 using nlohmann::json;
 
-// Whether `v` holds a T exactly. nlohmann's get<> converts unchecked:
+// Whether `v` holds a T: an integer exactly, a float within its range.
+// nlohmann's get<> converts unchecked:
 // 4294967301 or 5.7 read as an int32 gave 5, and `true` read as a number 1,
 // so a receipt with such ids could verify against the digest of others.
 template <typename T>
@@ -41,7 +42,8 @@ bool HoldsExactly(const json& v) {
                                      i <= static_cast<int64_t>(std::numeric_limits<T>::max())
                                : i >= 0;
   } else if constexpr (std::is_floating_point_v<T>) {
-    return v.is_number();
+    // Within T's range: 1e39 read as a float is undefined (inf in practice).
+    return v.is_number() && std::fabs(v.get<double>()) <= static_cast<double>(std::numeric_limits<T>::max());
   } else if constexpr (std::is_same_v<T, std::string>) {
     return v.is_string();
   } else {  // std::vector<E>

@@ -68,8 +68,8 @@ class Activations {
   // q as the AVX-512 TQ1_0 kernel reads it, four blocks side by side,
   // kTQ1QuadBytes a quad (internal/layouts.h). Built by Prepare(kTQ1_0).
   const int8_t* q_tq1_quads(int64_t t) const { return tq1_.data() + t * tq1_stride_; }
-  // q reordered per full 256-element group into the four code planes of an
-  // I2S group (internal/layouts.h, I2SPlaneElement). Built by Prepare(kI2S).
+  // q reordered into the code planes of I2S groups, full groups in pairs
+  // (internal/layouts.h, I2SActivationOffset). Built by Prepare(kI2S).
   const int8_t* q_i2s(int64_t t) const { return qs_.data() + t * stride_; }
   // Per-row lookup tables of table-lookup formats (TL1, TL2), built by Prepare.
   const uint8_t* lut(Format f, int64_t t) const;

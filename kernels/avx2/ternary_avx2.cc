@@ -218,7 +218,7 @@ namespace {
 // Where a full group's activations are in Activations::q_i2s (the layout
 // of internal/layouts.h, I2SActivationOffset, in the arithmetic the loops
 // can afford): plane p of half h at offset + 64 p + half_stride h. `paired`
-// is the row's length in pairs of full groups.
+// is the number of elements in the row's pairs of full groups.
 struct I2SActivationPlace {
   int64_t offset, half_stride;
   I2SActivationPlace(int64_t g, int64_t paired)

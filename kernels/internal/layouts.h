@@ -96,7 +96,8 @@ inline int64_t I2SPlaneElement(int64_t i, int p) {
 // int32 lane L sums block L of the pair's 16. A group without a partner (an
 // odd count) holds its planes in turn, [h = 0 | h = 1] per plane, and a
 // final partial group keeps the natural order (its kernels run the scalar
-// rule). `full` is the row's length in full groups (cols / 256 * 256).
+// rule). `full` is the number of elements in the row's full groups
+// (cols / 256 * 256).
 inline int64_t I2SActivationOffset(int64_t g, int64_t full, int p, int h) {
   if (g < full / (2 * kI2SGroup) * (2 * kI2SGroup))
     return g / (2 * kI2SGroup) * (2 * kI2SGroup) + 256 * h + 64 * p + 32 * (g / kI2SGroup % 2);

@@ -361,5 +361,33 @@ TEST(Forward, NonFiniteActivationIsAnError) {
   std::remove(path.c_str());
 }
 
+// A quantized output head has no projection after it: a NaN block scale
+// there gave NaN logits that the sampler skipped. Its output is checked.
+TEST(Forward, NonFiniteHeadOutputIsAnError) {
+  const std::string path = WriteVariant([](const GgufFile& src, GgufWriter* w) {
+    const GgufTensorInfo* e = src.FindTensor("token_embd.weight");
+    ASSERT_NE(e, nullptr);
+    std::vector<float> x(static_cast<size_t>(e->rows * e->cols));
+    ASSERT_TRUE(kernels::Dequantize(e->format, e->data, e->rows, e->cols, x.data()).ok());
+    std::vector<uint8_t> bytes(static_cast<size_t>(*kernels::TensorBytes(kernels::Format::kTQ2_0, e->rows, e->cols)));
+    ASSERT_TRUE(kernels::Quantize(kernels::Format::kTQ2_0, x.data(), e->rows, e->cols, bytes).ok());
+    const uint16_t nan_f16 = 0x7e00;
+    std::memcpy(bytes.data() + 64, &nan_f16, 2);  // row 0's block 0 scale
+    ASSERT_TRUE(w->AddTensor("output.weight", e->ne, kernels::Format::kTQ2_0, std::move(bytes)).ok());
+  });
+  {
+    auto m = Model::Load(path);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    ThreadPool pool(2);
+    Session s(**m, &pool, 64);
+    std::vector<float> logits;
+    const Status st = s.Eval(kTokens, false, &logits);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("non-finite output of the output head (batch row 0, token id 0 = "), std::string::npos)
+        << st.message();
+  }
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace bitgate::engine
