@@ -47,9 +47,14 @@ void Activations::Quantize(const float* x, int64_t tokens, int64_t k, int64_t ld
 
 void Activations::Reset(int64_t tokens, int64_t k) {
   BITGATE_CHECK(tokens >= 0 && k >= 0 && k <= kMaxCols);
+  const int64_t stride = (k + 63) / 64 * 64;
+  BITGATE_CHECK(tokens <= std::numeric_limits<int64_t>::max() / 4 / std::max<int64_t>(stride, 1));
   tokens_ = tokens;
   k_ = k;
-  stride_ = (k + 63) / 64 * 64;
+  stride_ = stride;
+  // The float side described the previous input: nothing of it may be read.
+  f_.clear();
+  ldf_ = 0;
   n_bsum32_ = (k + 31) / 32;
   n_bsum256_ = (k + 255) / 256;
   prepared_ = 0;
@@ -69,9 +74,12 @@ void Activations::QuantizeRows(const float* x, int64_t ldx, int64_t t0, int64_t 
 
 void Activations::QuantizeRowsWith(Isa isa, const float* x, int64_t ldx, int64_t t0, int64_t t1) {
   BITGATE_CHECK(0 <= t0 && t0 <= t1 && t1 <= tokens_);
+  // After SetFloat changed the shape there are no int8 buffers to fill.
+  BITGATE_CHECK(static_cast<int64_t>(scale_.size()) == tokens_ && "Reset before quantizing after SetFloat");
   // What Prepare built describes the previous values: quantizing again
   // needs Reset first (a stale reordered copy or LUT is silently wrong).
   BITGATE_CHECK(prepared_ == 0 && "Reset before quantizing again");
+  BITGATE_CHECK(IsaSupported(isa));
   const internal::ActivationKernels kern = internal::ActivationKernelsFor(isa);
   const int64_t k = k_;
   for (int64_t t = t0; t < t1; ++t) {
@@ -101,6 +109,8 @@ void Activations::QuantizeRowsWith(Isa isa, const float* x, int64_t ldx, int64_t
 }
 
 void Activations::SetFloat(const float* x, int64_t tokens, int64_t k, int64_t ldx) {
+  BITGATE_CHECK(tokens >= 0 && k >= 0 && k <= kMaxCols && ldx >= k);
+  BITGATE_CHECK(tokens <= std::numeric_limits<int64_t>::max() / 4 / std::max<int64_t>(k, 1));
   ldf_ = k;
   f_.resize(static_cast<size_t>(tokens * k));
   for (int64_t t = 0; t < tokens; ++t) std::memcpy(f_.data() + t * k, x + t * ldx, k * sizeof(float));
@@ -229,9 +239,13 @@ void MatmulWith(Isa isa, Format f, const void* w, int64_t rows, int64_t cols,
   BITGATE_CHECK(x.prepared(f) || !internal::NeedsPrepare(f));
   BITGATE_CHECK(!Info(f).integer_activations || x.stride() > 0);
   BITGATE_CHECK(Info(f).integer_activations || x.float_stride() == cols);
-  BITGATE_DCHECK(0 <= row_begin && row_begin <= row_end && row_end <= rows);
-  BITGATE_DCHECK(row_begin % tile == 0 && (row_end % tile == 0 || row_end == rows));
-  (void)tile;
+  // Once per call (a chunk of rows), so checked in release builds too: a
+  // bad range or output stride would read or write past the buffers.
+  BITGATE_CHECK(IsaSupported(isa));
+  BITGATE_CHECK(ValidateShape(f, rows, cols).ok());
+  BITGATE_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= rows);
+  BITGATE_CHECK(row_begin % tile == 0 && (row_end % tile == 0 || row_end == rows));
+  BITGATE_CHECK(x.tokens() <= 1 || ldy >= row_end);  // token rows of y must not overlap
   if (row_begin >= row_end) return;
   Isa used;
   auto fn = internal::FindMatmul(f, isa, &used);

@@ -10,7 +10,10 @@
 // Float formats (F32, F16, BF16) take the float activations directly.
 //
 // Row ranges let callers split rows across threads: row_begin and row_end
-// must be multiples of Info(f).row_tile (row_end may also equal rows).
+// must be multiples of Info(f).row_tile (row_end may also equal rows), and
+// with more than one token ldy >= row_end. These, the shape and the path
+// are checked on every call (a check failure, not an error: a caller's
+// bug); the weight bytes are the caller's to check (ValidateWeights).
 #pragma once
 
 #include <cstdint>
@@ -35,7 +38,7 @@ class Activations {
   void Quantize(const float* x, int64_t tokens, int64_t k, int64_t ldx);
   // Quantize in two steps, so rows can be quantized in parallel: Reset
   // sizes the buffers for [tokens][k] (k <= kMaxCols) and forgets what
-  // Prepare built; QuantizeRows fills rows [t0, t1) (disjoint ranges may run
+  // Prepare built and any float input (SetFloat again for a float format); QuantizeRows fills rows [t0, t1) (disjoint ranges may run
   // concurrently; a row quantized again replaces its values). After Prepare,
   // quantizing again needs Reset first (checked). QuantizeRowsWith runs a
   // given path (tests); every path gives the same bytes.

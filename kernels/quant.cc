@@ -73,10 +73,18 @@ Status CheckSpan(Format f, int64_t rows, int64_t cols, size_t have, const char* 
   return Status::Ok();
 }
 
+// A path this CPU cannot run would die on an illegal instruction.
+Status CheckIsa(Isa isa, const char* what) {
+  if (IsaSupported(isa)) return Status::Ok();
+  return Status::Error(std::string(what) + ": the " + IsaName(isa) + " path needs CPU features this machine lacks (" +
+                       CpuFlagsString() + ")");
+}
+
 }  // namespace
 
 Status QuantizeWith(Isa isa, Format f, const float* src, int64_t rows, int64_t cols,
                     std::span<uint8_t> dst) {
+  BITGATE_RETURN_IF_ERROR(CheckIsa(isa, "quantize"));
   BITGATE_RETURN_IF_ERROR(CheckSpan(f, rows, cols, dst.size(), "destination"));
   if (src == nullptr) return Status::Error("quantize: null source");
   BITGATE_RETURN_IF_ERROR(ScreenInput(f, src, rows, cols));
@@ -90,6 +98,7 @@ Status QuantizeWith(Isa isa, Format f, const float* src, int64_t rows, int64_t c
 
 Status DequantizeWith(Isa isa, Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols,
                       float* dst) {
+  BITGATE_RETURN_IF_ERROR(CheckIsa(isa, "dequantize"));
   BITGATE_RETURN_IF_ERROR(CheckSpan(f, rows, cols, src.size(), "source"));
   if (dst == nullptr) return Status::Error("dequantize: null destination");
   Isa used;

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "kernels/dispatch.h"
 #include "kernels/patterns.h"
+#include "kernels/quant.h"
 #include "tests/kernels/test_util.h"
 
 namespace bitgate::kernels {
@@ -139,8 +141,58 @@ TEST(ActivationQuantize, MisuseIsACheckFailureNotAnOverflow) {
   f.SetFloat(x.data(), 4, 256, 256);  // another shape: the int8 side is gone
   EXPECT_EQ(f.stride(), 0);
   EXPECT_DEATH(f.Prepare(Format::kTQ2_0), "stride_ > 0");
+  // QuantizeRows after that shape change wrote the scales past an empty
+  // vector (review finding).
+  EXPECT_DEATH(f.QuantizeRows(x.data(), 256, 0, 4), "Reset before quantizing after SetFloat");
   Activations big;
   EXPECT_DEATH(big.Reset(1, kMaxCols + 1), "kMaxCols");
+  EXPECT_DEATH(big.Reset(int64_t{1} << 60, 256), "max");
+  EXPECT_DEATH(big.SetFloat(x.data(), 1, 256, 128), "ldx >= k");
+  EXPECT_DEATH(big.SetFloat(x.data(), -1, 256, 256), "tokens >= 0");
+}
+
+// Reset forgets the float side too: a float matmul after quantizing a new
+// input read the old floats (past their buffer for more tokens).
+TEST(ActivationQuantize, ResetDropsTheFloatInput) {
+  const std::vector<float> x = MakePattern(Pattern::kGaussian, 8 * 256, 7);
+  const std::vector<float> w(256 * 16, 0.5f);
+  std::vector<float> y(8 * 16);
+  Activations a;
+  a.SetFloat(x.data(), 1, 256, 256);
+  EXPECT_EQ(a.float_stride(), 256);
+  a.Quantize(x.data(), 8, 256, 256);
+  EXPECT_EQ(a.float_stride(), 0);
+  EXPECT_DEATH(Matmul(Format::kF32, w.data(), 16, 256, a, y.data(), 16, 0, 16), "float_stride");
+}
+
+// Matmul's row range, tile alignment and output stride are checked in
+// release builds too (they were debug-only checks).
+TEST(ActivationQuantize, MatmulRangesAreCheckedInRelease) {
+  const std::vector<float> x = MakePattern(Pattern::kGaussian, 2 * 256, 8);
+  std::vector<uint8_t> w(static_cast<size_t>(*TensorBytes(Format::kTQ2_0, 32, 256)));
+  ASSERT_TRUE(Quantize(Format::kTQ2_0, MakePattern(Pattern::kGaussian, 32 * 256, 9).data(), 32, 256, w).ok());
+  Activations a;
+  a.Quantize(x.data(), 2, 256, 256);
+  a.Prepare(Format::kTQ2_0);
+  std::vector<float> y(2 * 64);
+  EXPECT_DEATH(Matmul(Format::kTQ2_0, w.data(), 32, 256, a, y.data(), 32, 0, 64), "row_end <= rows");
+  EXPECT_DEATH(Matmul(Format::kTQ2_0, w.data(), 32, 256, a, y.data(), 16, 0, 32), "ldy >= row_end");
+  EXPECT_DEATH(Matmul(Format::kTQ2_0, w.data(), 32, 200, a, y.data(), 32, 0, 32), "x.k.. == cols");
+  Matmul(Format::kTQ2_0, w.data(), 32, 256, a, y.data(), 32, 0, 32);  // the valid call
+}
+
+// A path this CPU lacks is an error from the Status-returning entry points
+// (it would die on an illegal instruction).
+TEST(ActivationQuantize, UnsupportedPathIsAnError) {
+  Isa missing = Isa::kScalar;
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2})
+    if (!IsaSupported(isa)) missing = isa;
+  if (missing == Isa::kScalar) GTEST_SKIP() << "this CPU has every path";
+  std::vector<uint8_t> out(static_cast<size_t>(*TensorBytes(Format::kTQ2_0, 1, 256)));
+  const std::vector<float> x(256, 1.0f);
+  const Status s = QuantizeWith(missing, Format::kTQ2_0, x.data(), 1, 256, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("path needs CPU features this machine lacks"), std::string::npos) << s.message();
 }
 
 }  // namespace
