@@ -210,12 +210,17 @@ std::string SanitizerLine(const std::string& log) {
   return "";
 }
 
-// Waits for the child, killing it when one input outlives the watchdog or
-// the whole run outlives `overall_deadline_ns`. Returns the wait status and
-// whether the watchdog fired.
-int WaitWithWatchdog(pid_t pid, const Shared* sh, double input_timeout_s, int64_t overall_deadline_ns,
-                     bool* hung) {
-  *hung = false;
+// Which limit of WaitWithWatchdog stopped the child.
+enum class Watchdog { kNone, kInput, kOverall };
+
+// Waits for the child, killing it when one input outlives the per-input
+// limit or the whole child outlives overall_deadline_ns() (asked again on
+// every poll: it may move, e.g. once seeding is over). Returns the wait
+// status; `fired` says which limit, if any, stopped it.
+template <typename Deadline>
+int WaitWithWatchdog(pid_t pid, const Shared* sh, double input_timeout_s, const Deadline& overall_deadline_ns,
+                     Watchdog* fired) {
+  *fired = Watchdog::kNone;
   const auto timeout_ns = static_cast<int64_t>(input_timeout_s * 1e9);
   for (;;) {
     int status = 0;
@@ -224,8 +229,9 @@ int WaitWithWatchdog(pid_t pid, const Shared* sh, double input_timeout_s, int64_
     if (r < 0 && errno != EINTR) return -1;
     const int64_t now = NowNs();
     const int64_t started = sh->input_started_ns.load(std::memory_order_acquire);
-    if ((started != 0 && now - started > timeout_ns) || now > overall_deadline_ns) {
-      *hung = true;
+    if (started != 0 && now - started > timeout_ns) *fired = Watchdog::kInput;
+    else if (now > overall_deadline_ns()) *fired = Watchdog::kOverall;
+    if (*fired != Watchdog::kNone) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       return status;
@@ -306,12 +312,21 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
     report.setup_error = std::string("fork failed: ") + std::strerror(errno);
     return report;
   }
-  // Seeding (model synthesis) gets a minute beyond the budget; each input
-  // is watched separately.
-  const int64_t overall = NowNs() + static_cast<int64_t>((options.budget_seconds + 60) * 1e9);
-  bool hung = false;
-  const int status = WaitWithWatchdog(pid, region.get(), options.input_timeout_seconds, overall, &hung);
+  // Each input is watched on its own. The child as a whole: seeding (model
+  // synthesis) gets the allowance (a minute) beyond the budget from the fork; once it
+  // fuzzes, the budget from its start, plus one input's limit and 30 s to
+  // write its results. (Measured from the fork alone, a slow seeding was
+  // blamed on whichever ordinary input was running at the deadline.)
   const Shared* sh = region.get();
+  const int64_t forked = NowNs();
+  const auto budget_ns = static_cast<int64_t>(options.budget_seconds * 1e9);
+  const auto overall = [&] {
+    const int64_t start = sh->fuzz_start_ns.load(std::memory_order_acquire);
+    return start == 0 ? forked + budget_ns + static_cast<int64_t>(options.seeding_allowance_seconds * 1e9)
+                      : start + budget_ns + static_cast<int64_t>((options.input_timeout_seconds + 30) * 1e9);
+  };
+  Watchdog fired = Watchdog::kNone;
+  const int status = WaitWithWatchdog(pid, sh, options.input_timeout_seconds, overall, &fired);
   report.execs = sh->execs.load();
   report.seeds = sh->seeds.load();
   report.corpus_size = sh->corpus_size.load();
@@ -324,12 +339,24 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
   // followed by kilobytes of stack and shadow memory.
   const std::string log = FileTail(report.log_path, 1 << 20);
   FuzzFailure failure;
-  const bool in_input = sh->input_started_ns.load() != 0;
-  if (hung) {
+  bool in_input = sh->input_started_ns.load() != 0;
+  if (fired == Watchdog::kInput) {
     failure.kind = "hang";
-    failure.message = in_input ? "one input ran longer than " + std::to_string(options.input_timeout_seconds) +
-                                     " s (per-input watchdog)"
-                               : "the target ran past its budget outside any input";
+    failure.message =
+        "one input ran longer than " + std::to_string(options.input_timeout_seconds) + " s (per-input watchdog)";
+  } else if (fired == Watchdog::kOverall) {
+    // No input reached the per-input limit: the input running at the
+    // deadline is not the cause and is not saved as a reproducer.
+    failure.kind = "hang";
+    failure.message = sh->fuzz_start_ns.load() == 0
+                          ? "seeding ran longer than the budget + " +
+                                std::to_string(options.seeding_allowance_seconds) + " s"
+                          : "the target ran past its budget (no single input over the per-input limit)";
+    in_input = false;
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && in_input) {
+    // Code under test that calls exit(0) ended the session silently.
+    failure.kind = "crash";
+    failure.message = "the target exited with status 0 in the middle of an input";
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     if (std::string line = SanitizerLine(log); !line.empty()) {
       // A recoverable sanitizer report: the child went on, so which input
@@ -386,16 +413,18 @@ ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double 
     std::remove(log_path.c_str());
     return result;
   }
-  bool hung = false;
-  const int status = WaitWithWatchdog(pid, region.get(), timeout_seconds,
-                                      NowNs() + static_cast<int64_t>((timeout_seconds + 60) * 1e9), &hung);
+  Watchdog fired = Watchdog::kNone;
+  const int64_t overall = NowNs() + static_cast<int64_t>((timeout_seconds + 60) * 1e9);
+  const int status = WaitWithWatchdog(pid, region.get(), timeout_seconds, [&] { return overall; }, &fired);
   const std::string log = FileTail(log_path, 1 << 20);
   std::remove(log_path.c_str());
   const std::string sanitizer = SanitizerLine(log);
-  if (hung) {
+  if (fired != Watchdog::kNone) {
     result = ReplayResult{true, "hang", "ran longer than " + std::to_string(timeout_seconds) + " s", ""};
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == kExitInvariant) {
     result = ReplayResult{true, "invariant", region.get()->message, ""};
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && region.get()->input_started_ns.load() != 0) {
+    result = ReplayResult{true, "crash", "the target exited with status 0 in the middle of the input", ""};
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     if (!sanitizer.empty()) result = ReplayResult{true, "sanitizer", sanitizer, ""};
   } else {

@@ -23,6 +23,9 @@ struct FuzzOptions {
   int64_t runs = 0;
   // Per-input watchdog: an input running longer is a hang.
   double input_timeout_seconds = 2;
+  // Seeding (model synthesis) may run this long beyond the budget before
+  // the child as a whole counts as hung.
+  double seeding_allowance_seconds = 60;
   // Reproducers and per-target logs go to <out_dir>/fuzz/.
   std::string out_dir = ".";
   // How the replay command names this executable.

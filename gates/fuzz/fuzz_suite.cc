@@ -130,6 +130,12 @@ FuzzSuiteResult RunFuzzSuite(const FuzzSuiteOptions& options, const std::vector<
       result.correctness_failures.push_back(line);
     }
     if (!r.setup_error.empty()) result.setup_errors.push_back("fuzz/" + r.name + ": " + r.setup_error);
+    // --runs promises a corpus that depends on the seed alone; the budget
+    // still stops a slow run first, and then it does not.
+    if (per.runs > 0 && !r.failure && r.setup_error.empty() && r.execs < per.runs)
+      result.notes.push_back("fuzz/" + r.name + ": the time budget stopped it after " + std::to_string(r.execs) +
+                             " of --runs " + std::to_string(per.runs) +
+                             " inputs, so its corpus is not the seed's alone (raise --budget-seconds)");
     result.benchmarks.push_back(ToBenchmark(r));
     result.reports.push_back(std::move(r));
   }
@@ -146,6 +152,11 @@ FuzzSuiteResult RunFuzzSuite(const FuzzSuiteOptions& options, const std::vector<
                          ", " + std::to_string(per.budget_seconds) + " s per target");
   return result;
 }
+
+// libFuzzer takes a 32-bit -seed and reads 0 as "pick one at random": the
+// gate's seed folded into [1, 2^32 - 1], so every seed is reproducible
+// (seeds equal modulo 2^32 - 1 share a libFuzzer run).
+uint32_t LibFuzzerSeed(uint64_t seed) { return static_cast<uint32_t>(seed % 0xFFFFFFFFull) + 1; }
 
 FuzzTargetReport RunLibFuzzerTarget(const FuzzTarget& target, const FuzzOptions& options,
                                     const std::string& binary) {
@@ -170,7 +181,7 @@ FuzzTargetReport RunLibFuzzerTarget(const FuzzTarget& target, const FuzzOptions&
   const int budget = std::max(1, static_cast<int>(std::lround(options.budget_seconds)));
   std::vector<std::string> args = {binary,
                                    "-max_total_time=" + std::to_string(budget),
-                                   "-seed=" + std::to_string(static_cast<uint32_t>(options.seed)),
+                                   "-seed=" + std::to_string(LibFuzzerSeed(options.seed)),
                                    "-timeout=" + std::to_string(std::max(1, static_cast<int>(options.input_timeout_seconds))),
                                    "-max_len=" + std::to_string(target.max_input_bytes),
                                    "-print_final_stats=1",

@@ -226,12 +226,31 @@ void RunModel(std::span<const uint8_t> input, FuzzOutcome* out) {
     if (!check(L.wq, p + "wq") || !check(L.wk, p + "wk") || !check(L.wv, p + "wv") || !check(L.wo, p + "wo") ||
         !check(L.gate, p + "gate") || !check(L.up, p + "up") || !check(L.down, p + "down"))
       return;
-    if (L.wq.cols != c.n_embd || L.wq.rows != c.n_embd || L.down.rows != c.n_embd || L.up.rows != c.n_ff) {
-      out->failure = "loaded model: layer " + std::to_string(l) + " shapes disagree with the configuration";
-      return;
+    // [rows, cols] of each projection as the forward pass indexes them.
+    const struct {
+      const engine::Matrix& x;
+      const char* name;
+      int64_t rows, cols;
+    } want[] = {{L.wq, "wq", c.n_embd, c.n_embd},  {L.wk, "wk", c.kv_dim(), c.n_embd},
+                {L.wv, "wv", c.kv_dim(), c.n_embd}, {L.wo, "wo", c.n_embd, c.n_embd},
+                {L.gate, "gate", c.n_ff, c.n_embd}, {L.up, "up", c.n_ff, c.n_embd},
+                {L.down, "down", c.n_embd, c.n_ff}};
+    for (const auto& w : want) {
+      if (w.x.rows != w.rows || w.x.cols != w.cols) {
+        out->failure = "loaded model: layer " + std::to_string(l) + " " + w.name + " is [" +
+                       std::to_string(w.x.rows) + ", " + std::to_string(w.x.cols) + "], the configuration says [" +
+                       std::to_string(w.rows) + ", " + std::to_string(w.cols) + "]";
+        return;
+      }
     }
   }
   if (!check(m.head(), "output head")) return;
+  if (m.head().rows != c.n_vocab || m.head().cols != c.n_embd) {
+    out->failure = "loaded model: the output head is [" + std::to_string(m.head().rows) + ", " +
+                   std::to_string(m.head().cols) + "], the configuration says [" + std::to_string(c.n_vocab) + ", " +
+                   std::to_string(c.n_embd) + "]";
+    return;
+  }
   engine::ThreadPool pool(1);
   engine::Session session(m, &pool, 2);
   std::vector<float> logits;

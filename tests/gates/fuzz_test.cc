@@ -5,6 +5,9 @@
 // in-process: mutator determinism, behaviour features, crash isolation of a
 // test-only target.
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 #include <unistd.h>
 
 #include <cmath>
@@ -310,6 +313,84 @@ TEST(FuzzRunner, CrashInATestOnlyTargetIsCaughtWithItsInput) {
   EXPECT_NE(saved.find("zz"), std::string::npos);
   EXPECT_TRUE(ReplayInChild(t, Bytes(saved.begin(), saved.end()), 5).failed);
   EXPECT_FALSE(ReplayInChild(t, Bytes{'o', 'k'}, 5).failed);
+  fs::remove_all(o.out_dir);
+}
+
+// Code under test that calls exit(0) ended the child "cleanly" and the
+// gate passed with the rest of the budget skipped: exiting in the middle
+// of an input is a crash, with that input kept, and its replay fails.
+TEST(FuzzRunner, ExitZeroInTheMiddleOfAnInputIsACrash) {
+  FuzzTarget t;
+  t.name = "test_exit_on_q";
+  t.seeds = [](std::vector<Bytes>* s) {
+    s->push_back({'a', 'b'});
+    return Status::Ok();
+  };
+  t.run = [](std::span<const uint8_t> in, FuzzOutcome* out) {
+    out->feature = in.size();
+    for (uint8_t c : in)
+      if (c == 'q') std::exit(0);
+  };
+  t.dictionary = {"q"};
+  t.max_input_bytes = 64;
+  FuzzOptions o;
+  o.budget_seconds = 10;
+  o.out_dir = (fs::temp_directory_path() / ("bitgate-fuzz-exit-" + std::to_string(getpid()))).string();
+  const auto r = FuzzTargetInChild(t, o);
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->kind, "crash");
+  EXPECT_EQ(r.failure->message, "the target exited with status 0 in the middle of an input");
+  const std::string saved = ReadAll(r.failure->reproducer);
+  EXPECT_NE(saved.find('q'), std::string::npos);
+  const ReplayResult replay = ReplayInChild(t, Bytes(saved.begin(), saved.end()), 5);
+  EXPECT_TRUE(replay.failed);
+  EXPECT_EQ(replay.kind, "crash");
+  EXPECT_FALSE(ReplayInChild(t, Bytes{'o', 'k'}, 5).failed);
+  fs::remove_all(o.out_dir);
+}
+
+// The whole-child limit runs from the start of fuzzing, not from the fork:
+// a seeding longer than its allowance (but within budget + allowance) made
+// the deadline fall on an ordinary input, which was saved as a "hang" that
+// replayed clean. Here seeding takes 1.5 s of a 1 s budget + 1 s allowance:
+// the old deadline (2 s after the fork) fell half-way through fuzzing.
+FuzzTarget SlowSeedingTarget() {
+  FuzzTarget t;
+  t.name = "test_slow_seeds";
+  t.seeds = [](std::vector<Bytes>* s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    s->push_back({'a'});
+    return Status::Ok();
+  };
+  t.run = [](std::span<const uint8_t> in, FuzzOutcome* out) { out->feature = in.size(); };
+  t.max_input_bytes = 16;
+  return t;
+}
+
+TEST(FuzzRunner, SlowSeedingIsNotBlamedOnAnInput) {
+  FuzzOptions o;
+  o.budget_seconds = 1;
+  o.seeding_allowance_seconds = 1;
+  o.out_dir = (fs::temp_directory_path() / ("bitgate-fuzz-slow-" + std::to_string(getpid()))).string();
+  const auto r = FuzzTargetInChild(SlowSeedingTarget(), o);
+  EXPECT_FALSE(r.failure.has_value()) << r.failure->kind << ": " << r.failure->message;
+  EXPECT_GT(r.execs, 0);
+  fs::remove_all(o.out_dir);
+}
+
+// Seeding past budget + allowance is a hang of the child, with no input to
+// blame and no reproducer.
+TEST(FuzzRunner, SeedingPastItsAllowanceIsAHangWithoutReproducer) {
+  FuzzOptions o;
+  o.budget_seconds = 0.2;
+  o.seeding_allowance_seconds = 0.3;
+  o.out_dir = (fs::temp_directory_path() / ("bitgate-fuzz-seeding-" + std::to_string(getpid()))).string();
+  const auto r = FuzzTargetInChild(SlowSeedingTarget(), o);
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->kind, "hang");
+  EXPECT_NE(r.failure->message.find("seeding ran longer than the budget + 0.3"), std::string::npos)
+      << r.failure->message;
+  EXPECT_EQ(r.failure->reproducer, "");
   fs::remove_all(o.out_dir);
 }
 
