@@ -215,7 +215,10 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
       if (listed > 5) why.push_back(name + ": and " + std::to_string(listed - 5) + " more REGRESSION rows");
       if (listed > 0)
         next.push_back("if the slowdown is intended, accept it: " +
-                       MarkdownCode("bitgate baseline annotate --branch " + ShellWord(l.pipeline.branch) +
+                       MarkdownCode("bitgate baseline annotate " +
+                                    (l.pipeline.db == baselines::kDefaultDbPath ? std::string()
+                                                                                : "--db " + ShellWord(l.pipeline.db) + " ") +
+                                    "--branch " + ShellWord(l.pipeline.branch) +
                                     " --commit " + ShellWord(l.pipeline.commit) +
                                     " --benchmark 'GLOB' --message 'why'") +
                        ", then re-run");

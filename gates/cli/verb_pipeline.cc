@@ -223,7 +223,7 @@ int Run(int argc, char** argv) {
       ("branch", po::value<std::string>(), "branch under test (default: git's current branch)")
       ("commit", po::value<std::string>(), "commit under test (default: git HEAD)")
       ("baseline-branch", po::value<std::string>()->default_value("main"), "branch baselines come from")
-      ("merge-base", po::value<std::string>(), "merge base with the baseline branch (default: git merge-base, else the commit)")
+      ("merge-base", po::value<std::string>(), "merge base with the baseline branch (default: git merge-base HEAD BASELINE-BRANCH when --commit is not given, else the commit)")
       ("gates", po::value<std::string>()->default_value("fuzz,accuracy,throughput"), "comma-separated gates to run, in order")
       ("db", po::value<std::string>()->default_value(baselines::kDefaultDbPath), "baseline store")
       ("out", po::value<std::string>()->default_value("bitgate-out"), "output directory (each gate writes under out/<gate>)")

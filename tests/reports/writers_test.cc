@@ -181,6 +181,11 @@ TEST(WritersTest, UntrustedTextCannotBreakTheMarkdown) {
   // code span), and braces are quoted against brace expansion.
   EXPECT_NE(steps.find("`bitgate baseline annotate --branch 'feat/$(touch x)|{a,b}' --commit c2 "), std::string::npos)
       << steps;
+  // A pipeline on another store: the command names it (pasted without it,
+  // the annotation went to the default store and accepted nothing).
+  r.pipeline.db = "ci stores/perf.db";
+  const std::string other = LedgerMarkdown(r);
+  EXPECT_NE(other.find("`bitgate baseline annotate --db 'ci stores/perf.db' --branch "), std::string::npos) << other;
 
   auto report = OneRowReport("gemv", false, false);
   report.notes.push_back("a | note\nwith a line break");
