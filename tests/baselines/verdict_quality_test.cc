@@ -12,6 +12,11 @@ namespace bitgate::baselines::sim {
 namespace {
 
 constexpr int kRuns = 400;
+// The A/A limits sit near the rates (0.77% and about 1.2%): with 400 runs
+// a change that only reshuffled the random draw failed the 1% test about
+// one time in five. 3000 runs (the figures of docs/STATISTICS.md) leave
+// the limits several standard deviations of the count away.
+constexpr int kAaRuns = 3000;
 
 VerdictConfig Config() {
   VerdictConfig c;
@@ -20,7 +25,7 @@ VerdictConfig Config() {
 }
 
 TEST(VerdictQualityTest, AaFalseAlarmRunRateAtMostOnePercent) {
-  const auto f = Simulate(NoiseModel{}, Config(), 0.0, kRuns, 11);
+  const auto f = Simulate(NoiseModel{}, Config(), 0.0, kAaRuns, 11);
   EXPECT_LE(f[0].FalseAlarmRunRate(), 0.01) << f[0].runs_with_false_alarm << " of " << f[0].runs;
   // The uncorrected test is what the correction is for: it alarms nearly every run.
   EXPECT_GT(f[3].FalseAlarmRunRate(), 0.5);
@@ -69,7 +74,7 @@ TEST(VerdictQualityTest, RightTailedNoiseStillCatchesTenPercent) {
 }
 
 TEST(VerdictQualityTest, RightTailedNoiseAaFalseAlarmRunRateAtMostTwoPercent) {
-  const auto f = Simulate(TailedNoise(), SharedCiConfig(), 0.0, kRuns, 15);
+  const auto f = Simulate(TailedNoise(), SharedCiConfig(), 0.0, kAaRuns, 15);
   EXPECT_LE(f[0].FalseAlarmRunRate(), 0.02) << f[0].runs_with_false_alarm << " of " << f[0].runs;
 }
 

@@ -110,6 +110,8 @@ TEST_F(AccuracyGate, CleanRunPassesAndRecordsEveryFigureOnEveryPath) {
       EXPECT_TRUE(names.count(std::string("engine/") + f + "/" + kernels::IsaName(isa))) << f << " " << kernels::IsaName(isa);
   }
   const auto summary = nlohmann::json::parse(ReadAll(dir_ / "clean" / "accuracy" / "summary.json"));
+  ASSERT_FALSE(summary["engine"].empty()) << summary.dump();  // the loops below must see entries
+  ASSERT_FALSE(summary["simd"].empty()) << summary.dump();
   for (const auto& e : summary["engine"]) {
     EXPECT_GE(e["top1"].get<double>(), 0.85) << e.dump();
     if (e["isa"] != "scalar") {

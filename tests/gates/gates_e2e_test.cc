@@ -351,10 +351,12 @@ TEST_F(GatesE2e, PipelineTimeoutAlsoKillsTheGatesChildren) {
   std::ofstream(sleeper) << "#!/bin/sh\necho $$ > '" << pid_file.string() << "'\nexec sleep 30\n";
   fs::permissions(sleeper, fs::perms::owner_all);
   const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c6", "--gates",
-                     "throughput", "--out", (dir_ / "p").string(), "--timeout-per-gate", "2", "--gate-args",
+                     "throughput", "--out", (dir_ / "p").string(), "--timeout-per-gate", "6", "--gate-args",
                      "throughput=--skip-engine --rounds 1 --resample-rounds 0 --bench-exe " + sleeper.string()});
+  // (6 s: the gate must get as far as starting its kernel suite on a busy
+  // host; the sleeper runs 30 s either way.)
   EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(ReadAll(dir_ / "p" / "ledger.md").find("| throughput | timeout | timeout after 2 s"), std::string::npos);
+  EXPECT_NE(ReadAll(dir_ / "p" / "ledger.md").find("| throughput | timeout | timeout after 6 s"), std::string::npos);
   ASSERT_TRUE(fs::exists(pid_file)) << "the gate never started its kernel suite: " << r.output;
   EXPECT_TRUE(gate_test::SleepEndedWithin(pid_file, 3)) << "the gate's kernel suite outlived the gate's timeout";
 }

@@ -141,8 +141,10 @@ void ExpectGolden(const std::string& actual, const std::string& name) {
   const std::string path = std::string(BITGATE_TEST_DATA) + "/golden/ledger/" + name;
   const std::string got = Normalize(actual);
   if (std::getenv("BITGATE_UPDATE_GOLDEN")) {
+    // A failure, not a skip: with the variable left in a shell, ctest would
+    // otherwise rewrite the golden files and report success.
     std::ofstream(path, std::ios::binary) << got;
-    GTEST_SKIP() << "wrote " << path;
+    FAIL() << "wrote " << path << ": check the diff, then run again without BITGATE_UPDATE_GOLDEN";
   }
   std::ifstream in(path, std::ios::binary);
   ASSERT_TRUE(in) << "missing golden file " << path << " (run with BITGATE_UPDATE_GOLDEN=1)";

@@ -146,7 +146,7 @@ TEST(ActivationQuantize, MisuseIsACheckFailureNotAnOverflow) {
   EXPECT_DEATH(f.QuantizeRows(x.data(), 256, 0, 4), "Reset before quantizing after SetFloat");
   Activations big;
   EXPECT_DEATH(big.Reset(1, kMaxCols + 1), "kMaxCols");
-  EXPECT_DEATH(big.Reset(int64_t{1} << 60, 256), "max");
+  EXPECT_DEATH(big.Reset(int64_t{1} << 60, 256), "tokens <= std::numeric_limits");
   EXPECT_DEATH(big.SetFloat(x.data(), 1, 256, 128), "ldx >= k");
   EXPECT_DEATH(big.SetFloat(x.data(), -1, 256, 256), "tokens >= 0");
 }

@@ -218,7 +218,9 @@ TEST_P(SimdVsScalar, RowRangesMatchWholeMatrix) {
     if (Info(f).integer_activations) acts.Quantize(x.data(), tokens, cols, cols);
     else acts.SetFloat(x.data(), tokens, cols, cols);
     acts.Prepare(f);
-    for (Isa isa : {Isa::kScalar, BestIsa()}) {
+    std::vector<Isa> isas = {Isa::kScalar};
+    for (Isa i : testing::SupportedSimdIsas()) isas.push_back(i);  // every path, not only the best
+    for (Isa isa : isas) {
       std::vector<float> whole(tokens * rows), parts(tokens * rows, NAN);
       MatmulWith(isa, f, packed.data(), rows, cols, acts, whole.data(), rows, 0, rows);
       const int64_t split = tile > 1 ? 2 * tile : 5;
