@@ -4,6 +4,7 @@
 // line by line with tests/data/golden/ledger/. Timestamps and durations are
 // normalised first. Regenerate after an intended change with
 //   BITGATE_UPDATE_GOLDEN=1 build/.../gates_ledger_golden_test
+// (that run writes the files and fails; review the diff and run again)
 #include <gtest/gtest.h>
 
 #include <cstdlib>
