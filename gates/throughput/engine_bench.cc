@@ -99,7 +99,12 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
   g.max_tokens = o.gen_tokens;
   g.stop_at_eos = false;  // always gen_tokens tokens, so every sample times the same work
   g.sampler = engine::SamplerConfig::Greedy();
-  const std::string params = "tokens=" + std::to_string(o.gen_tokens) + " threads=" + std::to_string(o.threads) +
+  // The model's digest is part of the rows' identity: a run on another model
+  // (another --preset or --model) at the same commit must never be compared
+  // with or pooled into these rows (decode of the 2b model against the tiny
+  // one's is not a regression).
+  const std::string params = "model=" + sha.substr(0, 12) + " tokens=" + std::to_string(o.gen_tokens) +
+                             " threads=" + std::to_string(o.threads) +
                              " head=" + kernels::FormatName((*model)->head().format);
 
   BenchmarkResult total = Bench(kGenerateTotal, params);
@@ -193,16 +198,16 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
 
   const ResidentMemory after = ReadResidentMemory();
   const int64_t file_bytes = static_cast<int64_t>((*model)->file().bytes().size());
-  BenchmarkResult mem = Bench(kMemory, out.model_name);
+  BenchmarkResult mem = Bench(kMemory, out.model_name + " model=" + sha.substr(0, 12));
   mem.measures = {Measure("peak_rss", "bytes", Direction::kLowerIsBetter),
                   Measure("model_and_kv", "bytes", Direction::kLowerIsBetter)};
   if (after.hwm > 0) {
-    // One process, one peak: the figure is repeated so the row has the
-    // sample count of the others (its CV is 0 and the test sees ties).
-    for (int rep = 0; rep < o.repetitions; ++rep) {
-      mem.measures[0].samples.push_back(static_cast<double>(after.hwm));
-      mem.measures[1].samples.push_back(static_cast<double>(file_bytes + kv_bytes));
-    }
+    // One process, one peak: one sample, whatever the repetitions (copies
+    // of it would be ties the rank test reads as agreement, and a one-off
+    // difference of one process's allocator a confirmed change). The
+    // measuring rounds, each a process of its own, give the row its samples.
+    mem.measures[0].samples.push_back(static_cast<double>(after.hwm));
+    mem.measures[1].samples.push_back(static_cast<double>(file_bytes + kv_bytes));
     out.benchmarks.push_back(std::move(mem));
   } else {
     out.notes.push_back("resident memory not measured: /proc/self/status has no VmRSS/VmHWM");
