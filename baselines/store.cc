@@ -176,15 +176,6 @@ Result<double> SampleValue(const Statement& s, int column, const std::string& wh
   return Status::Error(where + ": sample value '" + s.Text(column) + "' is not a finite positive number");
 }
 
-// Threshold overrides are fractions in (0, 1), as --delta and --alpha
-// take them (an infinite delta would pass every regression).
-Status CheckThreshold(const Threshold& t, const std::string& where) {
-  for (const auto& [name, value] : {std::pair{"delta", t.delta}, std::pair{"alpha", t.alpha}})
-    if (value && !(*value > 0 && *value < 1))
-      return Status::Error(where + ": " + name + " " + std::to_string(*value) + " is not a fraction in (0, 1)");
-  return Status::Ok();
-}
-
 // Rows per multi-row sample INSERT: 5 parameters each stays far below
 // SQLite's 32766-parameter limit, and amortises the per-statement cost.
 constexpr int kSampleRowsPerInsert = 128;
@@ -200,13 +191,22 @@ std::string SampleInsertSql(int rows) {
 
 }  // namespace
 
+// Threshold overrides are fractions in (0, 1), as --delta and --alpha
+// take them (an infinite delta would pass every regression).
+Status CheckThreshold(const Threshold& t, const std::string& where) {
+  for (const auto& [name, value] : {std::pair{"delta", t.delta}, std::pair{"alpha", t.alpha}})
+    if (value && !(*value > 0 && *value < 1))
+      return Status::Error(where + ": " + name + " " + std::to_string(*value) + " is not a fraction in (0, 1)");
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Options options) {
   std::error_code ec;
   if (!options.create && !std::filesystem::exists(path, ec)) return Status::Error("no baseline store at " + path);
   auto db = Database::Open(path, options.create, options.busy_timeout_ms);
   if (!db.ok()) return db.status();
   std::unique_ptr<Store> store(new Store(std::move(*db)));
-  BITGATE_RETURN_IF_ERROR(store->Migrate());
+  BITGATE_RETURN_IF_ERROR(store->Migrate(options.create));
   // Only now that the file is known to be a store (or new): WAL mode is
   // persistent and would rewrite a refused file's header.
   BITGATE_RETURN_IF_ERROR(store->db_->UseWal());
@@ -218,9 +218,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Options opti
 constexpr const char* kStoreTables[] = {"machine", "branch",    "run",     "benchmark", "measure",
                                         "result",  "sample",    "verdict", "threshold", "annotation"};
 
-Status Store::Migrate() {
+Status Store::Migrate(bool may_create) {
   auto version = QueryInt(*db_, "PRAGMA user_version");
   if (!version.ok()) return version.status();
+  // A reader (list, show, compare without --store, history, report) must
+  // not turn an empty file, or an SQLite file without the schema, into a
+  // new store that a comparison then passes against.
+  if (*version == 0 && !may_create) {
+    return Status::Error("no baseline store at " + db_->path() +
+                         " (the file is empty or has no bitgate schema; it was not modified)");
+  }
   if (*version > kSchemaVersion) {
     return Status::Error("database " + db_->path() + " has schema version " + std::to_string(*version) +
                          ", newer than this bitgate supports (" + std::to_string(kSchemaVersion) +

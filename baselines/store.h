@@ -33,6 +33,10 @@ struct Threshold {
   std::optional<double> delta, alpha;
 };
 
+// An override's delta and alpha must be fractions in (0, 1); `where` starts
+// the message.
+Status CheckThreshold(const Threshold& t, const std::string& where);
+
 struct Annotation {
   int64_t id = 0;
   std::string branch, commit, benchmark_glob, message, created_at;
@@ -111,7 +115,9 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
-  Status Migrate();
+  // Creates or upgrades the schema; without may_create a file with no
+  // schema yet is an error.
+  Status Migrate(bool may_create);
   std::unique_ptr<Database> db_;
 };
 

@@ -209,6 +209,13 @@ int Annotate(int argc, char** argv) {
              "  `bitgate compare`, and `bitgate history` marks the commit.",
              desc, {}, vm))
     return kExitPass;
+  // Arguments first: a usage error must not leave a new, empty store.
+  if (vm.count("list")) {
+    for (const char* o : {"commit", "message"})
+      if (vm.count(o)) return Fail(kVerb, std::string("annotate: --") + o + " does not apply to --list");
+  } else if (!vm.count("branch") || !vm.count("commit") || !vm.count("message")) {
+    return Fail(kVerb, "annotate: --branch, --commit and --message are required");
+  }
   auto store = Open(vm, /*create=*/vm.count("list") == 0);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   if (vm.count("list")) {
@@ -221,8 +228,6 @@ int Annotate(int argc, char** argv) {
                   a.benchmark_glob.c_str(), a.message.c_str(), a.created_at.c_str());
     return kExitPass;
   }
-  if (!vm.count("branch") || !vm.count("commit") || !vm.count("message"))
-    return Fail(kVerb, "annotate: --branch, --commit and --message are required");
   baselines::Annotation a;
   a.branch = vm["branch"].as<std::string>();
   a.commit = vm["commit"].as<std::string>();
@@ -251,11 +256,13 @@ int ThresholdVerb(int argc, char** argv) {
              "  Without --set or --remove, lists the overrides (the last matching one wins).",
              desc, {}, vm))
     return kExitPass;
-  auto store = Open(vm, /*create=*/vm.count("set") > 0);
-  if (!store.ok()) return Fail(kVerb, store.status().message());
+  // Arguments first: a usage error must not leave a new, empty store.
+  if (vm.count("set") && vm.count("remove")) return Fail(kVerb, "--set and --remove cannot be combined");
+  if (!vm.count("set") && (vm.count("delta") || vm.count("alpha")))
+    return Fail(kVerb, "--delta and --alpha apply to --set");
   const std::string measure = vm["measure"].as<std::string>();
+  baselines::Threshold t;
   if (vm.count("set")) {
-    baselines::Threshold t;
     t.benchmark_glob = vm["set"].as<std::string>();
     t.measure_glob = measure;
     if (vm.count("delta")) {
@@ -265,6 +272,12 @@ int ThresholdVerb(int argc, char** argv) {
     }
     if (vm.count("alpha")) t.alpha = vm["alpha"].as<double>();
     if (!t.delta && !t.alpha) return Fail(kVerb, "--set needs --delta and/or --alpha");
+    if (Status s = baselines::CheckThreshold(t, "setting threshold for '" + t.benchmark_glob + "'"); !s.ok())
+      return Fail(kVerb, s.message());
+  }
+  auto store = Open(vm, /*create=*/vm.count("set") > 0);
+  if (!store.ok()) return Fail(kVerb, store.status().message());
+  if (vm.count("set")) {
     if (Status s = (*store)->SetThreshold(t); !s.ok()) return Fail(kVerb, s.message());
   } else if (vm.count("remove")) {
     auto n = (*store)->RemoveThreshold(vm["remove"].as<std::string>(), measure);
@@ -274,10 +287,10 @@ int ThresholdVerb(int argc, char** argv) {
   }
   auto list = (*store)->Thresholds();
   if (!list.ok()) return Fail(kVerb, list.status().message());
-  for (const auto& t : *list)
-    std::printf("%-30s %-12s delta %-8s alpha %s\n", t.benchmark_glob.c_str(), t.measure_glob.c_str(),
-                t.delta ? reports::FormatPercent(*t.delta).c_str() : "-",
-                t.alpha ? std::to_string(*t.alpha).c_str() : "-");
+  for (const auto& row : *list)
+    std::printf("%-30s %-12s delta %-8s alpha %s\n", row.benchmark_glob.c_str(), row.measure_glob.c_str(),
+                row.delta ? reports::FormatPercent(*row.delta).c_str() : "-",
+                row.alpha ? std::to_string(*row.alpha).c_str() : "-");
   return kExitPass;
 }
 

@@ -90,20 +90,16 @@ int Run(int argc, char** argv) {
   config.seed = vm["seed"].as<unsigned long long>();
   config.drop_outliers = vm.count("keep-outliers") == 0;
 
-  // Only --store writes a run; without it a missing store is an error, not
-  // an empty one with no baseline (which would pass).
-  auto store = OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>(),
-                         /*create=*/vm.count("store") > 0);
-  if (!store.ok()) return Fail(kVerb, store.status().message());
+  // Every check of the arguments comes before the store is opened: with
+  // --store a failed check would otherwise leave a new, empty store behind.
+  if (vm.count("no-record") && !vm.count("candidate-run") && !vm.count("store"))
+    return Fail(kVerb, "--no-record applies to a stored candidate (--candidate-run or --store)");
   baselines::RunRecord candidate;
   if (vm.count("candidate-run")) {
     // A stored run carries its own identity and is stored already.
     for (const char* o : {"branch", "commit", "suite", "store", "counter", "candidate-format"})
       if (vm.count(o) && !vm[o].defaulted())
         return Fail(kVerb, std::string("--") + o + " does not apply to --candidate-run (a stored run)");
-    auto run = (*store)->LoadRun(vm["candidate-run"].as<long long>());
-    if (!run.ok()) return Fail(kVerb, run.status().message());
-    candidate = std::move(*run);
   } else {
     LoadOptions load;
     load.format = vm["candidate-format"].as<std::string>();
@@ -114,6 +110,19 @@ int Run(int argc, char** argv) {
     candidate = std::move(*run);
     if (vm.count("branch")) candidate.branch = vm["branch"].as<std::string>();
     if (vm.count("commit")) candidate.commit = vm["commit"].as<std::string>();
+    if (vm.count("store") && (candidate.branch.empty() || candidate.commit.empty()))
+      return Fail(kVerb, "--store needs the candidate's --branch and --commit");
+  }
+
+  // Only --store writes a run; without it a missing store is an error, not
+  // an empty one with no baseline (which would pass).
+  auto store = OpenStore(vm["db"].as<std::string>(), vm["busy-timeout"].as<int>(),
+                         /*create=*/vm.count("store") > 0);
+  if (!store.ok()) return Fail(kVerb, store.status().message());
+  if (vm.count("candidate-run")) {
+    auto run = (*store)->LoadRun(vm["candidate-run"].as<long long>());
+    if (!run.ok()) return Fail(kVerb, run.status().message());
+    candidate = std::move(*run);
   }
   if (vm.count("merge-base")) candidate.merge_base = vm["merge-base"].as<std::string>();
 
@@ -127,8 +136,6 @@ int Run(int argc, char** argv) {
   if (vm.count("store") && !candidate.id) {
     // Stored after the comparison, so it cannot be its own baseline; on the
     // baseline branch this seeds the store for the next runs.
-    if (candidate.branch.empty() || candidate.commit.empty())
-      return Fail(kVerb, "--store needs the candidate's --branch and --commit");
     bool already = false;
     auto id = (*store)->ImportRun(candidate, &already);
     if (!id.ok()) return Fail(kVerb, id.status().message());
@@ -137,8 +144,6 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "bitgate compare: %s run %lld\n", already ? "the candidate was already stored as" :
                  "stored the candidate as", static_cast<long long>(*id));
   }
-  if (vm.count("no-record") && !candidate.id)
-    return Fail(kVerb, "--no-record applies to a stored candidate (--candidate-run or --store)");
   if (candidate.id && !vm.count("no-record")) {
     Status s = (*store)->SaveVerdicts(candidate.id, report->baseline.run_ids, candidate, report->rows);
     if (!s.ok()) return Fail(kVerb, s.message());

@@ -258,6 +258,45 @@ TEST_F(CliTest, ReadOnlyVerbsDoNotCreateAStore) {
   EXPECT_TRUE(fs::exists(other));
 }
 
+// An empty file (a `touch`ed path) was taken for a new store even by the
+// read-only verbs: compare got the schema written into it and passed every
+// row as "no baseline". And a usage error found after the store was
+// opened left a new, empty store behind, which that rule then misread.
+TEST_F(CliTest, EmptyFilesAndUsageErrorsCreateNoStore) {
+  const std::string result = WriteResult("r.json", "c1", 1.0);
+  const fs::path empty = dir_ / "empty.db";
+  std::ofstream(empty).close();
+  for (const std::string& verb : {"compare --candidate-file " + result, std::string("baseline list"),
+                                  std::string("history bench0 --measure time")}) {
+    const auto r = Run(verb + " --db " + empty.string());
+    EXPECT_EQ(r.code, 2) << verb << ": " << r.text;
+    EXPECT_NE(r.text.find("no baseline store at " + empty.string() + " (the file is empty or has no bitgate schema"),
+              std::string::npos)
+        << verb << ": " << r.text;
+    EXPECT_EQ(fs::file_size(empty), 0u) << verb;
+  }
+  const std::string fresh = (dir_ / "fresh" / "baselines.db").string();
+  // Google Benchmark output names no branch or commit.
+  const fs::path gbench = dir_ / "gbench.json";
+  std::ofstream(gbench) << R"({"context": {}, "benchmarks": [{"name": "BM_a", "run_type": "iteration",
+    "iterations": 10, "real_time": 5.0, "cpu_time": 5.0, "time_unit": "ns"}]})";
+  const std::vector<std::pair<std::string, std::string>> usage = {
+      {"compare --store --candidate-format gbench --candidate-file " + gbench.string(),
+       "--store needs the candidate's --branch and --commit"},
+      {"baseline annotate --branch m --commit c", "--branch, --commit and --message are required"},
+      {"baseline threshold --set x", "--set needs --delta and/or --alpha"},
+      {"baseline threshold --set x --delta 500%", "must lie between 0 and 1"},
+      {"baseline threshold --set x --remove y --delta 5%", "--set and --remove cannot be combined"},
+  };
+  for (const auto& [verb, message] : usage) {
+    const auto r = Run(verb + " --db " + fresh);
+    EXPECT_EQ(r.code, 2) << verb << ": " << r.text;
+    EXPECT_NE(r.text.find(message), std::string::npos) << verb << ": " << r.text;
+    EXPECT_FALSE(fs::exists(fresh)) << verb << " left a store behind";
+    fs::remove_all(fs::path(fresh).parent_path());
+  }
+}
+
 TEST_F(CliTest, EveryVerbHasHelp) {
   for (const char* verb : {"baseline", "baseline import", "baseline list", "baseline show", "baseline prune",
                            "baseline annotate", "baseline threshold", "compare", "history"}) {
