@@ -9,9 +9,34 @@
 #include "reports/format.h"
 
 namespace bitgate::reports {
+namespace {
+
+// Nanoseconds in one `unit`, 0 for a unit that is not a time unit.
+double NsPer(const std::string& unit) {
+  return unit == "ns" ? 1 : unit == "us" ? 1e3 : unit == "ms" ? 1e6 : unit == "s" ? 1e9 : 0;
+}
+
+// A value stored in `from`, shown in `to` when given (CheckHistoryUnit
+// passed) or else as FormatValue scales it.
+std::string Show(double value, const std::string& from, const std::string& to) {
+  if (to.empty() || to == from) return FormatValue(value, from);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g %s", value * NsPer(from) / NsPer(to), to.c_str());
+  return buf;
+}
+
+}  // namespace
+
+Status CheckHistoryUnit(const std::string& measure_unit, const std::string& unit) {
+  if (unit.empty() || unit == measure_unit) return Status::Ok();
+  if (NsPer(measure_unit) > 0 && NsPer(unit) > 0) return Status::Ok();
+  return Status::Error("--unit " + unit + " cannot show a measure stored in '" + measure_unit + "'" +
+                       (NsPer(measure_unit) > 0 ? " (time measures take ns, us, ms or s)" : " (only its own unit)"));
+}
 
 std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string& unit_override) {
-  const std::string unit = unit_override.empty() ? h.unit : unit_override;
+  const std::string& unit = h.unit;
+  const std::string& to = unit_override;
   std::ostringstream out;
   out << "### history: " << h.benchmark << " " << h.measure << " (" << baselines::DirectionName(h.direction)
       << " better) on " << h.branch << " (machine " << h.fingerprint << ")\n\n";
@@ -23,7 +48,7 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
     out << "| step at commit | previous commit | before -> after | ratio | |\n|---|---|---|---|---|\n";
     for (const auto& s : h.steps)
       out << "| " << s.commit.substr(0, 12) << " | " << s.previous_commit.substr(0, 12) << " | "
-          << FormatValue(s.before, unit) << " -> " << FormatValue(s.after, unit) << " | " << FormatRatio(s.ratio)
+          << Show(s.before, unit, to) << " -> " << Show(s.after, unit, to) << " | " << FormatRatio(s.ratio)
           << " | " << (s.worse ? "worse" : "better") << " |\n";
     out << "\n";
   }
@@ -43,7 +68,7 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
     }
     if (e.annotated) mark += mark.empty() ? "annotated" : ", annotated";
     out << "| " << e.run_id << " | " << e.commit.substr(0, 12) << " | " << e.started_at << " | " << e.n << " | "
-        << FormatValue(e.median, unit) << " | " << FormatPercent(e.cv) << " | " << mark << " |\n";
+        << Show(e.median, unit, to) << " | " << FormatPercent(e.cv) << " | " << mark << " |\n";
   }
   return out.str();
 }

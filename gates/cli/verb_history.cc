@@ -60,8 +60,10 @@ int Run(int argc, char** argv) {
   auto history = baselines::BuildHistory(**store, vm["benchmark"].as<std::string>(), vm["measure"].as<std::string>(),
                                          vm["branch"].as<std::string>(), machine, options);
   if (!history.ok()) return Fail(kVerb, history.status().message());
-  const std::string text = format == "json" ? reports::HistoryJson(*history)
-                                            : reports::HistoryMarkdown(*history, vm.count("unit") ? vm["unit"].as<std::string>() : "");
+  const std::string unit = vm.count("unit") ? vm["unit"].as<std::string>() : "";
+  if (!unit.empty() && format == "json") return Fail(kVerb, "--unit applies to markdown (JSON keeps the stored unit)");
+  if (Status s = reports::CheckHistoryUnit(history->unit, unit); !s.ok()) return Fail(kVerb, s.message());
+  const std::string text = format == "json" ? reports::HistoryJson(*history) : reports::HistoryMarkdown(*history, unit);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return kExitPass;
 }

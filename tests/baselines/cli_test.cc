@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -295,6 +296,27 @@ TEST_F(CliTest, EmptyFilesAndUsageErrorsCreateNoStore) {
     EXPECT_FALSE(fs::exists(fresh)) << verb << " left a store behind";
     fs::remove_all(fs::path(fresh).parent_path());
   }
+}
+
+// --unit changed the label, not the numbers: 2000 ns showed as "2000 ms".
+TEST_F(CliTest, HistoryUnitConvertsTheValues) {
+  for (const char* c : {"c1", "c2", "c3"}) {
+    const auto r = Run("baseline import --format bitgate " + WriteResult(std::string(c) + ".json", c, 1.0) +
+                       " --db " + db_);
+    ASSERT_EQ(r.code, 0) << r.text;
+  }
+  auto r = Run("history bench1 --measure time --branch main --unit ms --db " + db_);
+  ASSERT_EQ(r.code, 0) << r.text;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.text, m, std::regex(R"(\| ([0-9.e+-]+) ms \|)"))) << r.text;
+  EXPECT_NEAR(std::stod(m[1]), 0.002, 0.00002) << r.text;  // bench1 is about 2000 ns
+  r = Run("history bench1 --measure time --branch main --unit furlongs --db " + db_);
+  EXPECT_EQ(r.code, 2) << r.text;
+  EXPECT_NE(r.text.find("--unit furlongs cannot show a measure stored in 'ns' (time measures take ns, us, ms or s)"),
+            std::string::npos)
+      << r.text;
+  r = Run("history bench1 --measure time --branch main --unit ms --format json --db " + db_);
+  EXPECT_EQ(r.code, 2) << r.text;
 }
 
 TEST_F(CliTest, EveryVerbHasHelp) {
