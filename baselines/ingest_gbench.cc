@@ -29,10 +29,45 @@ Result<double> NanosPerUnit(const std::string& unit) {
   return Status::Error("unknown time_unit '" + unit + "' (expected ns, us, ms or s)");
 }
 
+// Google Benchmark writes a non-finite counter as the bare word NaN,
+// Infinity or -Infinity, which JSON does not have: outside strings they
+// become null, so the rest of the file still parses and the value itself
+// is refused by name where it is used (PositiveNumber).
+std::string NonFiniteLiteralsToNull(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out.push_back(text[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (std::string_view word : {"-Infinity", "Infinity", "NaN"}) {
+      if (text.substr(i, word.size()) == word) {
+        out += "null";
+        i += word.size() - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out.push_back(c);
+  }
+  return out;
+}
+
 // A measure value must be a finite positive number: statistics work on logs.
 Result<double> PositiveNumber(const json& row, const std::string& key, const std::string& where) {
   auto it = row.find(key);
   if (it == row.end()) return Status::Error(where + ": missing '" + key + "'");
+  if (it->is_null()) return Status::Error(where + ": '" + key + "' is NaN or infinite (or null)");
   if (!it->is_number()) return Status::Error(where + ": '" + key + "' is not a number");
   const double v = it->get<double>();
   if (!std::isfinite(v)) return Status::Error(where + ": '" + key + "' is not finite");
@@ -99,7 +134,13 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
   const std::string src(source);
   IngestReport local;
   IngestReport& rep = report ? *report : local;
+  // As it is first, so a syntax error's byte is the file's own; with the
+  // non-finite words turned into null when that is what failed.
   auto parsed = ParseJson(text, src);
+  if (!parsed.ok()) {
+    const std::string nulled = NonFiniteLiteralsToNull(text);
+    if (nulled != text) parsed = ParseJson(nulled, src);
+  }
   if (!parsed.ok()) return parsed.status();
   const json& doc = *parsed;
   if (!doc.is_object()) return Status::Error(src + ": expected a JSON object at the top level");
@@ -187,7 +228,9 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
       MeasureOf(b, key, "ns", Direction::kLowerIsBetter).samples.push_back(ns);
     }
     for (auto field = row.begin(); field != row.end(); ++field) {
-      if (KnownFields().count(field.key()) || !field->is_number()) continue;
+      // Numbers, and the nulls a NaN or Infinity became (refused below when
+      // the counter is imported).
+      if (KnownFields().count(field.key()) || !(field->is_number() || field->is_null())) continue;
       const std::string& counter = field.key();
       Direction direction;
       std::string counter_unit = "1";

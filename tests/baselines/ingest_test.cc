@@ -59,6 +59,24 @@ TEST(GbenchIngestTest, KeepsIterationRowsAndNormalisesTime) {
   EXPECT_NE(report.warnings[0].find("cache_misses"), std::string::npos);
 }
 
+// A counter the run does not import may be NaN without losing the file;
+// "NaN" inside a string stays a string.
+TEST(GbenchIngestTest, NonFiniteUndeclaredCounterDoesNotLoseTheFile) {
+  const std::string text = R"({"benchmarks": [{"name": "BM_NaN", "run_type": "iteration", "real_time": 2,
+    "cpu_time": 2, "time_unit": "ns", "ratio": NaN, "label": "NaN Infinity"}]})";
+  IngestReport report;
+  auto run = ParseGbenchJson(text, "f.json", GbenchOptions{}, &report);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->benchmarks[0].measures.size(), 2u);
+  ASSERT_EQ(report.warnings.size(), 1u);
+  EXPECT_NE(report.warnings[0].find("ratio"), std::string::npos);
+  GbenchOptions declared;
+  declared.counter_directions["ratio"] = Direction::kHigherIsBetter;
+  auto refused = ParseGbenchJson(text, "f.json", declared, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("'ratio' is NaN or infinite"), std::string::npos);
+}
+
 TEST(GbenchIngestTest, DeclaredCounterIsImported) {
   GbenchOptions options;
   options.counter_directions["cache_misses"] = Direction::kLowerIsBetter;
@@ -86,7 +104,12 @@ TEST(GbenchIngestTest, BadInputGetsAClearError) {
   EXPECT_NE(ErrorOf(Row("-3")).find("'real_time' is negative"), std::string::npos);
   EXPECT_NE(ErrorOf(Row("0")).find("'real_time' is zero"), std::string::npos);
   EXPECT_NE(ErrorOf(Row("\"NaN\"")).find("'real_time' is not a number"), std::string::npos);
-  EXPECT_NE(ErrorOf(Row("NaN")).find("malformed JSON"), std::string::npos);  // not JSON at all
+  // Google Benchmark writes a non-finite value as a bare NaN or Infinity
+  // (not JSON): the field is named instead of the whole file failing.
+  EXPECT_NE(ErrorOf(Row("NaN")).find("benchmark 'BM_A' (benchmarks[0]): 'real_time' is NaN or infinite"), std::string::npos)
+      << ErrorOf(Row("NaN"));
+  EXPECT_NE(ErrorOf(Row("-Infinity")).find("'real_time' is NaN or infinite"), std::string::npos);
+  EXPECT_NE(ErrorOf(Row("NaNx")).find("malformed JSON"), std::string::npos);  // still not JSON
   EXPECT_NE(ErrorOf(Row("1e999")).find("not finite"), std::string::npos);
   const std::string bad_unit = R"({"benchmarks": [{"name": "BM_A", "real_time": 1, "cpu_time": 1, "time_unit": "h"}]})";
   EXPECT_NE(ErrorOf(bad_unit).find("unknown time_unit 'h'"), std::string::npos);
