@@ -1,5 +1,6 @@
 // bitgate: one command, many verbs (`bitgate <verb> --help`).
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <exception>
 #include <span>
@@ -55,15 +56,24 @@ int main(int argc, char** argv) {
   }
   for (const auto& v : kVerbs) {
     if (std::strcmp(v.name, argv[1]) == 0) {
+      int code = 2;
       try {
-        return v.run(argc - 1, argv + 1);
+        code = v.run(argc - 1, argv + 1);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "bitgate %s: error: %s\n", v.name, e.what());
         return 2;
       }
+      // A report written to a full disk or a closed pipe is lost: that is an
+      // error (2), not the verdict's exit code or a success.
+      if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        std::fprintf(stderr, "bitgate %s: error: writing to standard output failed: %s\n", v.name,
+                     std::strerror(errno));
+        return 2;
+      }
+      return code;
     }
   }
-  std::fprintf(stderr, "bitgate: unknown verb '%s'\n\n", argv[1]);
+  std::fprintf(stderr, "bitgate: error: unknown verb '%s'\n\n", argv[1]);
   bitgate::cli::PrintUsage(stderr);
   return 2;
 }

@@ -319,6 +319,25 @@ TEST_F(CliTest, HistoryUnitConvertsTheValues) {
   EXPECT_EQ(r.code, 2) << r.text;
 }
 
+// A report written to a full disk was lost with exit 0 (or the verdict's
+// 1): standard output is checked like --output.
+TEST_F(CliTest, FailedWriteToStandardOutputIsAnError) {
+  ASSERT_EQ(Run("baseline import --format bitgate " + WriteResult("r.json", "c1", 1.0) + " --db " + db_).code, 0);
+  for (const std::string& verb : {std::string("baseline list"), std::string("history bench0 --measure time"),
+                                  "compare --candidate-file " + WriteResult("s.json", "c2", 1.2)}) {
+    // stderr to the pipe first, then stdout to the full device
+    const std::string cmd = std::string(BITGATE_BINARY) + " " + verb + " --db " + db_ + " 2>&1 1>/dev/full";
+    std::string text;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) text.append(buf, n);
+    const int status = pclose(pipe);
+    EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2) << verb << ": " << text;
+    EXPECT_NE(text.find("error: writing to standard output failed"), std::string::npos) << verb << ": " << text;
+  }
+}
+
 TEST_F(CliTest, EveryVerbHasHelp) {
   for (const char* verb : {"baseline", "baseline import", "baseline list", "baseline show", "baseline prune",
                            "baseline annotate", "baseline threshold", "compare", "history"}) {
