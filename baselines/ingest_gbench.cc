@@ -73,6 +73,7 @@ Result<double> PositiveNumber(const json& row, const std::string& key, const std
   if (!std::isfinite(v)) return Status::Error(where + ": '" + key + "' is not finite");
   if (v < 0) return Status::Error(where + ": '" + key + "' is negative (" + std::to_string(v) + ")");
   if (v == 0) return Status::Error(where + ": '" + key + "' is zero");
+  if (!SampleInRange(v)) return Status::Error(where + ": '" + key + "' is " + SampleText(v) + kSampleRangeText);
   return v;
 }
 
@@ -223,8 +224,9 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
       auto v = PositiveNumber(row, key, where);
       if (!v.ok()) return v.status();
       const double ns = *v * *unit;
-      if (!std::isfinite(ns))
-        return Status::Error(where + ": '" + key + "' " + *unit_name + " overflows when converted to ns");
+      if (!SampleInRange(ns))
+        return Status::Error(where + ": '" + key + "' " + *unit_name + " is out of range when converted to ns" +
+                             kSampleRangeText);
       MeasureOf(b, key, "ns", Direction::kLowerIsBetter).samples.push_back(ns);
     }
     for (auto field = row.begin(); field != row.end(); ++field) {

@@ -67,6 +67,7 @@ Status ParseMeasure(const json& m, const std::string& where, MeasureSamples* out
     const double x = v.get<double>();
     if (!std::isfinite(x)) return Status::Error(at + " is not finite");
     if (x <= 0) return Status::Error(at + " is " + (x == 0 ? "zero" : "negative") + " (samples must be > 0)");
+    if (!SampleInRange(x)) return Status::Error(at + " is " + SampleText(x) + kSampleRangeText);
     out->samples.push_back(x);
   }
   return Status::Ok();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,21 @@ struct MachineInfo {
   // frequency_scaling, os, compiler and build_type.
   std::string Fingerprint() const;
 };
+
+// The values a sample may take: finite, > 0 (the statistics work on logs)
+// and within [1e-100, 1e100], so that ratios, sums and midpoints of any
+// two stay finite (1e308 passed the finite check and every ratio and
+// interval of its row came out infinite).
+inline constexpr double kMinSample = 1e-100, kMaxSample = 1e100;
+inline bool SampleInRange(double v) { return v >= kMinSample && v <= kMaxSample; }  // false for NaN
+// For messages: a value in 6 significant digits (std::to_string prints
+// 1e300 with 300 of them), and the rule it broke.
+inline std::string SampleText(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+inline const char* kSampleRangeText = " (a sample must be finite and within [1e-100, 1e100])";
 
 struct MeasureSamples {
   std::string name;  // "real_time", "items_per_second", ...

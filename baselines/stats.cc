@@ -36,7 +36,7 @@ double MedianInPlace(double* first, size_t n) {
   const double upper = first[mid];
   if (n % 2 == 1) return upper;
   const double lower = *std::max_element(first, first + mid);
-  return 0.5 * (lower + upper);
+  return 0.5 * lower + 0.5 * upper;  // equal to 0.5 (lower + upper), which can overflow
 }
 
 // Cumulative null distribution of U for sizes (m, n), no ties: the counts are

@@ -171,9 +171,10 @@ Result<BenchmarkStatus> ParseStatus(const std::string& s, const std::string& whe
 Result<double> SampleValue(const Statement& s, int column, const std::string& where) {
   if (s.IsNumber(column)) {
     const double v = s.Real(column);
-    if (std::isfinite(v) && v > 0) return v;
+    if (SampleInRange(v)) return v;
   }
-  return Status::Error(where + ": sample value '" + s.Text(column) + "' is not a finite positive number");
+  return Status::Error(where + ": sample value '" + s.Text(column) +
+                       "' is not a finite positive number within [1e-100, 1e100]");
 }
 
 // Rows per multi-row sample INSERT: 5 parameters each stays far below
@@ -418,10 +419,10 @@ Result<int64_t> Store::ImportRun(const RunRecord& run, bool* already_stored) {
       for (size_t r = 0; r < ms.samples.size(); ++r) {
         // The schema's CHECK (value > 0) lets +Inf through; LoadRun would
         // refuse it later, so every comparison picking this run would fail.
-        if (!(std::isfinite(ms.samples[r]) && ms.samples[r] > 0))
+        if (!SampleInRange(ms.samples[r]))
           return Status::Error("importing a run: benchmark '" + b.DisplayName() + "' measure '" + ms.name +
-                               "' repetition " + std::to_string(r) + " is " + std::to_string(ms.samples[r]) +
-                               ", not a finite number > 0");
+                               "' repetition " + std::to_string(r) + " is " + SampleText(ms.samples[r]) +
+                               kSampleRangeText);
         pending.push_back(Pending{benchmark_id, it->second, static_cast<int64_t>(r), ms.samples[r]});
         if (pending.size() >= static_cast<size_t>(kSampleRowsPerInsert))
           BITGATE_RETURN_IF_ERROR(flush(false).WithContext("benchmark '" + b.DisplayName() + "'"));

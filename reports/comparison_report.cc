@@ -87,9 +87,7 @@ std::string LedgerRow(const ComparisonRow& row) {
   if (both) {
     out << FormatRatio(row.ratio);
     if (row.has_test) {
-      char interval[64];
-      std::snprintf(interval, sizeof interval, " [%.3f, %.3f]", row.ratio_lower, row.ratio_upper);
-      out << interval;
+      out << " [" << RatioNumber(row.ratio_lower) << ", " << RatioNumber(row.ratio_upper) << "]";
     }
   } else {
     out << "-";

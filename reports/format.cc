@@ -54,7 +54,17 @@ std::string FormatPercent(double fraction) {
   return s + "%";
 }
 
-std::string FormatRatio(double ratio) { return Printf("x%.3f", ratio); }
+std::string RatioNumber(double ratio) {
+  // %.3f of a ratio of extreme samples is hundreds of digits: beyond a
+  // million, significant digits.
+  return std::fabs(ratio) < 1e6 ? Printf("%.3f", ratio) : Printf("%.4g", ratio);
+}
+
+std::string FormatRatio(double ratio) {
+  std::string s = "x";  // (appended: "x" + string trips GCC 12's -Wrestrict)
+  s += RatioNumber(ratio);
+  return s;
+}
 
 
 int32_t NextCodePoint(const std::string& text, size_t* i) {

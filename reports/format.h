@@ -16,6 +16,8 @@ std::string FormatP(double p);
 // 0.0312 -> "3.1%".
 std::string FormatPercent(double fraction);
 // "x1.054".
+// A ratio's number: 3 decimals, or 4 significant digits beyond 1e6.
+std::string RatioNumber(double ratio);
 std::string FormatRatio(double ratio);
 
 // The code point of the UTF-8 sequence at text[*i], advancing *i past it;

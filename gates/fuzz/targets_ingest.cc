@@ -30,9 +30,9 @@ std::string CheckRecord(const RunRecord& run) {
     for (const auto& m : b.measures) {
       if (m.samples.empty()) return "measure '" + b.name + "/" + m.name + "' has no samples";
       for (double v : m.samples) {
-        if (!std::isfinite(v) || v <= 0)
-          return "measure '" + b.name + "/" + m.name + "' has sample " + std::to_string(v) +
-                 " (must be finite and > 0)";
+        if (!baselines::SampleInRange(v))
+          return "measure '" + b.name + "/" + m.name + "' has sample " + baselines::SampleText(v) +
+                 baselines::kSampleRangeText;
       }
     }
   }

@@ -113,9 +113,13 @@ TEST(GbenchIngestTest, BadInputGetsAClearError) {
   EXPECT_NE(ErrorOf(Row("1e999")).find("not finite"), std::string::npos);
   const std::string bad_unit = R"({"benchmarks": [{"name": "BM_A", "real_time": 1, "cpu_time": 1, "time_unit": "h"}]})";
   EXPECT_NE(ErrorOf(bad_unit).find("unknown time_unit 'h'"), std::string::npos);
-  // finite in seconds, +Inf in ns: the store would hold an infinite sample
-  const std::string huge = R"({"benchmarks": [{"name": "BM_A", "real_time": 1e300, "cpu_time": 1, "time_unit": "s"}]})";
-  EXPECT_NE(ErrorOf(huge).find("'real_time' s overflows when converted to ns"), std::string::npos) << ErrorOf(huge);
+  // in range in seconds, out of it in ns (1e99 s -> 1e108 ns)
+  const std::string huge = R"({"benchmarks": [{"name": "BM_A", "real_time": 1e99, "cpu_time": 1, "time_unit": "s"}]})";
+  EXPECT_NE(ErrorOf(huge).find("'real_time' s is out of range when converted to ns"), std::string::npos) << ErrorOf(huge);
+  // beyond the range a sample may take: its ratios would overflow
+  EXPECT_NE(ErrorOf(Row("1.7e308")).find("'real_time' is 1.7e+308 (a sample must be finite and within [1e-100, 1e100])"),
+            std::string::npos)
+      << ErrorOf(Row("1.7e308"));
   EXPECT_NE(ErrorOf(Row("-3")).find("benchmark 'BM_A'"), std::string::npos);  // says where
 }
 
