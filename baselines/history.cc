@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <map>
 
 #include "baselines/stats.h"
@@ -90,7 +91,10 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
   size_t start = report.steps.empty() ? 0 : report.steps.back().index;
   for (size_t i = 0; i < report.entries.size(); ++i)
     if (report.entries[i].annotated && i > start) start = i;
-  report.last_robust_z = LastPointRobustZ(std::span<const double>(medians).subspan(start), 20);
+  constexpr int kCreepWindow = 20;
+  const std::span<const double> level = std::span<const double>(medians).subspan(start);
+  report.last_robust_z = LastPointRobustZ(level, kCreepWindow);
+  report.last_z_window = std::min<int64_t>(kCreepWindow, static_cast<int64_t>(level.size()) - 1);
   return report;
 }
 

@@ -39,6 +39,7 @@ struct HistoryReport {
   // Robust z of the latest run against up to 20 before it, within the
   // current level (since the last step or annotation): slow creep when |z| > 3.5.
   double last_robust_z = 0;
+  int64_t last_z_window = 0;  // how many runs before the latest it was measured against
 };
 
 // Loads the series and detects its steps. With several machines on the

@@ -55,7 +55,8 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
   if (std::fabs(h.last_robust_z) > 3.5) {
     char z[32];
     std::snprintf(z, sizeof z, "%.1f", h.last_robust_z);
-    out << "> latest run is " << z << " robust z-scores from the previous 20 runs (slow creep?)\n\n";
+    out << "> latest run is " << z << " robust z-scores from the previous " << h.last_z_window
+        << " runs (slow creep?)\n\n";
   }
   out << "| run | commit | started | n | median | CV | |\n|---|---|---|---|---|---|---|\n";
   size_t next_step = 0;

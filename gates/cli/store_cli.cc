@@ -19,6 +19,8 @@
 namespace bitgate::cli {
 
 Result<std::unique_ptr<baselines::Store>> OpenStore(const std::string& path, int busy_timeout_ms, bool create) {
+  if (busy_timeout_ms < 0)
+    return Status::Error("--busy-timeout " + std::to_string(busy_timeout_ms) + " must be >= 0 milliseconds");
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (create && !parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -123,6 +125,12 @@ Result<baselines::RunRecord> LoadRunFile(const std::string& path, const LoadOpti
 int Fail(const char* verb, const std::string& message) {
   std::fprintf(stderr, "bitgate %s: error: %s\n", verb, message.c_str());
   return kExitError;
+}
+
+boost::program_options::parsed_options ParseOptionsOnly(int argc, char** argv,
+                                                        const boost::program_options::options_description& desc) {
+  const boost::program_options::positional_options_description none;
+  return boost::program_options::command_line_parser(argc, argv).options(desc).positional(none).run();
 }
 
 int RunGuarded(const char* verb, int (*run)(int, char**), int argc, char** argv) {

@@ -3,6 +3,8 @@
 // parsing thresholds such as "3%".
 #pragma once
 
+#include <boost/program_options.hpp>
+
 #include <memory>
 #include <string>
 
@@ -52,5 +54,10 @@ int Fail(const char* verb, const std::string& message);
 // Runs a verb's body; an option error (unknown option, bad value) becomes
 // Fail with a pointer to "bitgate <verb> --help".
 int RunGuarded(const char* verb, int (*run)(int, char**), int argc, char** argv);
+
+// argv parsed against `desc` with no positional arguments: a stray word is
+// a usage error (Boost's parse_command_line dropped it silently).
+boost::program_options::parsed_options ParseOptionsOnly(int argc, char** argv,
+                                                        const boost::program_options::options_description& desc);
 
 }  // namespace bitgate::cli

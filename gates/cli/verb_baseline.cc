@@ -184,10 +184,15 @@ int Prune(int argc, char** argv) {
   if (vm.count("branch")) options.branch = vm["branch"].as<std::string>();
   options.dry_run = vm.count("dry-run") > 0;
   if (!options.run_id && !options.keep_last) return Fail(kVerb, "prune: give --run ID or --keep-last N");
+  // One or the other: with both, --run was obeyed and --keep-last dropped.
+  if (options.run_id && options.keep_last) return Fail(kVerb, "prune: --run and --keep-last cannot be combined");
+  if (options.run_id && options.branch) return Fail(kVerb, "prune: --branch applies to --keep-last");
   auto store = Open(vm, /*create=*/false);
   if (!store.ok()) return Fail(kVerb, store.status().message());
   auto n = (*store)->Prune(options);
   if (!n.ok()) return Fail(kVerb, n.status().message());
+  if (options.run_id && *n == 0)  // as show and compare do for an id the store does not have
+    return Fail(kVerb, "prune: no run " + std::to_string(*options.run_id) + " in " + vm["db"].as<std::string>());
   std::printf("%s %d run(s)\n", options.dry_run ? "would delete" : "deleted", *n);
   return kExitPass;
 }

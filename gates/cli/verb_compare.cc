@@ -59,7 +59,7 @@ int Run(int argc, char** argv) {
       ("busy-timeout", po::value<int>()->default_value(5000), "milliseconds to wait for a locked store")
       ("help,h", "show this help");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, desc), vm);
+  po::store(ParseOptionsOnly(argc, argv, desc), vm);
   if (vm.count("help")) {
     std::cout << kUsage << "\n\n" << desc << "\n";
     return kExitPass;
@@ -86,7 +86,10 @@ int Run(int argc, char** argv) {
   config.min_samples = vm["min-samples"].as<int>();
   if (Status s = CheckMinSamples(config.min_samples); !s.ok()) return Fail(kVerb, s.message());
   config.bootstrap_resamples = vm["bootstrap"].as<int>();
-  if (config.bootstrap_resamples < 0) return Fail(kVerb, "--bootstrap must be >= 0");
+  // Each resample costs a pass over both sides: a million is far beyond
+  // what a percentile interval needs, and more ran for hours.
+  if (config.bootstrap_resamples < 0 || config.bootstrap_resamples > 1000000)
+    return Fail(kVerb, "--bootstrap must lie in [0, 1000000]");
   config.seed = vm["seed"].as<unsigned long long>();
   config.drop_outliers = vm.count("keep-outliers") == 0;
 

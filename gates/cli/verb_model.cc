@@ -77,7 +77,7 @@ int RunSynth(int argc, char** argv) {
       ("seed", po::value<uint64_t>()->default_value(1), "random seed (same seed, same bytes)")
       ("output,o", po::value<std::string>()->required(), "output .gguf")("help,h", "show this help");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, desc), vm);
+  po::store(ParseOptionsOnly(argc, argv, desc), vm);
   if (vm.count("help")) {
     std::cout << "usage: bitgate model synth --preset tiny|small|2b --format FMT --seed N -o FILE.gguf\n"
                  "  Writes a BitNet b1.58 model with random ternary weights, F32 norms, an F16 embedding\n"
@@ -132,7 +132,7 @@ int RunLogits(int argc, char** argv) {
       ("output,o", po::value<std::string>()->required(), "output file: float32 little-endian [T][V]")
       ("help,h", "show this help");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, desc), vm);
+  po::store(ParseOptionsOnly(argc, argv, desc), vm);
   if (vm.count("help")) {
     std::cout << "usage: bitgate logits -m FILE.gguf --tokens 1,312,288 -o OUT.f32\n"
                  "  Evaluates the tokens in one batch and writes the logits of every position.\n\n"
@@ -186,7 +186,7 @@ int RunGenerate(int argc, char** argv) {
       ("receipt", po::value<std::string>(), "write a JSON receipt here")
       ("quiet,q", "do not stream the text")("help,h", "show this help");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, desc), vm);
+  po::store(ParseOptionsOnly(argc, argv, desc), vm);
   if (vm.count("help")) {
     std::cout << "usage: bitgate generate -m FILE.gguf -p TEXT [-n 128] [--threads N] [--seed S] [--temp T]\n"
                  "                        [--receipt OUT.json]\n"

@@ -237,7 +237,7 @@ int Run(int argc, char** argv) {
       ("gate-args", po::value<std::vector<std::string>>()->composing(), "GATE='ARGS': extra arguments for one gate, split like a shell (quotes and backslashes; repeatable)")
       ("help,h", "show this help");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, desc), vm);
+  po::store(ParseOptionsOnly(argc, argv, desc), vm);
   if (vm.count("help")) {
     std::cout << kUsage << "\n\n" << desc << "\n";
     return kExitPass;

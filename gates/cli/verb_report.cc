@@ -34,7 +34,7 @@ int Run(int argc, char** argv) {
       ("db", po::value<std::string>()->default_value(baselines::kDefaultDbPath), "baseline store")
       ("help,h", "show this help");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, desc), vm);
+  po::store(ParseOptionsOnly(argc, argv, desc), vm);
   if (vm.count("help")) {
     std::cout << kUsage << "\n\n" << desc << "\n";
     return kExitPass;

@@ -338,6 +338,28 @@ TEST_F(CliTest, FailedWriteToStandardOutputIsAnError) {
   }
 }
 
+// Flags that did nothing were accepted: a stray word after the options, a
+// prune of a run the store does not have ("deleted 0"), --run with
+// --keep-last, a negative --busy-timeout, an unbounded --bootstrap.
+TEST_F(CliTest, ArgumentsThatWouldBeIgnoredAreUsageErrors) {
+  ASSERT_EQ(Run("baseline import --format bitgate " + WriteResult("r.json", "c1", 1.0) + " --db " + db_).code, 0);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"compare stray --candidate-file x", "too many positional options"},
+      {"report --list stray", "too many positional options"},
+      {"baseline prune --run 999", "prune: no run 999 in "},
+      {"baseline prune --run 1 --keep-last 3", "--run and --keep-last cannot be combined"},
+      {"baseline prune --run 1 --branch main", "--branch applies to --keep-last"},
+      {"baseline list --busy-timeout -5", "--busy-timeout -5 must be >= 0 milliseconds"},
+      {"compare --candidate-file x --bootstrap 2000000000", "--bootstrap must lie in [0, 1000000]"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto r = Run(args + " --db " + db_);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.text;
+    EXPECT_NE(r.text.find(message), std::string::npos) << args << ": " << r.text;
+  }
+  EXPECT_NE(Run("baseline list --db " + db_).text.find("c1"), std::string::npos);  // nothing was pruned
+}
+
 TEST_F(CliTest, EveryVerbHasHelp) {
   for (const char* verb : {"baseline", "baseline import", "baseline list", "baseline show", "baseline prune",
                            "baseline annotate", "baseline threshold", "compare", "history"}) {
