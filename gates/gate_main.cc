@@ -251,8 +251,13 @@ Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
     base.source_format = "bitgate";
     base.started_at = run.started_at;
     base.ended_at = run.ended_at;
+    // On a branch of its own, never the baseline branch: it was measured by
+    // this job with this job's model, options and --baseline-env, and
+    // pooled into the baseline branch's history it would be judged against
+    // later as if a job of that branch had measured it (or, inserted last
+    // for an old merge base, be taken for its latest run).
     const bool known_base = !o.merge_base.empty() && o.merge_base != o.commit;
-    base.branch = known_base ? o.baseline_branch : o.branch + "@ab";
+    base.branch = (known_base ? o.baseline_branch : o.branch) + "@ab";
     base.commit = known_base ? o.merge_base : "ab-baseline";
     base.merge_base = base.commit;
     auto id = (*store)->ImportRun(base);

@@ -317,6 +317,11 @@ TEST_F(GatesE2e, AbModeCatchesForcedScalarCandidate) {
   EXPECT_NE(report.find("A/B mode"), std::string::npos);
   EXPECT_NE(report.find("REGRESSION"), std::string::npos) << report;
   EXPECT_TRUE(fs::exists(dir_ / "ab" / "ab" / "base-0" / "result.json"));
+  // The baseline run is kept apart from main's history: a later comparison
+  // against main must not pool a run this pull request's job measured.
+  const Ran list = Run({BITGATE_BINARY, "baseline", "list", "--db", db_});
+  EXPECT_NE(list.output.find("main@ab"), std::string::npos) << list.output;
+  EXPECT_EQ(list.output.find(" main "), std::string::npos) << list.output;
 }
 
 TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritten) {
