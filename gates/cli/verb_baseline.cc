@@ -333,7 +333,7 @@ int RunBaseline(int argc, char** argv) {
       return Fail(kVerb, std::string(s.name) + ": " + e.what() + " (see bitgate baseline " + s.name + " --help)");
     }
   }
-  std::fprintf(stderr, "bitgate baseline: unknown sub-verb '%s'\n\n", argv[1]);
+  std::fprintf(stderr, "bitgate baseline: error: unknown sub-verb '%s'\n\n", argv[1]);
   Usage(stderr);
   return kExitError;
 }

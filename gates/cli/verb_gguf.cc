@@ -64,23 +64,26 @@ int RunGguf(int argc, char** argv) {
   bool hash = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--hash") {
+    if (a == "--help" || a == "-h") {
+      PrintGgufUsage(stdout);
+      return 0;
+    } else if (a == "--hash") {
       hash = true;
     } else if (a == "--arrays" && i + 1 < argc) {
-      char* end = nullptr;
-      const unsigned long long n = std::strtoull(argv[++i], &end, 10);
-      if (end == argv[i] || *end != '\0') {
-        std::fprintf(stderr, "bitgate gguf: --arrays needs a number, got '%s'\n", argv[i]);
+      // Digits only: strtoull would take "-1" as 2^64 - 1 ("all").
+      const std::string n = argv[++i];
+      if (n.empty() || n.size() > 18 || n.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "bitgate gguf: error: --arrays needs a count (0 to 10^18), got '%s'\n", n.c_str());
         return 2;
       }
-      max_array = static_cast<size_t>(n);
+      max_array = static_cast<size_t>(std::stoull(n));
     } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "bitgate gguf: unknown option '%s'\n", a.c_str());
+      std::fprintf(stderr, "bitgate gguf: error: unknown option '%s'\n", a.c_str());
       return 2;
     } else if (path.empty()) {
       path = a;
     } else {
-      std::fprintf(stderr, "bitgate gguf: more than one file given\n");
+      std::fprintf(stderr, "bitgate gguf: error: more than one file given\n");
       return 2;
     }
   }

@@ -13,7 +13,15 @@
 
 namespace bitgate::cli {
 
-int RunVersion(int /*argc*/, char** /*argv*/) {
+int RunVersion(int argc, char** argv) {
+  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::printf("usage: bitgate version\n  Prints the version and the commit it was built from.\n");
+    return 0;
+  }
+  if (argc > 1) {
+    std::fprintf(stderr, "bitgate version: error: takes no arguments (got '%s')\n", argv[1]);
+    return 2;
+  }
   std::printf("bitgate %s (commit %s)\n", BITGATE_VERSION, BITGATE_GIT_COMMIT);
   return 0;
 }
@@ -23,6 +31,10 @@ int RunCpu(int argc, char** argv) {
     std::printf("usage: bitgate cpu\n  Prints the CPU model, its SIMD features and the kernel path\n"
                 "  in use (BITGATE_FORCE_ISA=scalar|avx2|avx512 forces one).\n");
     return 0;
+  }
+  if (argc > 1) {
+    std::fprintf(stderr, "bitgate cpu: error: takes no arguments (got '%s'; see --help)\n", argv[1]);
+    return 2;
   }
   const auto& cpu = kernels::GetCpuFeatures();
   std::printf("cpu:       %s\n", cpu.model_name.c_str());

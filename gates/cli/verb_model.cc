@@ -291,8 +291,11 @@ int RunReceiptVerify(int argc, char** argv) {
 
 int RunModel(int argc, char** argv) {
   if (argc < 2 || WantsHelp(2, argv) || std::string(argv[1]) != "synth") {
-    std::cout << "usage: bitgate model synth --preset tiny|small|2b --format FMT --seed N -o FILE.gguf\n";
-    return argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") ? kExitPass : kExitError;
+    // Asked for, the usage goes to stdout; as the answer to a mistake, to stderr.
+    const bool help = argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h");
+    std::fputs("usage: bitgate model synth --preset tiny|small|2b --format FMT --seed N -o FILE.gguf\n",
+               help ? stdout : stderr);
+    return help ? kExitPass : kExitError;
   }
   return RunGuarded("model synth", RunSynth, argc - 1, argv + 1);
 }
@@ -300,8 +303,9 @@ int RunLogitsVerb(int argc, char** argv) { return RunGuarded("logits", RunLogits
 int RunGenerateVerb(int argc, char** argv) { return RunGuarded("generate", RunGenerate, argc, argv); }
 int RunReceipt(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) != "verify") {
-    std::cout << "usage: bitgate receipt verify FILE [--model FILE.gguf] [--replay]\n";
-    return argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") ? kExitPass : kExitError;
+    const bool help = argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h");
+    std::fputs("usage: bitgate receipt verify FILE [--model FILE.gguf] [--replay]\n", help ? stdout : stderr);
+    return help ? kExitPass : kExitError;
   }
   return RunGuarded("receipt verify", RunReceiptVerify, argc - 1, argv + 1);
 }
