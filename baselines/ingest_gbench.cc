@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 #include "kernels/base/json.h"
 
@@ -176,6 +177,7 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
 
   std::set<std::string> undeclared;
   std::map<std::string, size_t> index_of;  // run_name -> position in run.benchmarks
+  std::set<std::pair<std::string, int64_t>> repetitions_seen;  // (run_name, repetition_index)
   for (size_t i = 0; i < benchmarks->size(); ++i) {
     const json& row = (*benchmarks)[i];
     const std::string where_row = src + ": benchmarks[" + std::to_string(i) + "]";
@@ -196,6 +198,13 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
                                  ? row["run_name"].get<std::string>()
                                  : row["name"].get<std::string>();
     const std::string where = src + ": benchmark '" + name + "' (benchmarks[" + std::to_string(i) + "])";
+    // Two rows of one repetition: two benchmarks registered under one name
+    // (Google Benchmark allows it), whose samples would be pooled as one.
+    if (const json& rep_index = JsonMember(row, "repetition_index"); rep_index.is_number_integer()) {
+      if (!repetitions_seen.emplace(name, rep_index.get<int64_t>()).second)
+        return Status::Error(where + ": repetition " + std::to_string(rep_index.get<int64_t>()) +
+                             " appears twice (two benchmarks with one name, or two files joined?)");
+    }
     auto [it, inserted] = index_of.emplace(name, run.benchmarks.size());
     if (inserted) {
       BenchmarkResult b;

@@ -95,6 +95,16 @@ std::string Row(const std::string& real_time) {
          R"(, "cpu_time": 1, "time_unit": "ns"}]})";
 }
 
+// Google Benchmark lets two benchmarks share a name; their rows carry the
+// same repetition_index, and pooling them made one row of two benchmarks.
+TEST(GbenchIngestTest, RepeatedRepetitionIsAnError) {
+  const std::string row = R"({"name": "BM_Twice", "run_type": "iteration", "repetition_index": 0,
+    "real_time": 2, "cpu_time": 2, "time_unit": "ns"})";
+  const std::string text = R"({"benchmarks": [)" + row + ", " + row + "]}";
+  EXPECT_NE(ErrorOf(text).find("benchmark 'BM_Twice' (benchmarks[1]): repetition 0 appears twice"), std::string::npos)
+      << ErrorOf(text);
+}
+
 TEST(GbenchIngestTest, BadInputGetsAClearError) {
   const std::string truncated(kGbench, sizeof(kGbench) / 2);
   EXPECT_NE(ErrorOf(truncated).find("malformed JSON at byte"), std::string::npos);
