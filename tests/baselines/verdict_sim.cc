@@ -36,6 +36,13 @@ double Draw(Gen& g, const Benchmark& b, const NoiseModel& m, double factor) {
   return x;
 }
 
+// gates/gate_main.cc's WantsMoreSamples, the rule the re-sampling round uses.
+bool WantsMoreSamples(const ComparisonRow& row) {
+  if (row.verdict == Verdict::kRegression || row.verdict == Verdict::kImprovement) return true;
+  return row.verdict == Verdict::kInconclusive &&
+         (row.reason == Reason::kUnderPowered || row.reason == Reason::kNoisy || row.reason == Reason::kBimodal);
+}
+
 bool Flags(Rule rule, const ComparisonRow& row) {
   switch (rule) {
     case Rule::kBitgate: return row.verdict == Verdict::kRegression;
@@ -83,7 +90,21 @@ std::vector<RuleFigures> Simulate(const NoiseModel& model, const VerdictConfig& 
       for (auto& x : in.baseline) x = Draw(g, b, model, 1.0);
       for (auto& x : in.candidate) x = Draw(g, b, model, shifted ? 1.0 + shift : 1.0);
     }
-    const auto rows = CompareAll(inputs, config);
+    auto rows = CompareAll(inputs, config);
+    if (model.resample != NoiseModel::Resample::kNone) {
+      bool any = false;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (!WantsMoreSamples(rows[i])) continue;
+        any = true;
+        const Benchmark& b = benchmarks[i];
+        const bool shifted = shift != 0.0 && static_cast<int>(i) < model.shifted_per_run;
+        for (int r = 0; r < model.repetitions; ++r) {
+          inputs[i].candidate.push_back(Draw(g, b, model, shifted ? 1.0 + shift : 1.0));
+          if (model.resample == NoiseModel::Resample::kBothSides) inputs[i].baseline.push_back(Draw(g, b, model, 1.0));
+        }
+      }
+      if (any) rows = CompareAll(inputs, config);
+    }
     for (size_t r = 0; r < std::size(kAllRules); ++r) {
       RuleFigures& f = figures[r];
       bool false_alarm = false;

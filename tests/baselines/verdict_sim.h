@@ -27,6 +27,12 @@ struct NoiseModel {
   // size (mean tail_mean) is added to the sample.
   double tail_probability = 0.0;
   double tail_mean = 0.03;
+  // The gates' re-sampling round (gates/gate_main.cc): rows that more
+  // samples could settle or confirm (REGRESSION, IMPROVEMENT, INCONCLUSIVE
+  // under-powered, noisy or bimodal) get `repetitions` more samples and
+  // every row is judged again on all it has: a second look at the data.
+  enum class Resample { kNone, kCandidate, kBothSides };
+  Resample resample = Resample::kNone;  // kCandidate: a stored baseline; kBothSides: A/B mode
 };
 
 // The rules compared side by side.

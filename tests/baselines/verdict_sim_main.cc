@@ -29,8 +29,15 @@ int main(int argc, char** argv) {
     else if (a == "--outliers") model.outlier_probability = std::atof(next());
     else if (a == "--tail") model.tail_probability = std::atof(next());
     else if (a == "--tail-mean") model.tail_mean = std::atof(next());
+    else if (a == "--resample") {
+      const std::string v = next();
+      if (v == "none") model.resample = sim::NoiseModel::Resample::kNone;
+      else if (v == "candidate") model.resample = sim::NoiseModel::Resample::kCandidate;
+      else if (v == "both") model.resample = sim::NoiseModel::Resample::kBothSides;
+      else { std::fprintf(stderr, "--resample takes none, candidate or both\n"); return 2; }
+    }
     else if (a == "--help" || a == "-h") {
-      std::printf("usage: bitgate-verdict-sim [--runs N] [--seed S] [--reps N] [--delta D] [--cv-max C] [--bimodal-fraction F] [--bimodal-gap SIGMAS] [--outliers P] [--tail P] [--tail-mean M]\n");
+      std::printf("usage: bitgate-verdict-sim [--runs N] [--seed S] [--reps N] [--delta D] [--cv-max C] [--bimodal-fraction F] [--bimodal-gap SIGMAS] [--outliers P] [--tail P] [--tail-mean M] [--resample none|candidate|both]\n");
       return 0;
     } else {
       std::fprintf(stderr, "unknown option %s (see --help)\n", a.c_str());
@@ -38,11 +45,14 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("# %d runs x %d benchmarks, %d reps/side, CV %.1f%%..%.1f%%, outliers %.0f%%/sample, "
-              "bimodal %.0f%% of benchmarks (gap %.1f sigma), tail %.0f%%/sample (mean %.1f%%), %d shifted/run, delta %.0f%%, alpha %.2f, seed %llu\n\n",
+              "bimodal %.0f%% of benchmarks (gap %.1f sigma), tail %.0f%%/sample (mean %.1f%%), %d shifted/run, delta %.0f%%, alpha %.2f, seed %llu, re-sampling %s\n\n",
               runs, model.benchmarks_per_run, model.repetitions, 100 * model.cv_min, 100 * model.cv_max,
               100 * model.outlier_probability, 100 * model.bimodal_fraction, model.bimodal_gap_sigmas,
               100 * model.tail_probability, 100 * model.tail_mean, model.shifted_per_run,
-              100 * config.delta, config.alpha, static_cast<unsigned long long>(seed));
+              100 * config.delta, config.alpha, static_cast<unsigned long long>(seed),
+              model.resample == sim::NoiseModel::Resample::kNone        ? "none"
+              : model.resample == sim::NoiseModel::Resample::kCandidate ? "candidate side"
+                                                                       : "both sides (A/B)");
   const double shifts[] = {0.02, 0.05, 0.10};
   const auto aa = sim::Simulate(model, config, 0.0, runs, seed);
   std::vector<std::vector<sim::RuleFigures>> power;
