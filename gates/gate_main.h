@@ -34,8 +34,9 @@
 //   counts as a regression (exit 1): an SLO is a performance contract.
 // - A/B mode: a body that measured a baseline build itself in the same job
 //   puts that baseline's record in ctx.output.ab_baseline (benchmarks only,
-//   like run). The skeleton stores it (branch --baseline-branch, commit
-//   --merge-base, else the branch "<branch>@ab") and judges the candidate
+//   like run). The skeleton stores it (branch "<--baseline-branch>@ab" at
+//   --merge-base, else "<branch>@ab" at "ab-baseline": never in the
+//   baseline branch's own history) and judges the candidate
 //   against exactly that run instead of the store's merge-base choice.
 // - Return a non-OK Status only for errors that leave no verdict (bad
 //   option, unreadable input, a benchmark binary that cannot start): the

@@ -183,6 +183,15 @@ Ledger BuildLedger(baselines::Store* store, const PipelineRecord& record) {
         l.notes.push_back("trend of " + row->benchmark + ": " + history.status().message());
         continue;
       }
+      // An A/B baseline run is stored on "<baseline branch>@ab", outside
+      // the branch's history: its point joins this chart (and no other).
+      if (auto ab = store->History(qualified, row->measure, record.baseline_branch + "@ab"); ab.ok()) {
+        for (auto& p : *ab)
+          if (std::find(c.baseline.run_ids.begin(), c.baseline.run_ids.end(), p.run_id) != c.baseline.run_ids.end())
+            history->push_back(std::move(p));
+        std::stable_sort(history->begin(), history->end(),
+                         [](const auto& a, const auto& b) { return a.run_id < b.run_id; });
+      }
       TrendSeries s{row->benchmark, row->measure, row->unit, {}};
       for (const auto& p : *history) {
         // Runs stored after this one are not its history (and would make a
