@@ -141,7 +141,10 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
   auto parsed = ParseJson(text, src);
   if (!parsed.ok()) {
     const std::string nulled = NonFiniteLiteralsToNull(text);
-    if (nulled != text) parsed = ParseJson(nulled, src);
+    if (nulled != text) {
+      auto again = ParseJson(nulled, src);
+      if (again.ok()) parsed = std::move(again);  // else the original error, with the file's own byte
+    }
   }
   if (!parsed.ok()) return parsed.status();
   const json& doc = *parsed;

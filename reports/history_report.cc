@@ -19,7 +19,8 @@ double NsPer(const std::string& unit) {
 // A value stored in `from`, shown in `to` when given (CheckHistoryUnit
 // passed) or else as FormatValue scales it.
 std::string Show(double value, const std::string& from, const std::string& to) {
-  if (to.empty() || to == from) return FormatValue(value, from);
+  // Asked for a time unit, always that one (FormatValue would scale ns).
+  if (to.empty() || (to == from && NsPer(from) == 0)) return FormatValue(value, from);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.4g %s", value * NsPer(from) / NsPer(to), to.c_str());
   return buf;

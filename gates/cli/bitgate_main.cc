@@ -65,9 +65,10 @@ int main(int argc, char** argv) {
       }
       // A report written to a full disk or a closed pipe is lost: that is an
       // error (2), not the verdict's exit code or a success.
+      errno = 0;
       if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-        std::fprintf(stderr, "bitgate %s: error: writing to standard output failed: %s\n", v.name,
-                     std::strerror(errno));
+        std::fprintf(stderr, "bitgate %s: error: writing to standard output failed%s%s\n", v.name,
+                     errno != 0 ? ": " : "", errno != 0 ? std::strerror(errno) : "");
         return 2;
       }
       return code;

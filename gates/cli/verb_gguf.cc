@@ -55,7 +55,7 @@ int RunGguf(int argc, char** argv) {
   }
   const std::string sub = argv[1];
   if (sub != "dump" && sub != "check") {
-    std::fprintf(stderr, "bitgate gguf: unknown subcommand '%s'\n", sub.c_str());
+    std::fprintf(stderr, "bitgate gguf: error: unknown subcommand '%s'\n", sub.c_str());
     PrintGgufUsage(stderr);
     return 2;
   }
@@ -73,7 +73,7 @@ int RunGguf(int argc, char** argv) {
       // Digits only: strtoull would take "-1" as 2^64 - 1 ("all").
       const std::string n = argv[++i];
       if (n.empty() || n.size() > 18 || n.find_first_not_of("0123456789") != std::string::npos) {
-        std::fprintf(stderr, "bitgate gguf: error: --arrays needs a count (0 to 10^18), got '%s'\n", n.c_str());
+        std::fprintf(stderr, "bitgate gguf: error: --arrays needs a count of at most 18 digits, got '%s'\n", n.c_str());
         return 2;
       }
       max_array = static_cast<size_t>(std::stoull(n));

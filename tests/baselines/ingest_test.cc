@@ -6,6 +6,7 @@
 
 #include "baselines/ingest_gbench.h"
 #include "baselines/result_json.h"
+#include "kernels/base/json.h"
 
 namespace bitgate::baselines {
 namespace {
@@ -120,6 +121,10 @@ TEST(GbenchIngestTest, BadInputGetsAClearError) {
       << ErrorOf(Row("NaN"));
   EXPECT_NE(ErrorOf(Row("-Infinity")).find("'real_time' is NaN or infinite"), std::string::npos);
   EXPECT_NE(ErrorOf(Row("NaNx")).find("malformed JSON"), std::string::npos);  // still not JSON
+  // A file that is broken anyway reports its own byte, not one of the copy
+  // whose NaN became null (one byte longer).
+  const std::string broken = R"({"benchmarks": [{"name": "BM_A", "real_time": NaN, "cpu_time": 1}, {"name": )";
+  EXPECT_EQ(ErrorOf(broken), ParseJson(broken, "f.json").status().message());
   EXPECT_NE(ErrorOf(Row("1e999")).find("not finite"), std::string::npos);
   const std::string bad_unit = R"({"benchmarks": [{"name": "BM_A", "real_time": 1, "cpu_time": 1, "time_unit": "h"}]})";
   EXPECT_NE(ErrorOf(bad_unit).find("unknown time_unit 'h'"), std::string::npos);
