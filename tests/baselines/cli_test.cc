@@ -42,8 +42,9 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Output Run(const std::string& args) {
-    const std::string cmd = std::string(BITGATE_BINARY) + " " + args + " 2>&1";
+  // `redirect` sends stderr (and by default stdout) into the pipe read here.
+  Output Run(const std::string& args, const std::string& redirect = " 2>&1") {
+    const std::string cmd = std::string(BITGATE_BINARY) + " " + args + redirect;
     Output out;
     FILE* pipe = popen(cmd.c_str(), "r");
     if (!pipe) return out;
@@ -325,16 +326,9 @@ TEST_F(CliTest, FailedWriteToStandardOutputIsAnError) {
   ASSERT_EQ(Run("baseline import --format bitgate " + WriteResult("r.json", "c1", 1.0) + " --db " + db_).code, 0);
   for (const std::string& verb : {std::string("baseline list"), std::string("history bench0 --measure time"),
                                   "compare --candidate-file " + WriteResult("s.json", "c2", 1.2)}) {
-    // stderr to the pipe first, then stdout to the full device
-    const std::string cmd = std::string(BITGATE_BINARY) + " " + verb + " --db " + db_ + " 2>&1 1>/dev/full";
-    std::string text;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) text.append(buf, n);
-    const int status = pclose(pipe);
-    EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2) << verb << ": " << text;
-    EXPECT_NE(text.find("error: writing to standard output failed"), std::string::npos) << verb << ": " << text;
+    const auto r = Run(verb + " --db " + db_, " 2>&1 1>/dev/full");  // stderr to the pipe, stdout to the full device
+    EXPECT_EQ(r.code, 2) << verb << ": " << r.text;
+    EXPECT_NE(r.text.find("error: writing to standard output failed"), std::string::npos) << verb << ": " << r.text;
   }
 }
 
