@@ -166,40 +166,59 @@ void I2_STileAvx2(const uint8_t* w, int64_t cols, float wscale, const Activation
 // most 2 x 2 x 3 x 127 = 1524 to `even` and 2 x 2 x 12 x 127 = 6096 to
 // `odd`, so four chunks (512 weights) stay within 24384 < 32767.
 constexpr int64_t kI2_SWiden = 512;
-void I2_SDecodeAvx2(const uint8_t* w, int64_t cols, float wscale, const Activations& x, float* y, int64_t r0,
-                    int64_t r1) {
+// R adjacent rows per pass share each activation load, each row's weight
+// lines prefetched (docs/KERNELS.md: two rows 3-14% faster than one, four
+// the same as two).
+template <int R>
+void I2_SDecodeRowsAvx2(const uint8_t* w, int64_t cols, float wscale, const Activations& x, float* y, int64_t r) {
   const int64_t full = cols / 256 * 256;
   const int8_t* a = x.q_interleaved(0);
   const __m256i m3 = _mm256_set1_epi8(3), m12 = _mm256_set1_epi8(12), ones = _mm256_set1_epi16(1);
   const auto act = [&](int64_t off) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + off)); };
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w + r * cols / 4;
-    __m256i acc = _mm256_setzero_si256();
-    for (int64_t g0 = 0; g0 < full; g0 += kI2_SWiden) {
-      const int64_t g1 = std::min(full, g0 + kI2_SWiden);
-      __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
-      for (int64_t g = g0; g < g1; g += 256) {
-        PrefetchStream(row + g / 4);  // from DRAM (prefetch.h)
-        for (int h = 0; h < 64; h += 32) {
-          // high bits first: bit pair 0 is plane 3, pair 3 plane 0; plane l
-          // of chunk h meets interleaved positions 64 l + h
-          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + g / 4 + h));
+  const uint8_t* row[R];
+  __m256i acc[R];
+  for (int i = 0; i < R; ++i) {
+    row[i] = w + (r + i) * cols / 4;
+    acc[i] = _mm256_setzero_si256();
+  }
+  for (int64_t g0 = 0; g0 < full; g0 += kI2_SWiden) {
+    const int64_t g1 = std::min(full, g0 + kI2_SWiden);
+    __m256i even[R], odd[R];
+    for (int i = 0; i < R; ++i) even[i] = odd[i] = _mm256_setzero_si256();
+    for (int64_t g = g0; g < g1; g += 256) {
+      for (int i = 0; i < R; ++i) PrefetchStream(row[i] + g / 4);  // from DRAM (prefetch.h)
+      for (int h = 0; h < 64; h += 32) {
+        // high bits first: bit pair 0 is plane 3, pair 3 plane 0; plane l
+        // of chunk h meets interleaved positions 64 l + h
+        const __m256i a3 = act(g + h + 192), a2 = act(g + h + 128), a1 = act(g + h + 64), a0 = act(g + h);
+        for (int i = 0; i < R; ++i) {
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[i] + g / 4 + h));
           const __m256i hi = _mm256_srli_epi16(v, 4);
-          even = _mm256_add_epi16(even, _mm256_maddubs_epi16(_mm256_and_si256(v, m3), act(g + h + 192)));
-          odd = _mm256_add_epi16(odd, _mm256_maddubs_epi16(_mm256_and_si256(v, m12), act(g + h + 128)));
-          even = _mm256_add_epi16(even, _mm256_maddubs_epi16(_mm256_and_si256(hi, m3), act(g + h + 64)));
-          odd = _mm256_add_epi16(odd, _mm256_maddubs_epi16(_mm256_and_si256(hi, m12), act(g + h)));
+          even[i] = _mm256_add_epi16(even[i], _mm256_maddubs_epi16(_mm256_and_si256(v, m3), a3));
+          odd[i] = _mm256_add_epi16(odd[i], _mm256_maddubs_epi16(_mm256_and_si256(v, m12), a2));
+          even[i] = _mm256_add_epi16(even[i], _mm256_maddubs_epi16(_mm256_and_si256(hi, m3), a1));
+          odd[i] = _mm256_add_epi16(odd[i], _mm256_maddubs_epi16(_mm256_and_si256(hi, m12), a0));
         }
       }
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_add_epi16(even, _mm256_srai_epi16(odd, 2)), ones));
     }
-    if (full < cols) {  // a final 128-block, natural order: plane l at 32 l
-      PrefetchStream(row + full / 4);  // the stream's lines between this row's groups and the next row
-      acc = _mm256_add_epi32(acc, DotPlanes<true>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + full / 4)),
-                                                  a + full, 32));
-    }
-    y[r] = static_cast<float>(HSumI32(acc) - x.row_sum(0)) / x.scale(0) * wscale;
+    for (int i = 0; i < R; ++i)
+      acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_add_epi16(even[i], _mm256_srai_epi16(odd[i], 2)), ones));
   }
+  for (int i = 0; i < R; ++i) {
+    if (full < cols) {  // a final 128-block, natural order: plane l at 32 l
+      PrefetchStream(row[i] + full / 4);  // the stream's lines between this row's groups and the next row
+      acc[i] = _mm256_add_epi32(
+          acc[i], DotPlanes<true>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[i] + full / 4)), a + full, 32));
+    }
+    y[r + i] = static_cast<float>(HSumI32(acc[i]) - x.row_sum(0)) / x.scale(0) * wscale;
+  }
+}
+
+void I2_SDecodeAvx2(const uint8_t* w, int64_t cols, float wscale, const Activations& x, float* y, int64_t r0,
+                    int64_t r1) {
+  int64_t r = r0;
+  for (; r + 2 <= r1; r += 2) I2_SDecodeRowsAvx2<2>(w, cols, wscale, x, y, r);
+  if (r < r1) I2_SDecodeRowsAvx2<1>(w, cols, wscale, x, y, r);
 }
 
 }  // namespace
