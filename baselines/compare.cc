@@ -149,10 +149,11 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
     seen.insert(KeyOf(b));
     auto it = pooled.find(KeyOf(b));
     const Pooled* p = it == pooled.end() ? nullptr : &it->second;
-    // The candidate's measures, plus the baseline's when the candidate failed.
+    // The candidate's measures, or the baseline's when the candidate failed
+    // (never for a candidate that ran: its samples would be the baseline's).
     std::vector<const MeasureSamples*> measures;
     for (const auto& m : b.measures) measures.push_back(&m);
-    if (b.measures.empty() && p)
+    if (b.measures.empty() && p && b.status != BenchmarkStatus::kOk)
       for (const auto& [name, decl] : p->first) measures.push_back(decl);
     if (measures.empty() && b.status != BenchmarkStatus::kOk) {
       // Failed with nothing to compare against (a new benchmark, a seed

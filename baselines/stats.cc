@@ -90,7 +90,7 @@ int64_t MosesRank(int m, int n, double confidence) {
   }
   const double mn = static_cast<double>(m) * n;
   const double sd = std::sqrt(mn * (m + n + 1) / 12.0);
-  const double k = std::floor(mn / 2.0 - NormalQuantile(1.0 - half_alpha) * sd);
+  const double k = std::floor(mn / 2.0 - -NormalQuantile(half_alpha) * sd);
   return std::max<int64_t>(1, static_cast<int64_t>(k));
 }
 
@@ -467,13 +467,13 @@ std::vector<double> BenjaminiYekutieli(std::span<const double> p_values) {
 
 double MinimumDetectableEffect(double sigma_log, int n_per_side, double alpha, double power) {
   if (n_per_side < 1) return std::numeric_limits<double>::infinity();
-  const double z = NormalQuantile(1.0 - alpha / 2.0) + NormalQuantile(power);
+  const double z = -NormalQuantile(alpha / 2.0) + NormalQuantile(power);  // upper quantile, exact for tiny alpha
   return std::expm1(z * std::sqrt(2.0) * sigma_log / std::sqrt(static_cast<double>(n_per_side)));
 }
 
 int SamplesForEffect(double sigma_log, double delta, double alpha, double power) {
   if (sigma_log <= 0.0) return 2;
-  const double z = NormalQuantile(1.0 - alpha / 2.0) + NormalQuantile(power);
+  const double z = -NormalQuantile(alpha / 2.0) + NormalQuantile(power);  // upper quantile, exact for tiny alpha
   const double n = 2.0 * std::pow(z * sigma_log / std::log1p(delta), 2.0);
   return std::max(2, static_cast<int>(std::ceil(n)));
 }

@@ -195,9 +195,16 @@ std::string SampleInsertSql(int rows) {
 // Threshold overrides are fractions in (0, 1), as --delta and --alpha
 // take them (an infinite delta would pass every regression).
 Status CheckThreshold(const Threshold& t, const std::string& where) {
+  const auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
   for (const auto& [name, value] : {std::pair{"delta", t.delta}, std::pair{"alpha", t.alpha}})
     if (value && !(*value > 0 && *value < 1))
-      return Status::Error(where + ": " + name + " " + std::to_string(*value) + " is not a fraction in (0, 1)");
+      return Status::Error(where + ": " + name + " " + num(*value) + " is not a fraction in (0, 1)");
+  if (t.alpha && *t.alpha < kMinAlpha)
+    return Status::Error(where + ": alpha " + num(*t.alpha) + " is below the smallest level, 1e-9");
   return Status::Ok();
 }
 

@@ -288,8 +288,16 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
   row.ratio_lower = hl.lower;
   row.ratio_upper = hl.upper;
   if (config.bootstrap_resamples > 0) {
+    // Each row draws its own resamples (config.seed mixed with the row's
+    // identity, FNV-1a), so rows of equal sizes do not share them and their
+    // intervals are not correlated; a row's interval stays reproducible.
+    uint64_t seed = 0xcbf29ce484222325ULL ^ config.seed;
+    for (const std::string* part : {&input.suite, &input.benchmark, &input.measure}) {
+      for (unsigned char ch : *part) seed = (seed ^ ch) * 0x100000001b3ULL;
+      seed = (seed ^ 0xFFu) * 0x100000001b3ULL;  // field separator
+    }
     const auto boot = BootstrapMedianRatio(better_ref, worse_ref, 1.0 - row.alpha,
-                                           config.bootstrap_resamples, config.seed);
+                                           config.bootstrap_resamples, seed);
     row.boot_lower = boot.lower;
     row.boot_upper = boot.upper;
   }
@@ -336,10 +344,17 @@ namespace {
 // decision boundary (0, when it lies beyond the threshold and needs only
 // significance; the threshold, when it lies inside and the interval must
 // shrink into it), at the family's share of alpha (a lone change needs
-// p <= alpha / family under BH), and never fewer than the test can reach
+// p <= alpha / family under BH, alpha / (family H(family)) under BY), and
+// never fewer than the test can reach
 // that level with, nor fewer than the row already has.
 int SamplesToDecide(const ComparisonRow& row, size_t family, const VerdictConfig& config) {
-  const double a = row.alpha / static_cast<double>(std::max<size_t>(family, 1));
+  const size_t m = std::max<size_t>(family, 1);
+  double a = row.alpha / static_cast<double>(m);
+  if (config.yekutieli) {  // BY's level: alpha / (m H(m))
+    double harmonic = 0;
+    for (size_t i = 1; i <= m; ++i) harmonic += 1.0 / static_cast<double>(i);
+    a /= harmonic;
+  }
   const double shift = std::fabs(std::log(row.hl_ratio)), bound = std::log1p(row.delta);
   const double effect = std::max(shift >= bound ? shift : bound - shift, 0.25 * bound);
   int n = SamplesForEffect(row.sigma_log, std::expm1(effect), a, config.power);
@@ -401,6 +416,7 @@ ComparisonSummary Summarize(const std::vector<ComparisonRow>& rows) {
     }
   }
   s.geomean_ratio = log_count ? std::exp(log_sum / log_count) : 1.0;
+  s.geomean_rows = log_count;
   return s;
 }
 

@@ -35,6 +35,10 @@ enum class Reason {
 };
 const char* ReasonName(Reason r);  // "equivalent", "within threshold", ...
 
+// The smallest significance level accepted (--alpha, thresholds): below it
+// 1 - alpha rounds toward 1 in double and the intervals lose meaning.
+inline constexpr double kMinAlpha = 1e-9;
+
 struct VerdictConfig {
   double delta = 0.03;            // practical threshold (relative)
   double alpha = 0.05;            // on q-values; also 1 - interval confidence
@@ -122,6 +126,7 @@ struct ComparisonSummary {
   int confirmed_regressions = 0;
   int accepted_regressions = 0;  // included in `regression`
   double geomean_ratio = 1;  // over rows with both sides measured
+  int geomean_rows = 0;      // how many such rows (0: no geometric mean)
 };
 
 // Per-row statistics (everything but q and the verdict). Samples must be

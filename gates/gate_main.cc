@@ -21,6 +21,7 @@
 #include "gates/files.h"
 #include "kernels/format.h"
 #include "reports/comparison_report.h"
+#include "reports/format.h"
 #include "reports/gate_report.h"
 #include "reports/ledger.h"
 
@@ -67,15 +68,8 @@ std::string JoinArgs(int argc, char** argv) {
   std::string s;
   for (int i = 0; i < argc; ++i) {
     if (i) s.push_back(' ');
-    const std::string a = argv[i];
-    // Quote what a shell would split or expand, so the line can be pasted.
-    if (a.find_first_of(" \t'\"$*?|&;<>()[]\\") != std::string::npos) {
-      s += "'";
-      for (char c : a) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      s += "'";
-    } else {
-      s += a;
-    }
+    // Quoted where a shell would split or expand it, so the line can be pasted.
+    s += reports::ShellWord(argv[i]);
   }
   return s;
 }
@@ -103,7 +97,8 @@ Result<GateOptions> ParseCommon(const char* gate, const po::variables_map& vm, i
   if (!delta.ok()) return delta.status();
   o.verdict.delta = *delta;
   o.verdict.alpha = vm["alpha"].as<double>();
-  if (!(o.verdict.alpha > 0 && o.verdict.alpha < 1)) return Status::Error("--alpha must lie between 0 and 1");
+  if (!(o.verdict.alpha >= baselines::kMinAlpha && o.verdict.alpha < 1))
+    return Status::Error("--alpha must lie in [1e-9, 1)");
   o.verdict.min_samples = vm["min-samples"].as<int>();
   if (Status s = cli::CheckMinSamples(o.verdict.min_samples); !s.ok()) return s;
   auto ceiling = cli::ParseFraction(vm["cv-ceiling"].as<std::string>(), "--cv-ceiling");
@@ -480,19 +475,28 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
       {"junit.xml", junit},
       {"gate.json", [&] { return reports::GateOutcomeJson(f.outcome); }},
   };
-  for (const auto& [name, render] : files) {
-    const std::string path = (dir / name).string();
+  bool written[std::size(files)] = {};
+  auto write = [&](size_t i) {
+    const std::string path = (dir / files[i].first).string();
     Status s;
     try {
-      s = WriteFileAtomically(path, render());
+      s = WriteFileAtomically(path, files[i].second());
     } catch (const std::exception& e) {
       s = Status::Error("cannot write " + path + ": " + e.what());
     }
-    if (!s.ok()) writer_failed(s.message());
-  }
+    if (s.ok()) written[i] = true;
+    else writer_failed(s.message());
+  };
+  for (size_t i = 0; i < std::size(files); ++i) write(i);
   // A report file that failed made the code 2 after the outcome was stored:
-  // store it again, so `bitgate report` and re-rendered ledgers say 2 too.
-  if (f.outcome.run_id && code != stored_code) save_outcome();
+  // store it again, so `bitgate report` and re-rendered ledgers say 2 too,
+  // and render the files already written again, so none of them (report.md,
+  // junit.xml) says a code the process does not exit with.
+  if (code != stored_code) {
+    if (f.outcome.run_id) save_outcome();
+    for (size_t i = 0; i < std::size(files); ++i)
+      if (written[i]) write(i);
+  }
   std::fprintf(stderr, "%s: exit %d; %s (run %lld, %zu benchmarks, %zu samples)\n", prog.c_str(), code,
                reports::SummaryLine(f.report).c_str(), static_cast<long long>(run.id), run.benchmarks.size(),
                run.SampleCount());

@@ -52,7 +52,9 @@ std::string JunitRowCase(const baselines::ComparisonRow& r, const std::string& c
   if (r.verdict == Verdict::kRegression && !r.accepted) {
     ++counts->failures;
     c << "<failure message=\"" << message << "\" type=\"regression\"/>";
-  } else if (r.reason == Reason::kNotRun) {
+  } else if (r.reason == Reason::kNotRun && r.candidate_error) {
+    // The candidate's benchmark errored (exit 4). One skipped on purpose,
+    // or one that errored only in the baseline, stays INCONCLUSIVE below.
     ++counts->errors;
     c << "<error message=\"" << message << "\" type=\"not-run\"/>";
   } else if (r.verdict == Verdict::kInconclusive) {
@@ -79,25 +81,39 @@ std::string VerdictText(const ComparisonRow& row) {
 
 std::string LedgerRow(const ComparisonRow& row) {
   const bool both = row.n_baseline > 0 && row.n_candidate > 0;
+  // One sample on a side has no spread: its MDE would read 0%.
+  const bool spread = row.n_baseline > 1 && row.n_candidate > 1;
+  const auto side = [](int n, const std::string& text) { return n > 0 ? text : std::string("-"); };
   std::ostringstream out;
   out << "| " << Cell(row.benchmark) << " | " << Cell(row.measure) << " " << Cell(row.unit) << " ("
       << baselines::DirectionName(row.direction) << " better) | ";
-  out << (row.n_baseline ? FormatValue(row.median_baseline, row.unit) : "-") << " -> "
-      << (row.n_candidate ? FormatValue(row.median_candidate, row.unit) : "-") << " | ";
+  out << Cell(side(row.n_baseline, FormatValue(row.median_baseline, row.unit)) + " -> " +
+              side(row.n_candidate, FormatValue(row.median_candidate, row.unit)))
+      << " | ";
   if (both) {
-    out << FormatRatio(row.ratio);
-    if (row.has_test) {
-      out << " [" << RatioNumber(row.ratio_lower) << ", " << RatioNumber(row.ratio_upper) << "]";
-    }
+    // The ratio of medians (the point estimate delta is judged on) and the
+    // Hodges-Lehmann/Moses interval (verdicts.md's row). Each prints with
+    // the digits that keep it apart from the threshold it is judged by.
+    const auto beside = [&](double v) {
+      const std::string a = RatioNumberBeside(v, 1 + row.delta), b = RatioNumberBeside(v, 1 - row.delta);
+      return a.size() >= b.size() ? a : b;
+    };
+    out << "x" << beside(row.ratio);
+    if (row.has_test) out << " [" << beside(row.ratio_lower) << ", " << beside(row.ratio_upper) << "]";
   } else {
     out << "-";
   }
   out << " | ";
-  out << (row.has_test ? "p=" + FormatP(row.p) + " q=" + (std::isfinite(row.q) ? FormatP(row.q) : std::string("-")) : std::string("-")) << " | ";
+  out << (row.has_test ? "p=" + FormatP(row.p) + " q=" +
+                              (std::isfinite(row.q) ? FormatPBeside(row.q, row.alpha) : std::string("-"))
+                        : std::string("-"))
+      << " | ";
   out << "n=" << row.n_baseline << "/" << row.n_candidate << " | ";
-  out << "delta " << FormatPercent(row.delta) << " MDE " << (both ? FormatPercent(row.mde) : "-") << " | ";
-  out << "CV " << FormatPercent(row.cv_baseline) << "/" << FormatPercent(row.cv_candidate) << ", outliers "
-      << row.mild_baseline + row.severe_baseline << "/" << row.mild_candidate + row.severe_candidate << " | ";
+  out << "delta " << FormatPercent(row.delta) << " MDE " << (spread ? FormatPercent(row.mde) : "-") << " | ";
+  out << "CV " << side(row.n_baseline, FormatPercent(row.cv_baseline)) << "/"
+      << side(row.n_candidate, FormatPercent(row.cv_candidate)) << ", outliers "
+      << side(row.n_baseline, std::to_string(row.mild_baseline + row.severe_baseline)) << "/"
+      << side(row.n_candidate, std::to_string(row.mild_candidate + row.severe_candidate)) << " | ";
   out << VerdictText(row) << " |";
   return out.str();
 }
@@ -112,7 +128,8 @@ std::string SummaryLine(const ComparisonReport& report) {
     out << ")";
   }
   out << ", " << s.improvement << " IMPROVEMENT, " << s.pass << " PASS, " << s.inconclusive
-      << " INCONCLUSIVE; geometric mean of ratios " << FormatRatio(s.geomean_ratio) << "**";
+      << " INCONCLUSIVE; geometric mean of ratios "
+      << (s.geomean_rows ? FormatRatio(s.geomean_ratio) : std::string("- (no row measured on both sides)")) << "**";
   return out.str();
 }
 
@@ -173,13 +190,17 @@ std::string ComparisonJson(const ComparisonReport& report) {
                 {"n_candidate", r.n_candidate},
                 {"median_baseline", r.n_baseline ? json(r.median_baseline) : json(nullptr)},
                 {"median_candidate", r.n_candidate ? json(r.median_candidate) : json(nullptr)},
-                {"cv_baseline", r.cv_baseline},
-                {"cv_candidate", r.cv_candidate},
-                {"robust_cv_baseline", r.robust_cv_baseline},
-                {"robust_cv_candidate", r.robust_cv_candidate},
-                {"outliers_baseline", {{"mild", r.mild_baseline}, {"severe", r.severe_baseline}, {"dropped", r.dropped_baseline}}},
-                {"outliers_candidate", {{"mild", r.mild_candidate}, {"severe", r.severe_candidate}, {"dropped", r.dropped_candidate}}},
-                {"bimodality_coefficient", r.bimodality},
+                // A side with no samples has no spread or outliers: null.
+                {"cv_baseline", r.n_baseline ? json(r.cv_baseline) : json(nullptr)},
+                {"cv_candidate", r.n_candidate ? json(r.cv_candidate) : json(nullptr)},
+                {"robust_cv_baseline", r.n_baseline ? json(r.robust_cv_baseline) : json(nullptr)},
+                {"robust_cv_candidate", r.n_candidate ? json(r.robust_cv_candidate) : json(nullptr)},
+                {"outliers_baseline", r.n_baseline ? json({{"mild", r.mild_baseline}, {"severe", r.severe_baseline},
+                                                           {"dropped", r.dropped_baseline}})
+                                                   : json(nullptr)},
+                {"outliers_candidate", r.n_candidate ? json({{"mild", r.mild_candidate}, {"severe", r.severe_candidate},
+                                                             {"dropped", r.dropped_candidate}})
+                                                     : json(nullptr)},
                 {"delta", r.delta},
                 {"alpha", r.alpha},
                 {"verdict", baselines::VerdictName(r.verdict)},
@@ -189,7 +210,9 @@ std::string ComparisonJson(const ComparisonReport& report) {
                 {"samples_needed", r.samples_needed}};
     const bool both = r.n_baseline > 0 && r.n_candidate > 0;
     row["ratio"] = both ? finite_or_null(r.ratio) : json(nullptr);
-    row["mde"] = both ? finite_or_null(r.mde) : json(nullptr);
+    row["bimodality_coefficient"] = both ? finite_or_null(r.bimodality) : json(nullptr);
+    // An MDE needs a spread on both sides (one sample's is 0).
+    row["mde"] = r.n_baseline > 1 && r.n_candidate > 1 ? finite_or_null(r.mde) : json(nullptr);
     if (r.has_test) {
       row["interval"] = {{"method", "hodges-lehmann-moses"}, {"lower", r.ratio_lower}, {"upper", r.ratio_upper},
                          {"hl_ratio", r.hl_ratio}};
@@ -213,7 +236,8 @@ std::string ComparisonJson(const ComparisonReport& report) {
   doc["summary"] = {{"rows", report.rows.size()},      {"pass", s.pass},
                     {"regression", s.regression},      {"confirmed_regressions", s.confirmed_regressions},
                     {"accepted_regressions", s.accepted_regressions}, {"improvement", s.improvement},
-                    {"inconclusive", s.inconclusive},  {"geomean_ratio", s.geomean_ratio}};
+                    {"inconclusive", s.inconclusive},
+                    {"geomean_ratio", s.geomean_rows ? json(s.geomean_ratio) : json(nullptr)}};
   doc["notes"] = report.notes;
   return DumpJson(doc) + "\n";
 }

@@ -24,8 +24,10 @@ std::string SummaryLine(const baselines::ComparisonReport& report);
 
 std::string ComparisonJson(const baselines::ComparisonReport& report);
 
-// Regression -> <failure>, not run -> <error>, no baseline or too little
-// data -> <skipped>; one <testcase> per benchmark measure.
+// Regression -> <failure>, a benchmark that errored in the candidate ->
+// <error>, other INCONCLUSIVE rows (no baseline, too little data, skipped,
+// errored only in the baseline) -> <skipped>; one <testcase> per benchmark
+// measure.
 std::string ComparisonJunit(const baselines::ComparisonReport& report);
 
 // XML attribute/text escaping (control characters dropped, newlines kept

@@ -1,10 +1,12 @@
 #include "reports/format.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace bitgate::reports {
 namespace {
@@ -58,6 +60,27 @@ std::string RatioNumber(double ratio) {
   // %.3f of a ratio of extreme samples is hundreds of digits: beyond a
   // million, significant digits.
   return std::fabs(ratio) < 1e6 ? Printf("%.3f", ratio) : Printf("%.4g", ratio);
+}
+
+std::string RatioNumberBeside(double ratio, double threshold) {
+  std::string s = RatioNumber(ratio);
+  for (int digits = 4; digits <= 9 && ratio != threshold && s == RatioNumber(threshold); ++digits) {
+    char format[8];
+    std::snprintf(format, sizeof format, "%%.%df", digits);
+    s = Printf(format, ratio);
+    if (s != Printf(format, threshold)) break;
+  }
+  return s;
+}
+
+std::string FormatPBeside(double p, double alpha) {
+  if (p == alpha || FormatP(p) != FormatP(alpha)) return FormatP(p);
+  for (int digits = 3; digits <= 9; ++digits) {
+    char format[8];
+    std::snprintf(format, sizeof format, "%%.%dg", digits);
+    if (Printf(format, p) != Printf(format, alpha)) return Printf(format, p);
+  }
+  return FormatP(p);
 }
 
 std::string FormatRatio(double ratio) {
@@ -120,12 +143,52 @@ std::string ValidUtf8(const std::string& text) {
 std::string MarkdownInline(const std::string& text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    switch (c) {
+      case '<':
+        // Only where it could open a tag, comment or autolink ("<float>",
+        // "<!--", "</x>"); "< 10 ns" reads as written.
+        if (i + 1 < text.size() && (std::isalpha(static_cast<unsigned char>(text[i + 1])) ||
+                                    std::strchr("/!?", text[i + 1]) != nullptr))
+          out += "&lt;";
+        else
+          out += c;
+        break;
+      // '>' stays: with '<' escaped it opens no tag, and a cell never starts
+      // a line, so it quotes nothing ("1 us -> 2 us").
+      case '&': out += "&amp;"; break;
+      case '\n':
+      case '\r': out += ' '; break;
+      case ']':
+        // "[x](y)" is a link; "[vocab=512]" stays as written (no link
+        // reference definitions are ever written).
+        if (i + 1 < text.size() && text[i + 1] == '(') out += '\\';
+        out += c;
+        break;
+      case '|': case '\\': case '`': case '*': case '~':
+        out += '\\';
+        out += c;
+        break;
+      case '_':
+        // Inside a word ("tq2_0") '_' never starts emphasis; at a word's
+        // edge ("_x_") it can.
+        if (!(i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1])) && i + 1 < text.size() &&
+              std::isalnum(static_cast<unsigned char>(text[i + 1]))))
+          out += '\\';
+        out += c;
+        break;
+      default: out += c;
+    }
   }
   return out;
+}
+
+std::string ShellWord(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t\n\r'\"$*?|&;<>()[]{}!\\`~#^") == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 namespace {

@@ -20,8 +20,8 @@ std::string SloTableMarkdown(const std::vector<SloResult>& slos) {
   std::ostringstream out;
   out << "| SLO | value | target | status | source |\n|---|---|---|---|---|\n";
   for (const auto& s : slos) {
-    out << "| " << MarkdownInline(s.name) << " | " << (s.skipped ? "-" : FormatValue(s.value, s.unit)) << " | "
-        << s.op << " " << FormatValue(s.target, s.unit) << " | " << SloStatus(s) << " | "
+    out << "| " << MarkdownInline(s.name) << " | " << (s.skipped ? "-" : MarkdownInline(FormatValue(s.value, s.unit))) << " | "
+        << MarkdownInline(s.op + " " + FormatValue(s.target, s.unit)) << " | " << SloStatus(s) << " | "
         << MarkdownInline(s.source + (s.note.empty() ? "" : " (" + s.note + ")")) << " |\n";
   }
   return out.str();

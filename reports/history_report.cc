@@ -39,8 +39,9 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
   const std::string& unit = h.unit;
   const std::string& to = unit_override;
   std::ostringstream out;
-  out << "### history: " << h.benchmark << " " << h.measure << " (" << baselines::DirectionName(h.direction)
-      << " better) on " << h.branch << " (machine " << h.fingerprint << ")\n\n";
+  out << "### history: " << MarkdownInline(h.benchmark + " " + h.measure) << " ("
+      << baselines::DirectionName(h.direction) << " better) on " << MarkdownInline(h.branch) << " (machine "
+      << h.fingerprint << ")\n\n";
   for (const auto& note : h.notes) out << "> " << MarkdownInline(note) << "\n";
   if (!h.notes.empty()) out << "\n";
   if (h.steps.empty()) {
@@ -48,8 +49,8 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
   } else {
     out << "| step at commit | previous commit | before -> after | ratio | |\n|---|---|---|---|---|\n";
     for (const auto& s : h.steps)
-      out << "| " << s.commit.substr(0, 12) << " | " << s.previous_commit.substr(0, 12) << " | "
-          << Show(s.before, unit, to) << " -> " << Show(s.after, unit, to) << " | " << FormatRatio(s.ratio)
+      out << "| " << MarkdownInline(s.commit.substr(0, 12)) << " | " << MarkdownInline(s.previous_commit.substr(0, 12))
+          << " | " << MarkdownInline(Show(s.before, unit, to) + " -> " + Show(s.after, unit, to)) << " | " << FormatRatio(s.ratio)
           << " | " << (s.worse ? "worse" : "better") << " |\n";
     out << "\n";
   }
@@ -69,8 +70,8 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
       ++next_step;
     }
     if (e.annotated) mark += mark.empty() ? "annotated" : ", annotated";
-    out << "| " << e.run_id << " | " << e.commit.substr(0, 12) << " | " << e.started_at << " | " << e.n << " | "
-        << Show(e.median, unit, to) << " | " << FormatPercent(e.cv) << " | " << mark << " |\n";
+    out << "| " << e.run_id << " | " << MarkdownInline(e.commit.substr(0, 12)) << " | " << MarkdownInline(e.started_at)
+        << " | " << e.n << " | " << MarkdownInline(Show(e.median, unit, to)) << " | " << FormatPercent(e.cv) << " | " << mark << " |\n";
   }
   return out.str();
 }

@@ -2,6 +2,8 @@
 // ledger_formats.cc).
 #include "reports/ledger.h"
 
+#include "reports/format.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -65,6 +67,15 @@ std::vector<const ComparisonRow*> KeyRows(const ComparisonReport& c) {
 }
 
 }  // namespace
+
+std::string JobSummaryText(const std::string& ledger_md, const std::string& full_path, size_t limit) {
+  if (ledger_md.size() <= limit) return ledger_md;
+  const std::string note = "\n> the ledger is longer than a GitHub job summary takes: the full ledger is " +
+                           MarkdownInline(full_path) + "\n";
+  const size_t room = limit > note.size() ? limit - note.size() : 0;
+  const size_t cut = room == 0 ? std::string::npos : ledger_md.rfind('\n', room - 1);
+  return (cut == std::string::npos ? std::string() : ledger_md.substr(0, cut + 1)) + note;
+}
 
 std::string LedgerState(int exit_code) {
   switch (exit_code) {

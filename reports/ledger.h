@@ -63,11 +63,18 @@ Result<baselines::ComparisonReport> RejudgeStoredRun(baselines::Store& store, co
 // "PASS", "REGRESSION", "ERROR", "UNDECIDED", "CORRECTNESS FAILURE".
 std::string LedgerState(int exit_code);
 std::string LedgerHeadline(const Ledger& ledger);
+// The text appended to $GITHUB_STEP_SUMMARY: the ledger, or, when it is
+// longer than `limit` bytes (GitHub refuses a step summary over 1 MiB
+// whole), the ledger cut at a line end with a note naming `full_path`.
+inline constexpr size_t kJobSummaryLimit = 1000 * 1024;
+std::string JobSummaryText(const std::string& ledger_md, const std::string& full_path,
+                           size_t limit = kJobSummaryLimit);
 std::string LedgerMarkdown(const Ledger& ledger);
 std::string LedgerJson(const Ledger& ledger);
 // One <testsuite> per gate; one <testcase> per benchmark measure, SLO and
-// correctness check: regression -> <failure>, crash/missing/not run ->
-// <error>, no baseline or too little data -> <skipped>.
+// correctness check: regression -> <failure>, crash/missing gate or a
+// benchmark that errored in the candidate -> <error>, no baseline, too
+// little data or a benchmark skipped -> <skipped>.
 std::string LedgerJunit(const Ledger& ledger);
 // The junit.xml of one gate run on its own (the gate's --out): the same
 // <testsuite> that gate has in LedgerJunit (gate process, receipts,

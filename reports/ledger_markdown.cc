@@ -44,12 +44,15 @@ const char* kRowHeader =
 
 std::string Cell(const std::string& s) { return MarkdownInline(s); }
 
-// One shell word: quoted when a shell would split or expand it.
-std::string ShellWord(const std::string& s) {
-  if (!s.empty() && s.find_first_of(" \t\n'\"$*?|&;<>()[]{}!\\`~#") == std::string::npos) return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+// How to re-run a gate that produced no verdict: the command the pipeline
+// ran it with (its "start <gate>: ..." hop, already shell-quoted), so the
+// store, branch, commit and model are the pipeline's own.
+std::string RerunAdvice(const Ledger& l, const std::string& gate) {
+  const std::string prefix = "start " + gate + ": ";
+  for (const auto& h : l.pipeline.hops)
+    if (h.event.compare(0, prefix.size(), prefix) == 0)
+      return "re-run the gate alone and read its output: " + MarkdownCode(h.event.substr(prefix.size()));
+  return "re-run the gate alone and read its output (the pipeline's log has no command for it)";
 }
 
 struct Counts {
@@ -97,6 +100,9 @@ Counts Count(const Ledger& l) {
       }
       c.correctness_failures += static_cast<int>(g.outcome->correctness_failures.size());
     }
+    // A receipt that does not re-verify is a correctness failure of the
+    // gate (verb_pipeline.cc), counted with the gate's own.
+    c.correctness_failures += static_cast<int>(g.gate.receipt_failures.size());
   }
   return c;
 }
@@ -156,9 +162,14 @@ std::string Evidence(const GateLedger& g) {
   if (g.outcome) {
     if (!g.outcome->correctness_failures.empty())
       out << "; " << g.outcome->correctness_failures.size() << " correctness failure(s)";
-    int failed = 0;
-    for (const auto& slo : g.outcome->slos) failed += !slo.skipped && !slo.passed;
-    if (!g.outcome->slos.empty()) out << "; SLOs " << (g.outcome->slos.size() - failed) << "/" << g.outcome->slos.size() << " ok";
+    int judged = 0, ok = 0, skipped = 0;
+    for (const auto& slo : g.outcome->slos) {
+      skipped += slo.skipped;
+      judged += !slo.skipped;
+      ok += !slo.skipped && slo.passed;
+    }
+    if (judged) out << "; SLOs " << ok << "/" << judged << " ok";
+    if (skipped) out << (judged ? ", " : "; SLOs: ") << skipped << " skipped";
     if (!g.outcome->error.empty()) out << "; error: " << g.outcome->error;
   }
   return Cell(out.str());
@@ -181,7 +192,7 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
       case GateStatus::kError:
         why.push_back(name + ": " + GateStatusName(g.gate.status) + " (" + g.gate.process + ")" +
                       (g.outcome && !g.outcome->error.empty() ? ": " + g.outcome->error : ""));
-        next.push_back("re-run the gate alone and read its output: `bitgate-" + name + " --out " + g.gate.out_dir + "`");
+        next.push_back(RerunAdvice(l, name));
         blocking.push_back(name + " produced no verdict");
         break;
       default: break;
@@ -343,7 +354,7 @@ void Trends(std::ostringstream& out, const Ledger& l) {
     }
     out << "]\n```\n\n";
     out << "| run | median | samples |\n|---|---|---|\n";
-    for (const auto& p : s.points) out << "| " << Cell(p.label) << " | " << FormatValue(p.median, s.unit) << " | " << p.n << " |\n";
+    for (const auto& p : s.points) out << "| " << Cell(p.label) << " | " << Cell(FormatValue(p.median, s.unit)) << " | " << p.n << " |\n";
     out << "\n";
   }
 }

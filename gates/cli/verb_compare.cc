@@ -78,7 +78,7 @@ int Run(int argc, char** argv) {
   if (!delta.ok()) return Fail(kVerb, delta.status().message());
   config.delta = *delta;
   config.alpha = vm["alpha"].as<double>();
-  if (!(config.alpha > 0 && config.alpha < 1)) return Fail(kVerb, "--alpha must lie between 0 and 1");
+  if (!(config.alpha >= baselines::kMinAlpha && config.alpha < 1)) return Fail(kVerb, "--alpha must lie in [1e-9, 1)");
   auto ceiling = ParseFraction(vm["cv-ceiling"].as<std::string>(), "--cv-ceiling");
   if (!ceiling.ok()) return Fail(kVerb, ceiling.status().message());
   config.cv_ceiling = *ceiling;

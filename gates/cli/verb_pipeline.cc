@@ -159,12 +159,7 @@ std::string GitLine(const char* cmd) {
   return s;
 }
 
-std::string Quote(const std::string& a) {
-  if (a.find_first_of(" \t'\"$*?|&;<>()[]\\") == std::string::npos && !a.empty()) return a;
-  std::string s = "'";
-  for (char c : a) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return s + "'";
-}
+std::string Quote(const std::string& a) { return reports::ShellWord(a); }
 
 std::string Join(const std::vector<std::string>& args) {
   std::string s;
@@ -440,34 +435,56 @@ int Run(int argc, char** argv) {
     ledger.notes = {"the ledger could not be built from the store: " + std::string(e.what()) +
                     "; gate details are missing"};
   }
-  const int stored_code = rec.exit_code;
+  int stored_code = rec.exit_code;
   std::string md;
   const std::pair<const char*, std::function<std::string()>> files[] = {
       {"ledger.md", [&] { return md = reports::LedgerMarkdown(ledger); }},
       {"results.json", [&] { return reports::LedgerJson(ledger); }},
       {"junit.xml", [&] { return reports::LedgerJunit(ledger); }},
   };
-  for (const auto& [name, render] : files) {
+  bool written[std::size(files)] = {};
+  auto write = [&](size_t i) {
+    const auto& [name, render] = files[i];
     Status s;
     try {
       s = gates::WriteFileAtomically((out_dir / name).string(), render());
     } catch (const std::exception& e) {
       s = Status::Error("cannot write " + (out_dir / name).string() + ": " + e.what());
     }
-    if (!s.ok()) failed(s.message());
-  }
-  // A file that failed made the code 2 after the record was stored: store
-  // that, so `bitgate report` returns what this process does.
-  if (rec.exit_code != stored_code && rec.id > 0 && store.ok()) {
-    hop("pipeline end: exit " + std::to_string(rec.exit_code) + " (a report file could not be written)");
-    if (Status s = reports::UpdatePipelineRecord(**store, rec); !s.ok())
-      std::fprintf(stderr, "bitgate pipeline: error: %s\n", s.message().c_str());
-  }
+    if (s.ok()) written[i] = true;
+    else failed(s.message());
+  };
+  // A report that could not be written makes the code 2 after the record
+  // was stored and the other files rendered: store the new code (so
+  // `bitgate report` returns what this process does) and render the files
+  // already written again, so none of them says a state the process does
+  // not exit with.
+  auto settle = [&](const char* why) {
+    if (rec.exit_code == stored_code) return;
+    stored_code = rec.exit_code;
+    hop("pipeline end: exit " + std::to_string(rec.exit_code) + " (" + why + ")");
+    if (rec.id > 0 && store.ok())
+      if (Status s = reports::UpdatePipelineRecord(**store, rec); !s.ok())
+        std::fprintf(stderr, "bitgate pipeline: error: %s\n", s.message().c_str());
+    ledger.pipeline.exit_code = rec.exit_code;
+    ledger.pipeline.hops = rec.hops;
+    md = reports::LedgerMarkdown(ledger);  // for the job summary, whether or not ledger.md was written
+    for (size_t i = 0; i < std::size(files); ++i)
+      if (written[i]) write(i);
+  };
+  for (size_t i = 0; i < std::size(files); ++i) write(i);
+  settle("a report file could not be written");
+  // The job summary (cut to GitHub's limit, JobSummaryText). Like the
+  // files, a summary that cannot be appended is exit 2.
   if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary && !md.empty()) {
+    const std::string text = reports::JobSummaryText(md, (out_dir / "ledger.md").string());
     std::ofstream f(summary, std::ios::app);
-    f << md << "\n";
+    f << text << "\n";
     f.close();
-    if (!f) std::fprintf(stderr, "bitgate pipeline: warning: cannot append to %s\n", summary);
+    if (!f) {
+      failed(std::string("cannot append the ledger to the job summary ") + summary);
+      settle("the job summary could not be written");
+    }
   }
   std::printf("ledger: %s\n%s\n", (out_dir / "ledger.md").string().c_str(), reports::LedgerHeadline(ledger).c_str());
   return rec.exit_code;

@@ -289,6 +289,11 @@ TEST_F(CliTest, EmptyFilesAndUsageErrorsCreateNoStore) {
       {"baseline threshold --set x", "--set needs --delta and/or --alpha"},
       {"baseline threshold --set x --delta 500%", "must lie between 0 and 1"},
       {"baseline threshold --set x --remove y --delta 5%", "--set and --remove cannot be combined"},
+      // Below 1e-9, 1 - alpha/2 rounds to 1 and the normal quantile aborted
+      // the process with no verdict.
+      {"baseline threshold --set x --alpha 1e-12", "alpha 1e-12 is below the smallest level, 1e-9"},
+      {"compare --candidate-format gbench --candidate-file " + gbench.string() + " --alpha 1e-16",
+       "--alpha must lie in [1e-9, 1)"},
   };
   for (const auto& [verb, message] : usage) {
     const auto r = Run(verb + " --db " + fresh);

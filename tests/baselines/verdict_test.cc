@@ -247,6 +247,26 @@ TEST(VerdictTest, UnderPoweredInALargeFamilyStillSaysHowManySamples) {
   EXPECT_LE(SmallestAchievableP(rows[0].samples_needed, rows[0].samples_needed), 0.05 / 31);
 }
 
+// Under Benjamini-Yekutieli a lone change needs p <= alpha / (m H(m)), not
+// BH's alpha / m: the count said 8 samples for 100 rows where 9 are needed,
+// and the re-run came back INCONCLUSIVE again.
+TEST(VerdictTest, SamplesNeededFollowsTheCorrection) {
+  std::vector<ComparisonInput> inputs;
+  inputs.push_back(Input(Around(100, 0.005, 5), Around(110, 0.005, 5, 0.4)));
+  for (int i = 0; i < 99; ++i) inputs.push_back(Input(Around(100, 0.01, 5, i), Around(100, 0.01, 5, i + 0.4)));
+  VerdictConfig by;
+  by.yekutieli = true;
+  const auto bh_rows = CompareAll(inputs, VerdictConfig{});
+  const auto by_rows = CompareAll(inputs, by);
+  ASSERT_EQ(bh_rows[0].reason, Reason::kUnderPowered);
+  ASSERT_EQ(by_rows[0].reason, Reason::kUnderPowered);
+  double harmonic = 0;
+  for (int i = 1; i <= 100; ++i) harmonic += 1.0 / i;
+  const int n = by_rows[0].samples_needed;
+  EXPECT_LE(SmallestAchievableP(n, n), 0.05 / (100 * harmonic)) << n;
+  EXPECT_GT(n, bh_rows[0].samples_needed);
+}
+
 // Deterministic or coarsely quantized measures: identical sides pass as
 // equivalent, and a shift of whole timer ticks is a regression even though
 // most samples tie.

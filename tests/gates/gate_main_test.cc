@@ -148,6 +148,22 @@ TEST_F(GateMainTest, AReportThatCannotBeWrittenIsStoredAsExit2) {
   EXPECT_EQ(stored->exit_code, 2);
 }
 
+// The files written before the one that failed are written again with the
+// final code: report.md said "exit 0" and report.json's outcome 0 while the
+// gate exited 2 for its junit.xml.
+TEST_F(GateMainTest, FilesWrittenBeforeAFailedOneSayTheFinalCode) {
+  fs::create_directories(dir_ / "late" / "junit.xml");  // written after report.md and report.json
+  const int code = RunGate("late", [](GateContext& ctx) {
+    ctx.output.run.benchmarks.push_back(Bench("parse", 100));
+    return Status::Ok();
+  });
+  EXPECT_EQ(code, 2);
+  const std::string md = ReadAll(dir_ / "late" / "report.md");
+  EXPECT_NE(md.find(": exit 2\n"), std::string::npos) << md;
+  const auto report = nlohmann::json::parse(ReadAll(dir_ / "late" / "report.json"));
+  EXPECT_EQ(report["outcome"]["exit_code"], 2) << report.dump();
+}
+
 // The gate's own junit.xml and report.json carry what made it fail, not
 // only the comparison rows: they held the rows alone, so a gate that
 // exited 4, 1 or 2 wrote a junit.xml with no failure or error.

@@ -66,7 +66,7 @@ Ledger GoldenLedger() {
   p.exit_code = 2;
   p.command = "bitgate pipeline --branch feature/faster-gemv --commit 0123456789abcdef0123456789abcdef01234567";
   p.hops = {{"2026-01-02T03:04:05.678Z", "pipeline start"},
-            {"2026-01-02T03:04:05.700Z", "start fuzz: bitgate-fuzz --out bitgate-out/fuzz"},
+            {"2026-01-02T03:04:05.700Z", "start fuzz: bitgate-fuzz --db 'ci store.db' --branch feature/faster-gemv --out bitgate-out/fuzz"},
             {"2026-01-02T03:04:07.100Z", "fuzz: signal 11 (Segmentation fault) in 1.4 s -> crashed"},
             {"2026-01-02T03:04:07.101Z", "accuracy: missing (not found)"},
             {"2026-01-02T03:05:06.700Z", "throughput: exit 1 in 59.6 s -> regression"},
@@ -172,6 +172,30 @@ TEST(LedgerGolden, HeadlineCountsEverything) {
   EXPECT_EQ(LedgerHeadline(GoldenLedger()),
             "**ERROR**: 3 gates (1 regression, 1 crashed, 1 missing) · 4 verdict rows: 1 REGRESSION (1 confirmed), "
             "1 IMPROVEMENT, 1 PASS, 1 INCONCLUSIVE · SLOs: 1 pass, 0 fail, 1 skipped · 0 correctness failures");
+}
+
+// A receipt that does not re-verify makes the gate a correctness failure:
+// the headline counted only the gate's own checks ("0 correctness
+// failures" beside CORRECTNESS FAILURE).
+TEST(LedgerGolden, HeadlineCountsReceiptFailures) {
+  Ledger l = GoldenLedger();
+  l.gates[0].gate.receipt_failures = {"receipts/decode.json: tokens/s does not re-verify"};
+  EXPECT_NE(LedgerHeadline(l).find(" · 1 correctness failure"), std::string::npos) << LedgerHeadline(l);
+}
+
+// GitHub refuses a step summary over 1 MiB whole: a longer ledger is cut
+// at a line end, with a note naming the full file, within the limit.
+TEST(LedgerGolden, JobSummaryIsCutToTheLimit) {
+  const std::string md = LedgerMarkdown(GoldenLedger());
+  EXPECT_EQ(JobSummaryText(md, "out/ledger.md"), md);
+  const std::string cut = JobSummaryText(md, "out/ledger.md", 1000);
+  EXPECT_LE(cut.size(), 1000u);
+  const std::string note = "\n> the ledger is longer than a GitHub job summary takes: the full ledger is out/ledger.md\n";
+  ASSERT_GT(cut.size(), note.size());
+  EXPECT_EQ(cut.substr(cut.size() - note.size()), note);
+  const std::string kept = cut.substr(0, cut.size() - note.size());
+  EXPECT_EQ(md.compare(0, kept.size(), kept), 0);
+  EXPECT_EQ(kept.back(), '\n');
 }
 
 TEST(LedgerGolden, JsonCarriesStateAndMarker) {

@@ -85,6 +85,13 @@ TEST_F(PipelineTest, ALedgerFileThatCannotBeWrittenIsStoredAsExit2) {
   fs::create_directories(dir_ / "w" / "junit.xml");  // a directory: the rename over it fails
   const Ran r = Pipeline("echo", "--print-args", "w");
   EXPECT_EQ(r.code, 2) << r.output;
+  // ledger.md and results.json, written before junit.xml failed, are
+  // written again with the final state (they said PASS while the process
+  // exited 2).
+  const std::string md = ReadAll(dir_ / "w" / "ledger.md");
+  EXPECT_NE(md.find("state=ERROR"), std::string::npos) << md;
+  EXPECT_EQ(md.find("state=PASS"), std::string::npos) << md;
+  EXPECT_EQ(nlohmann::json::parse(ReadAll(dir_ / "w" / "results.json"))["pipeline"]["exit_code"], 2);
   ProcessOptions p;
   p.argv = {BITGATE_BINARY, "report", "--db", db_, "--run", "1"};
   p.output_file = (dir_ / "report.txt").string();

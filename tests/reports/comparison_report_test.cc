@@ -77,7 +77,7 @@ TEST(ComparisonReportTest, RowWithoutBaseline) {
   r.reason = Reason::kNoBaseline;
   EXPECT_EQ(LedgerRow(r),
             "| new\\|bench | items_per_second items/s (higher better) | - -> 665.7k items/s | - | - | n=0/10 | "
-            "delta 3% MDE - | CV 0%/0%, outliers 0/0 | INCONCLUSIVE (no baseline) |");
+            "delta 3% MDE - | CV -/0%, outliers -/0 | INCONCLUSIVE (no baseline) |");
 }
 
 baselines::ComparisonReport ExampleReport() {
@@ -150,6 +150,94 @@ TEST(ComparisonReportTest, JunitMapsVerdicts) {
   EXPECT_NE(xml.find("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("<failure message=\"REGRESSION (confirmed): "), std::string::npos);
   EXPECT_NE(xml.find("<skipped message=\"INCONCLUSIVE (no baseline)"), std::string::npos);
+}
+
+// A side with no samples has no CV or outliers, one sample has no spread
+// (its MDE read 0%), and a report with no row measured on both sides has no
+// geometric mean (it read x1.000): null in JSON, "-" in markdown.
+TEST(ComparisonReportTest, ValuesThatDoNotExistAreNullOrDash) {
+  ComparisonRow r = ExampleRow();
+  r.n_baseline = 0;
+  r.has_test = false;
+  r.verdict = Verdict::kInconclusive;
+  r.reason = Reason::kNoBaseline;
+  baselines::ComparisonReport report;
+  report.rows = {r};
+  report.summary = baselines::Summarize(report.rows);
+  auto doc = nlohmann::json::parse(ComparisonJson(report));
+  const auto& row = doc["rows"][0];
+  for (const char* key : {"cv_baseline", "robust_cv_baseline", "outliers_baseline", "bimodality_coefficient", "mde",
+                          "ratio"})
+    EXPECT_TRUE(row[key].is_null()) << key;
+  EXPECT_FALSE(row["cv_candidate"].is_null());
+  EXPECT_TRUE(doc["summary"]["geomean_ratio"].is_null());
+  EXPECT_NE(SummaryLine(report).find("geometric mean of ratios - (no row measured on both sides)"), std::string::npos);
+
+  ComparisonRow one = ExampleRow();
+  one.n_baseline = 1;
+  one.has_test = false;
+  EXPECT_NE(LedgerRow(one).find("| delta 3% MDE - |"), std::string::npos) << LedgerRow(one);
+  report.rows = {one};
+  report.summary = baselines::Summarize(report.rows);
+  doc = nlohmann::json::parse(ComparisonJson(report));
+  EXPECT_TRUE(doc["rows"][0]["mde"].is_null());
+  EXPECT_FALSE(doc["rows"][0]["cv_baseline"].is_null());
+  EXPECT_FALSE(doc["summary"]["geomean_ratio"].is_null());
+}
+
+// Values beside the threshold they are judged by print apart from it: a
+// ratio of 1.0304 is a REGRESSION at delta 3% and printed "x1.030", and
+// q = 0.0496 and 0.0504 both printed "0.05" beside alpha 0.05.
+TEST(ComparisonReportTest, NumbersBesideAThresholdReadApartFromIt) {
+  ComparisonRow r = ExampleRow();
+  r.ratio = 1.0304;
+  r.ratio_lower = 1.0297;
+  r.ratio_upper = 1.0702;
+  r.q = 0.0496;
+  const std::string row = LedgerRow(r);
+  EXPECT_NE(row.find("| x1.0304 [1.0297, 1.070] | p=4e-4 q=0.0496 |"), std::string::npos) << row;
+  EXPECT_EQ(RatioNumberBeside(1.054, 1.03), "1.054");
+  EXPECT_EQ(RatioNumberBeside(0.9696, 0.97), "0.9696");
+  EXPECT_EQ(RatioNumberBeside(1.03, 1.03), "1.030");
+  EXPECT_EQ(FormatPBeside(0.0504, 0.05), "0.0504");
+  EXPECT_EQ(FormatPBeside(0.012, 0.05), "0.012");
+  EXPECT_EQ(FormatPBeside(0.05, 0.05), "0.05");
+}
+
+// A benchmark skipped on purpose (or errored only in the baseline) is not
+// an error of the run, which exits 0: <skipped>. One that errored in the
+// candidate (exit 4) is an <error>.
+TEST(ComparisonReportTest, JunitErrorOnlyForACandidateError) {
+  auto report = ExampleReport();
+  report.rows.clear();
+  ComparisonRow skipped = ExampleRow();
+  skipped.verdict = Verdict::kInconclusive;
+  skipped.reason = Reason::kNotRun;
+  ComparisonRow errored = skipped;
+  errored.benchmark = "broken";
+  errored.candidate_error = true;
+  report.rows = {skipped, errored};
+  const std::string xml = ComparisonJunit(report);
+  EXPECT_NE(xml.find("tests=\"2\" failures=\"0\" errors=\"1\" skipped=\"1\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"broken time\" classname=\"bitgate.kernels\" time=\"0\"><error"), std::string::npos) << xml;
+}
+
+TEST(FormatTest, MarkdownTextRendersAsWritten) {
+  // GitHub drops "<float>" as an HTML tag; '*' and edge '_' make emphasis.
+  EXPECT_EQ(MarkdownInline("BM_Foo<float>/8 & a|b"), "BM_Foo&lt;float>/8 &amp; a\\|b");
+  EXPECT_EQ(MarkdownInline("a*b*c [x](y) `z` ~s~ \\"), "a\\*b\\*c [x\\](y) \\`z\\` \\~s\\~ \\\\");
+  EXPECT_EQ(MarkdownInline("gemv/tq2_0/avx512 _x_ y_"), "gemv/tq2_0/avx512 \\_x\\_ y\\_");
+  EXPECT_EQ(MarkdownInline("1 us -> 2 us\nnext"), "1 us -> 2 us next");
+  EXPECT_EQ(MarkdownInline("< 10 ns, <!-- x --> </b> <?"), "< 10 ns, &lt;!-- x --> &lt;/b> &lt;?");
+}
+
+TEST(FormatTest, ShellWords) {
+  EXPECT_EQ(ShellWord("--out"), "--out");
+  EXPECT_EQ(ShellWord("--filter=gemv/x"), "--filter=gemv/x");
+  EXPECT_EQ(ShellWord(""), "''");
+  for (const char* special : {"a b", "`id`", "#c", "~", "!x", "{a,b}", "a\nb", "$HOME", "it's"})
+    EXPECT_EQ(ShellWord(special).front(), '\'') << special;
+  EXPECT_EQ(ShellWord("it's"), "'it'\\''s'");
 }
 
 TEST(FormatTest, Numbers) {
