@@ -299,6 +299,20 @@ int Run(int argc, char** argv) {
   hop("pipeline start: " + rec.branch + " @ " + rec.commit + " vs " + rec.baseline_branch + " @ " + rec.merge_base +
       ", gates " + vm["gates"].as<std::string>());
 
+  // Every gate's executable is found before any runs, so a gate with none
+  // (a typo in --gates, a gate not built) is said at once, not after the
+  // others have run for minutes; it is still recorded missing (exit 2).
+  std::map<std::string, std::string> exe_of;
+  for (const auto& gate : gate_names) {
+    exe_of[gate] = exes->count(gate) ? exes->at(gate)
+                                     : FindGateExe(gate, vm.count("gate-dir") ? vm["gate-dir"].as<std::string>() : "");
+    if (exe_of[gate].empty())
+      std::fprintf(stderr,
+                   "bitgate pipeline: warning: gate '%s' has no executable (bitgate-%s); it will be recorded "
+                   "missing and the pipeline will exit 2 (the built-in gates are fuzz, accuracy, throughput)\n",
+                   gate.c_str(), gate.c_str());
+  }
+
   CatchCancelSignals();
   for (size_t i = 0; i < gate_names.size(); ++i) {
     const std::string& gate = gate_names[i];
@@ -309,7 +323,7 @@ int Run(int argc, char** argv) {
     reports::PipelineGate pg;
     pg.gate = gate;
     pg.out_dir = (out_dir / gate).string();
-    pg.executable = exes->count(gate) ? exes->at(gate) : FindGateExe(gate, vm.count("gate-dir") ? vm["gate-dir"].as<std::string>() : "");
+    pg.executable = exe_of.at(gate);
     if (pg.executable.empty()) {
       pg.status = GateStatus::kMissing;
       pg.process = "not found: no bitgate-" + gate + " next to bitgate, under " + gate + "/, in --gate-dir or on PATH";

@@ -335,6 +335,10 @@ TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritt
   EXPECT_NE(ledger.find("| crash | crashed | signal 11"), std::string::npos) << ledger;
   EXPECT_NE(ledger.find("| hang | timeout | timeout after 2 s"), std::string::npos) << ledger;
   EXPECT_NE(ledger.find("| nosuch | missing |"), std::string::npos) << ledger;
+  // Said before any gate ran, not after the others' minutes.
+  const size_t warned = r.output.find("warning: gate 'nosuch' has no executable");
+  ASSERT_NE(warned, std::string::npos) << r.output;
+  EXPECT_LT(warned, r.output.find("start crash")) << r.output;
   EXPECT_NE(ledger.find("crash gate: about to crash"), std::string::npos) << ledger;  // output tail
   EXPECT_NE(ledger.find("state=ERROR"), std::string::npos);
   const std::string junit = ReadAll(dir_ / "p" / "junit.xml");
