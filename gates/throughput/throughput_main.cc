@@ -30,6 +30,7 @@
 #include "baselines/result_json.h"
 #include "baselines/stats.h"
 #include "engine/sha256.h"
+#include "gates/build_digest.h"
 #include "gates/cli/store_cli.h"
 #include "gates/files.h"
 #include "gates/gate_main.h"
@@ -533,7 +534,9 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
 // executables (the throughput gate, whose child processes run the engine,
 // and the kernel suite), of the model, and the kernel path forced by
 // BITGATE_FORCE_ISA (the one setting outside the build that changes which
-// code runs). Two runs with the same fingerprint measured the same code,
+// code runs). The executables are digested without the commit compiled into
+// them (gates/build_digest.h), so two commits with the same code share a
+// fingerprint. Two runs with the same fingerprint measured the same code,
 // so any difference between them is the machine's
 // (baselines::MarkSameBuildDrift). An empty throughput_exe means a kernel
 // suite alone was measured.
@@ -543,7 +546,9 @@ Result<std::string> BuildFingerprint(const std::string& throughput_exe, const st
   for (const auto& [what, path] : {std::pair<const char*, std::string>{"throughput", throughput_exe},
                                    {"kernels", bench_exe}, {"model", model}}) {
     if (path.empty()) continue;
-    auto digest = engine::Sha256FileHex(path);
+    // Executables without their compiled-in commit (BuildDigestHex): a
+    // commit that changes no code builds the same executables.
+    auto digest = std::string(what) == "model" ? engine::Sha256FileHex(path) : BuildDigestHex(path);
     if (!digest.ok()) return digest.status().WithContext(std::string("fingerprinting the ") + what + " build");
     text += std::string(what) + " " + *digest + "\n";
   }

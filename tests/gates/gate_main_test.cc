@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 
 #include "baselines/result_json.h"
 #include "baselines/store.h"
+#include "gates/build_digest.h"
 #include "gates/gate_main.h"
 #include "reports/gate_outcome.h"
 #include "tests/gates/gate_test_util.h"
@@ -162,6 +164,28 @@ TEST_F(GateMainTest, FilesWrittenBeforeAFailedOneSayTheFinalCode) {
   EXPECT_NE(md.find(": exit 2\n"), std::string::npos) << md;
   const auto report = nlohmann::json::parse(ReadAll(dir_ / "late" / "report.json"));
   EXPECT_EQ(report["outcome"]["exit_code"], 2) << report.dump();
+}
+
+// The build fingerprint digests executables without their compiled-in
+// commit and GNU build id (a hash of that commit too), so a commit that
+// changes no code fingerprints as the same build; anything else still
+// tells builds apart.
+TEST_F(GateMainTest, BuildDigestIgnoresTheCommitAndBuildIdOnly) {
+  const auto file = [&](const std::string& name, const std::string& commit, char build_id, const std::string& code) {
+    std::string bytes = "\x7f" "ELF code:" + code + " bitgate 0.1 (commit " + commit + ")";
+    bytes += std::string("\x04\0\0\0\x14\0\0\0\x03\0\0\0GNU\0", 16) + std::string(20, build_id) + "tail";
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+    auto d = BuildDigestHex((dir_ / name).string());
+    EXPECT_TRUE(d.ok()) << d.status().message();
+    return d.ok() ? *d : std::string();
+  };
+  const std::string c1(40, 'a'), c2 = "0123456789abcdef0123456789abcdef01234567";
+  const std::string a = file("a", c1, '\x11', "add"), b = file("b", c2, '\x22', "add");
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, file("c", c1, '\x11', "sub"));                 // other code
+  EXPECT_NE(file("d", c1 + "b", '\x11', "add"), file("e", c2 + "b", '\x11', "add"));  // 41 digits: not a commit
+  EXPECT_FALSE(BuildDigestHex((dir_ / "nosuch").string()).ok());
 }
 
 // The gate's own junit.xml and report.json carry what made it fail, not
