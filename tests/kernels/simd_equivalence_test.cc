@@ -221,12 +221,29 @@ TEST_P(SimdVsScalar, RowRangesMatchWholeMatrix) {
     std::vector<Isa> isas = {Isa::kScalar};
     for (Isa i : testing::SupportedSimdIsas()) isas.push_back(i);  // every path, not only the best
     for (Isa isa : isas) {
-      std::vector<float> whole(tokens * rows), parts(tokens * rows, NAN);
+      // Output rows ldy = rows + 3 apart, pre-filled: a range must write its
+      // own rows only (a kernel that takes rows in pairs must not write, or
+      // read, one past an odd range end), nothing in the padding.
+      const int64_t ldy = rows + 3;
+      constexpr float kUntouched = -7.0f;
+      std::vector<float> whole(tokens * rows), parts(static_cast<size_t>(tokens * ldy), kUntouched);
       MatmulWith(isa, f, packed.data(), rows, cols, acts, whole.data(), rows, 0, rows);
-      const int64_t split = tile > 1 ? 2 * tile : 5;
-      MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, 0, split);
-      MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), rows, split, rows);
-      EXPECT_EQ(whole, parts) << FormatName(f) << " " << IsaName(isa) << " tokens " << tokens;
+      std::vector<std::pair<int64_t, int64_t>> ranges = {{0, 2 * tile}, {2 * tile, rows}};
+      if (tile == 1) ranges = {{0, 5}, {5, rows - 1}, {rows - 1, rows}};  // odd starts, ends and lengths
+      int64_t done = 0;
+      for (const auto& [r0, r1] : ranges) {
+        MatmulWith(isa, f, packed.data(), rows, cols, acts, parts.data(), ldy, r0, r1);
+        done = r1;
+        for (int64_t t = 0; t < tokens; ++t)
+          for (int64_t r = done; r < ldy; ++r)
+            ASSERT_EQ(parts[static_cast<size_t>(t * ldy + r)], kUntouched)
+                << FormatName(f) << " " << IsaName(isa) << ": rows [" << r0 << ", " << r1 << ") wrote row " << r
+                << " of token " << t;
+      }
+      for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t r = 0; r < rows; ++r)
+          EXPECT_EQ(whole[static_cast<size_t>(t * rows + r)], parts[static_cast<size_t>(t * ldy + r)])
+              << FormatName(f) << " " << IsaName(isa) << " tokens " << tokens << " row " << r;
     }
   }
 }
