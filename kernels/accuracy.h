@@ -12,7 +12,7 @@ struct ErrorStats {
   double snr_db = 0.0;        // 10 log10(|ref|^2 / |got - ref|^2), capped at 200 dB
   double max_abs_err = 0.0;
   // "accuracy %": 100 * max(0, 1 - rel_l2), the share of the signal's
-  // energy-norm the reconstruction gets right (defined in docs/ACCURACY.md).
+  // energy-norm the reconstruction gets right (docs/GATES.md, the accuracy gate: a summary figure, not a stored measure).
   double accuracy_pct = 0.0;
 };
 

@@ -71,24 +71,36 @@ Result<std::vector<int32_t>> StreamTokens(const engine::Model& model, int64_t n)
   return out;
 }
 
-// `*loaded` says whether the model loaded in `format` and fits the window:
-// an error after that is a failure of the engine, not of the setup.
+// `*loaded` says whether `format` applies to the model (its projections'
+// shapes fit the format) and the window to its context: an error after
+// that, a failed load or repack included, is a failure of the engine, not
+// of the setup.
+//
+// The reference is always the model as stored: float weights from its own
+// bytes. A repacked format is judged against that, so damage done by the
+// repack (or by the format's quantizer) shows, where a reference built from
+// the repacked weights would carry the same damage.
 Result<EngineFormatResult> EvalFormat(const std::string& model_path, const std::string& format, int windows,
                                       int window_tokens, int repetitions, const std::string& logits_path,
                                       bool* loaded) {
   *loaded = false;
+  auto stored = engine::Model::Load(model_path);
+  if (!stored.ok()) return stored.status();
+  const engine::ModelConfig cfg = (*stored)->config();
+  if (window_tokens > cfg.n_ctx) return Status::Error("window longer than the model's context");
   engine::LoadOptions lo;
   if (format != "auto") {
     auto f = kernels::FormatFromName(format);
     if (!f || !kernels::Info(*f).ternary) return Status::Error("not a ternary format: " + format);
+    const std::pair<int64_t, int64_t> shapes[] = {
+        {cfg.n_embd, cfg.n_embd}, {cfg.kv_dim(), cfg.n_embd}, {cfg.n_ff, cfg.n_embd}, {cfg.n_embd, cfg.n_ff}};
+    for (const auto& [rows, cols] : shapes)
+      if (Status s = kernels::ValidateShape(*f, rows, cols); !s.ok())
+        return s.WithContext("the model's " + std::to_string(rows) + "x" + std::to_string(cols) + " projections");
     lo.weights_format = *f;
   }
-  auto model = engine::Model::Load(model_path, lo);
-  if (!model.ok()) return model.status();
-  const engine::Model& m = **model;
-  if (window_tokens > m.config().n_ctx) return Status::Error("window longer than the model's context");
   *loaded = true;
-  auto tokens = StreamTokens(m, static_cast<int64_t>(windows) * window_tokens);
+  auto tokens = StreamTokens(**stored, static_cast<int64_t>(windows) * window_tokens);
   if (!tokens.ok()) return tokens.status();
   auto window = [&](int w) {
     return std::span<const int32_t>(tokens->data() + static_cast<ptrdiff_t>(w) * window_tokens,
@@ -97,10 +109,18 @@ Result<EngineFormatResult> EvalFormat(const std::string& model_path, const std::
   // The reference is float Eigen code, the yardstick: computed once.
   std::vector<std::vector<float>> refs;
   for (int w = 0; w < windows; ++w) {
-    auto ref = engine::ReferenceLogits(m, window(w));
+    auto ref = engine::ReferenceLogits(**stored, window(w));
     if (!ref.ok()) return ref.status().WithContext("reference forward");
     refs.push_back(std::move(*ref));
   }
+  std::unique_ptr<engine::Model> repacked;
+  if (lo.weights_format) {
+    stored->reset();  // the stored mapping is not needed beside the repacked copy
+    auto m = engine::Model::Load(model_path, lo);
+    if (!m.ok()) return m.status().WithContext("loading the model as " + format);
+    repacked = std::move(*m);
+  }
+  const engine::Model& m = repacked ? *repacked : **stored;
   EngineFormatResult r;
   r.format = format;
   r.logits_path = logits_path;

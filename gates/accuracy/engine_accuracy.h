@@ -6,6 +6,7 @@
 // default path is fine (bitnet.cpp shipped exactly such paths).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,7 +23,12 @@ struct EngineWindow {
   double ppl_ref = 0, ppl_test = 0;
   double max_abs_diff = 0;
   int64_t nonfinite = 0;  // NaN/Inf logits, quantized or reference (a corrupt model's mark)
-  double PplDiffPct() const { return ppl_ref > 0 ? 100.0 * std::abs(ppl_test - ppl_ref) / ppl_ref : 0; }
+  // NaN when a perplexity is not a finite positive number (an overflowing
+  // reference read back as null), so the ceiling check fails, not passes.
+  double PplDiffPct() const {
+    if (!(std::isfinite(ppl_ref) && ppl_ref > 0 && std::isfinite(ppl_test))) return std::nan("");
+    return 100.0 * std::abs(ppl_test - ppl_ref) / ppl_ref;
+  }
 };
 
 struct EngineFormatResult {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "baselines/stats.h"
+#include "engine/model.h"
 #include "gates/accuracy/accuracy_suite.h"
 #include "gates/gate_main.h"
 #include "kernels/format.h"
@@ -86,8 +88,8 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   e.floors.max_ppl_diff_pct = ctx.vm["max-ppl-diff-pct"].as<double>();
   // Floors that always pass (a ceiling of inf) or always fail (NaN, a
   // top-1 floor above 1) make a gate that decides nothing.
-  if (!(e.floors.min_top1 >= 0 && e.floors.min_top1 <= 1))
-    return Status::Error("--min-top1 must lie in [0, 1]");
+  if (!(e.floors.min_top1 > 0 && e.floors.min_top1 <= 1))
+    return Status::Error("--min-top1 must lie in (0, 1] (a floor of 0 passes whatever the engine computes)");
   if (!(e.floors.max_kl >= 0 && std::isfinite(e.floors.max_kl)))
     return Status::Error("--max-kl must be a finite number >= 0");
   if (!(e.floors.max_ppl_diff_pct >= 0 && std::isfinite(e.floors.max_ppl_diff_pct)))
@@ -106,7 +108,12 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
     if (f != "auto" && !(format && bitgate::kernels::Info(*format).ternary))
       return Status::Error("--formats: '" + f + "' is not a ternary format (" + EngineFormatNames() + ")");
   }
-  if (e.formats.empty() || e.formats.front() != "auto") e.formats.insert(e.formats.begin(), "auto");
+  // "auto" first, each format once (a repeated one made two rows of one
+  // name, refused by the store after the whole run).
+  std::vector<std::string> unique = {"auto"};
+  for (const auto& f : e.formats)
+    if (std::find(unique.begin(), unique.end(), f) == unique.end()) unique.push_back(f);
+  e.formats = std::move(unique);
   if (o.engine) {
     // A missing file is a usage error (exit 2); a file that is there but
     // does not load is a correctness failure (exit 4), found by the suite.
@@ -115,6 +122,12 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
     auto model = ctx.ModelPath();
     if (!model.ok()) return model.status();
     e.model = *model;
+    // A window the model's context cannot hold is a bad option (exit 2),
+    // not a model that fails (exit 4). A model that does not load is left
+    // to the suite, which reports it as a correctness failure.
+    if (auto m = bitgate::engine::Model::Load(e.model); m.ok() && e.window_tokens > (*m)->config().n_ctx)
+      return Status::Error("--window-tokens " + std::to_string(e.window_tokens) + " exceeds the model's context (" +
+                           std::to_string((*m)->config().n_ctx) + " tokens)");
   }
   auto r = acc::RunAccuracySuite(o);
   auto& out = ctx.output;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -61,8 +62,9 @@ class AccuracyGate : public ::testing::Test {
   Ran Gate(const std::string& out, const std::string& model, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {BITGATE_ACCURACY_BIN, "--db", (dir_ / "db" / "baselines.db").string(),
                                      "--out", (dir_ / out).string(), "--branch", "main", "--commit", out,
-                                     "--model", model, "--windows", "2", "--window-tokens", "16",
-                                     "--quant-seeds", "2"};
+                                     "--model", model, "--windows", "2", "--quant-seeds", "2"};
+    if (std::find(extra.begin(), extra.end(), "--window-tokens") == extra.end())
+      extra.insert(extra.end(), {"--window-tokens", "16"});
     if (std::find(extra.begin(), extra.end(), "--formats") == extra.end()) extra.insert(extra.end(), {"--formats", "auto,tq2_0"});
     args.insert(args.end(), extra.begin(), extra.end());
     ProcessOptions p;
@@ -119,6 +121,15 @@ TEST_F(AccuracyGate, CleanRunPassesAndRecordsEveryFigureOnEveryPath) {
     }
   }
   for (const auto& s : summary["simd"]) EXPECT_EQ(s["failure"], "") << s.dump();
+  // Every format on a path is judged against one reference, the model as
+  // stored: a repacked format's reference was built from its own repacked
+  // weights (TQ2_0's f16 block scales), which hid what the repack changed.
+  std::map<std::string, double> ref_ppl;
+  for (const auto& e : summary["engine"]) {
+    const std::string isa = e["isa"];
+    if (!ref_ppl.count(isa)) ref_ppl[isa] = e["ppl_ref"].get<double>();
+    EXPECT_EQ(e["ppl_ref"].get<double>(), ref_ppl[isa]) << e.dump();
+  }
   // The second run is judged against the first: nothing regresses.
   const Ran again = Gate("again", Model());
   EXPECT_EQ(again.code, 0) << again.output;
@@ -191,8 +202,10 @@ TEST_F(AccuracyGate, FloorsThatCannotDecideAreUsageErrors) {
     const char* value;
     const char* message;
   };
-  for (const auto& c : {Case{"--min-top1", "nan", "--min-top1 must lie in [0, 1]"},
-                        Case{"--min-top1", "1.5", "--min-top1 must lie in [0, 1]"},
+  for (const auto& c : {Case{"--min-top1", "nan", "--min-top1 must lie in (0, 1]"},
+                        Case{"--min-top1", "1.5", "--min-top1 must lie in (0, 1]"},
+                        Case{"--min-top1", "0", "--min-top1 must lie in (0, 1]"},
+                        Case{"--window-tokens", "100000", "--window-tokens 100000 exceeds the model's context"},
                         Case{"--max-kl", "inf", "--max-kl must be a finite number >= 0"},
                         Case{"--max-ppl-diff-pct", "-1", "--max-ppl-diff-pct must be a finite number >= 0"},
                         Case{"--min-samples", "1000000", "--min-samples 1000000: must lie in [2, 1000]"}}) {
@@ -200,6 +213,14 @@ TEST_F(AccuracyGate, FloorsThatCannotDecideAreUsageErrors) {
     EXPECT_EQ(r.code, 2) << c.option << " " << c.value << "\n" << r.output;
     EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
   }
+}
+
+// A format named twice (or the stored one named beside "auto") is run
+// once: it made two rows of one name, which the store refused after the
+// whole run (exit 2).
+TEST_F(AccuracyGate, RepeatedFormatsRunOnce) {
+  const Ran r = Gate("repeated", Model(), {"--formats", "tq2_0,auto,tq2_0"});
+  EXPECT_EQ(r.code, 0) << r.output;
 }
 
 TEST_F(AccuracyGate, TruncatedModelFailsWithExit4) {
