@@ -181,12 +181,38 @@ bool WantsMoreSamples(const baselines::ComparisonRow& row) {
 // The adaptive re-sampling round of GateOutput::resample: a preliminary
 // judgement of the unstored run, then more samples for the flagged
 // benchmarks. Notes say what happened.
-void Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
+// A benchmark of the code under test that reported an error is broken by
+// it: a correctness failure, named in the ledger (ComparisonExitCode gives
+// the same code when the run is compared). Skipped when the gate already
+// names it. Run after the body and again after re-sampling.
+void NameBenchmarkErrors(GateOutput& out) {
+  for (const auto& b : out.run.benchmarks) {
+    if (b.status != baselines::BenchmarkStatus::kError) continue;
+    // Named: the name followed by neither a name character nor more path.
+    const auto names = [&](const std::string& failure) {
+      for (size_t at = failure.find(b.name); at != std::string::npos; at = failure.find(b.name, at + 1)) {
+        const size_t end = at + b.name.size();
+        if (end == failure.size() || !(std::isalnum(static_cast<unsigned char>(failure[end])) ||
+                                       failure[end] == '_' || failure[end] == '/'))
+          return true;
+      }
+      return false;
+    };
+    const bool named = std::any_of(out.correctness_failures.begin(), out.correctness_failures.end(), names);
+    if (!named)
+      out.correctness_failures.push_back("benchmark " + b.DisplayName() + " reported an error" +
+                                         (b.message.empty() ? std::string() : ": " + b.message));
+  }
+}
+
+// Returns the re-sampling's own failure (the first samples stay in both
+// sides, the verdicts use them, and the gate exits 2 for it).
+Status Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
   const baselines::RunRecord& run = out.run;
   std::vector<baselines::ComparisonRow> rows;
   if (out.ab_baseline) {
     auto thresholds = store.Thresholds();
-    if (!thresholds.ok()) return;
+    if (!thresholds.ok()) return Status::Ok();
     rows = baselines::CompareAll(baselines::BuildInputs(run, {*out.ab_baseline}, *thresholds, false, nullptr),
                                  o.verdict);
   } else {
@@ -195,7 +221,7 @@ void Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
     auto report = baselines::CompareWithBaseline(store, run, request, o.verdict);
     if (!report.ok() || report->baseline.source == baselines::BaselineSource::kNone ||
         report->baseline.environment_mismatch)
-      return;
+      return Status::Ok();
     rows = std::move(report->rows);
   }
   // Names only (suite, name, params): the callback appends to out.run.
@@ -216,12 +242,13 @@ void Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
       names += (names.empty() ? "" : ", ") + b.DisplayName();
     }
   }
-  if (flagged.empty()) return;
+  if (flagged.empty()) return Status::Ok();
   std::fprintf(stderr, "bitgate-%s: re-sampling %zu benchmark(s) before judging: %s\n", o.gate.c_str(),
                flagged.size(), names.c_str());
   Status s = out.resample(flagged, out);
   out.notes.push_back(s.ok() ? "re-sampled before judging (a first look flagged them): " + names
-                             : "re-sampling failed, verdicts use the first samples: " + s.message());
+                             : "re-sampling failed, verdicts use the first samples of both sides: " + s.message());
+  return s.WithContext("re-sampling " + names);
 }
 
 // Stores the run(s), judges, saves verdicts and the outcome. Errors are
@@ -229,7 +256,11 @@ void Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) {
 Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
   auto store = cli::OpenStore(o.db, 5000, /*create=*/true);
   if (!store.ok()) return store.status();
-  if (out.resample && out.correctness_failures.empty() && out.run.status != "failed") Resample(o, **store, out);
+  Status resampled;
+  if (out.resample && out.correctness_failures.empty() && out.run.status != "failed") {
+    resampled = Resample(o, **store, out);
+    NameBenchmarkErrors(out);  // a benchmark that errored only in the second look
+  }
   baselines::RunRecord& run = out.run;
   // Re-sampling measures again and may find a correctness failure (a
   // receipt that does not verify): stored "failed", never a baseline.
@@ -279,6 +310,12 @@ Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
   Status s = (*store)->SaveVerdicts(run.id, f.report.baseline.run_ids, run, f.report.rows);
   if (!s.ok()) return s.WithContext("saving verdicts");
   f.exit_code = baselines::ComparisonExitCode(f.report, o.strict);
+  // Judged and stored on the first samples; a second look that failed (a
+  // child that crashed or timed out) still makes the gate an error.
+  if (!resampled.ok()) {
+    f.exit_code = MostSevereExit(f.exit_code, cli::kExitError);
+    f.outcome.error = resampled.message();
+  }
   return Status::Ok();
 }
 
@@ -370,27 +407,7 @@ int RunGateMain(const char* gate, int argc, char** argv, const po::options_descr
   if (out.ab_baseline)
     for (auto& b : out.ab_baseline->benchmarks)
       if (b.suite.empty()) b.suite = run.suite;
-  // A benchmark of the code under test that reported an error is broken
-  // by it: a correctness failure, named in the ledger (ComparisonExitCode
-  // gives the same code when the run is compared).
-  // Skipped when the gate already names it, or failed as a whole (exit 2).
-  for (const auto& b : run.benchmarks) {
-    if (b.status != baselines::BenchmarkStatus::kError || !body_status.ok()) continue;
-    // Named: the name followed by neither a name character nor more path.
-    const auto names = [&](const std::string& failure) {
-      for (size_t at = failure.find(b.name); at != std::string::npos; at = failure.find(b.name, at + 1)) {
-        const size_t end = at + b.name.size();
-        if (end == failure.size() || !(std::isalnum(static_cast<unsigned char>(failure[end])) ||
-                                       failure[end] == '_' || failure[end] == '/'))
-          return true;
-      }
-      return false;
-    };
-    const bool named = std::any_of(out.correctness_failures.begin(), out.correctness_failures.end(), names);
-    if (!named)
-      out.correctness_failures.push_back("benchmark " + b.DisplayName() + " reported an error" +
-                                         (b.message.empty() ? std::string() : ": " + b.message));
-  }
+  if (body_status.ok()) NameBenchmarkErrors(out);
   if (!out.correctness_failures.empty()) run.status = "failed";
 
   int code = cli::kExitPass;

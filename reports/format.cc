@@ -65,7 +65,7 @@ std::string RatioNumber(double ratio) {
 std::string RatioNumberBeside(double ratio, double threshold) {
   std::string s = RatioNumber(ratio);
   for (int digits = 4; digits <= 9 && ratio != threshold && s == RatioNumber(threshold); ++digits) {
-    char format[8];
+    char format[16];
     std::snprintf(format, sizeof format, "%%.%df", digits);
     s = Printf(format, ratio);
     if (s != Printf(format, threshold)) break;
@@ -76,7 +76,7 @@ std::string RatioNumberBeside(double ratio, double threshold) {
 std::string FormatPBeside(double p, double alpha) {
   if (p == alpha || FormatP(p) != FormatP(alpha)) return FormatP(p);
   for (int digits = 3; digits <= 9; ++digits) {
-    char format[8];
+    char format[16];
     std::snprintf(format, sizeof format, "%%.%dg", digits);
     if (Printf(format, p) != Printf(format, alpha)) return Printf(format, p);
   }

@@ -122,7 +122,9 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
   if (!warm.ok()) return warm.status().WithContext("generating with " + o.model_path);
   int64_t kv_bytes = 0;
   {
-    const int64_t n_ctx = static_cast<int64_t>(warm->prompt_tokens.size()) + o.gen_tokens;
+    // The positions a session allocates: the last generated token is never
+    // fed back (generate.cc).
+    const int64_t n_ctx = static_cast<int64_t>(warm->prompt_tokens.size()) + o.gen_tokens - 1;
     kv_bytes = 2 * cfg.n_layer * n_ctx * cfg.kv_dim() * static_cast<int64_t>(sizeof(float));
   }
   if (!o.receipts_dir.empty()) fs::create_directories(o.receipts_dir);
@@ -175,7 +177,9 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(cfg.n_vocab) - 1);
   for (auto& id : ids) id = dist(rng);
-  BenchmarkResult stop = Bench(kStopLookup, "vocab=" + std::to_string(cfg.n_vocab));
+  // The model's digest too: two models of one vocabulary size can have
+  // different end-of-generation sets.
+  BenchmarkResult stop = Bench(kStopLookup, "vocab=" + std::to_string(cfg.n_vocab) + " model=" + sha.substr(0, 12));
   stop.measures = {Measure("real_time", "ns", Direction::kLowerIsBetter)};
   const int64_t passes = std::max<int64_t>(1, o.stop_lookups / static_cast<int64_t>(ids.size()));
   for (int rep = 0; rep < o.repetitions; ++rep) {
@@ -198,7 +202,9 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
 
   const ResidentMemory after = ReadResidentMemory();
   const int64_t file_bytes = static_cast<int64_t>((*model)->file().bytes().size());
-  BenchmarkResult mem = Bench(kMemory, out.model_name + " model=" + sha.substr(0, 12));
+  // The engine rows' parameters: peak memory depends on the head's repack,
+  // the tokens (KV cache) and the threads as much as on the model.
+  BenchmarkResult mem = Bench(kMemory, out.model_name + " " + params);
   mem.measures = {Measure("peak_rss", "bytes", Direction::kLowerIsBetter),
                   Measure("model_and_kv", "bytes", Direction::kLowerIsBetter)};
   if (after.hwm > 0) {

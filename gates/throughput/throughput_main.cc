@@ -377,7 +377,8 @@ Result<Measured> RunMeasureChild(const std::string& exe, const po::variables_map
             "--kernel-measures", vm["kernel-measures"].as<std::string>(),
             "--gen-tokens", std::to_string(vm["gen-tokens"].as<int>()),
             "--threads", std::to_string(vm["threads"].as<int>()),
-            "--head-format", vm["head-format"].as<std::string>()};
+            "--head-format", vm["head-format"].as<std::string>(),
+            "--kernel-timeout", std::to_string(vm["kernel-timeout"].as<double>())};
   if (pass_bench_exe && vm.count("bench-exe")) {
     p.argv.push_back("--bench-exe");
     p.argv.push_back(vm["bench-exe"].as<std::string>());
@@ -436,7 +437,9 @@ Status RunRounds(const po::variables_map& vm, const std::string& model, const Pl
 }
 
 // A/B: baseline and candidate in alternating rounds, AB BA AB ...: neither
-// side always runs first (warm caches, turbo).
+// side always runs first (warm caches, turbo). An odd count gives the
+// baseline one more first turn; a round count that is even keeps them equal
+// (the gate's default; noted otherwise).
 Status RunAbRounds(const po::variables_map& vm, const std::string& model, const Plan& plan, int rounds,
                    const fs::path& ab_dir, Measured* candidate, baselines::RunRecord* baseline) {
   auto base_exe = ResolveBaselineExe(vm);
@@ -485,7 +488,6 @@ Status RunAbRounds(const po::variables_map& vm, const std::string& model, const 
             candidate->notes.push_back(note);
         }
       } else {
-        got.notes.clear();
         AddCandidate(candidate, std::move(got));
       }
     }
@@ -503,7 +505,10 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
   const bool full = IsThroughputExe(*base_exe);
   ctx.output.notes.push_back(std::string("A/B mode: baseline ") + *base_exe + ", " + std::to_string(*rounds) +
                              " alternating rounds of " + std::to_string(plan.reps) + " repetitions per side" +
-                             (full ? "" : "; engine benchmarks have no A/B baseline (the baseline is a kernel suite only)"));
+                             (full ? "" : "; engine benchmarks have no A/B baseline (the baseline is a kernel suite only)") +
+                             (*rounds % 2 ? "; an odd round count lets the baseline run first once more than the "
+                                            "candidate (an even count balances the order)"
+                                          : ""));
   Status s = RunAbRounds(vm, model, plan, *rounds, fs::path(ctx.options.out_dir) / "ab", candidate, baseline);
   if (!s.ok()) return s;
   if (!full && plan.engine) {
@@ -622,15 +627,29 @@ Status Body(GateContext& ctx) {
     // (the same processes per round, A/B alternation kept).
     const std::string out_dir = ctx.options.out_dir;
     const Plan first = OptionsPlan(vm, *rounds);
-    ctx.output.resample = [&vm, model, first, resample_rounds, ab, out_dir](
+    const SloTargets targets = *slo_targets;
+    const bool two_b = m.two_b_shaped;
+    const int first_rounds = *rounds;
+    ctx.output.resample = [&vm, model, first, first_rounds, resample_rounds, ab, out_dir, targets, two_b](
                               const std::vector<BenchmarkResult>& flagged, GateOutput& out) -> Status {
-      const Plan plan = ResamplePlan(first, flagged);
+      // As many samples again as the first look took, spread over the
+      // second look's rounds (it took --resample-rounds x the first look's
+      // per-round count, 100 more against 10 with --rounds 1).
+      Plan plan = ResamplePlan(first, flagged);
+      plan.reps = CeilDiv(first.reps * first_rounds, resample_rounds);
+      plan.engine_reps = CeilDiv(first.engine_reps * first_rounds, resample_rounds);
       if (!plan.kernels && !plan.engine) return Status::Ok();
+      // Both sides' extra samples are kept apart until every round has run:
+      // a round that fails leaves both sides as the first look had them
+      // (baseline rounds had gone straight into the baseline, so a failure
+      // after them judged 11 baseline samples against 10).
       Measured extra;
+      baselines::RunRecord extra_base;
       if (ab) {
         Status s = RunAbRounds(vm, model, plan, resample_rounds, fs::path(out_dir) / "resample-ab", &extra,
-                               &*out.ab_baseline);
+                               &extra_base);
         if (!s.ok()) return s;
+        AppendSamples(out.ab_baseline->benchmarks, extra_base.benchmarks);
       } else {
         Status s = RunRounds(vm, model, plan, resample_rounds, fs::path(out_dir) / "resample", &extra);
         if (!s.ok()) return s;
@@ -638,6 +657,14 @@ Status Body(GateContext& ctx) {
       AppendSamples(out.run.benchmarks, extra.benchmarks);
       for (auto& f : extra.correctness_failures) out.correctness_failures.push_back(std::move(f));
       for (auto& a : extra.artifacts) out.artifacts.push_back(std::move(a));
+      for (auto& n : extra.notes)
+        if (std::find(out.notes.begin(), out.notes.end(), n) == out.notes.end()) out.notes.push_back(std::move(n));
+      // The SLOs are judged on the samples the stored rows hold, first look
+      // and second together.
+      Measured all;
+      all.benchmarks = out.run.benchmarks;
+      all.two_b_shaped = two_b || extra.two_b_shaped;
+      out.slos = CheckSlos(vm, targets, all);
       return Status::Ok();
     };
   }

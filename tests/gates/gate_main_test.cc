@@ -264,5 +264,54 @@ TEST_F(GateMainTest, CorrectnessFailureFoundWhileResamplingStoresTheRunFailed) {
   EXPECT_EQ(cand->status, "failed");
 }
 
+// A second look that fails (a child that crashed or timed out) is an
+// error of the gate (exit 2): it was a note, and the first look's verdict
+// (here a REGRESSION, but PASS as easily) stood. The verdicts still use the
+// first samples and the run is stored.
+TEST_F(GateMainTest, AFailedSecondLookIsAnError) {
+  ASSERT_EQ(RunGate("base2", [](GateContext& ctx) {
+              ctx.output.run.benchmarks.push_back(Bench("decode", 100));
+              return Status::Ok();
+            }, {"--branch", "main", "--commit", "b1"}), 0);
+  const int code = RunGate(
+      "crash",
+      [&](GateContext& ctx) {
+        ctx.output.run.benchmarks.push_back(Bench("decode", 200));
+        ctx.output.resample = [](const std::vector<baselines::BenchmarkResult>&, GateOutput&) {
+          return Status::Error("candidate build: bitgate-throughput --measure-only failed (signal 11)");
+        };
+        return Status::Ok();
+      },
+      {"--branch", "pr", "--commit", "c2", "--merge-base", "b1"});
+  EXPECT_EQ(code, 2);
+  const auto outcome = Json("crash", "gate.json");
+  EXPECT_NE(outcome["error"].get<std::string>().find("signal 11"), std::string::npos) << outcome.dump();
+}
+
+// A benchmark that errors only in the second look is a correctness failure
+// (exit 4), as it is in the first: the errors were named before re-sampling
+// only, so the run exited by the comparison alone and named no failure.
+TEST_F(GateMainTest, ABenchmarkErrorInTheSecondLookIsACorrectnessFailure) {
+  ASSERT_EQ(RunGate("base3", [](GateContext& ctx) {
+              ctx.output.run.benchmarks.push_back(Bench("decode", 100));
+              return Status::Ok();
+            }, {"--branch", "main", "--commit", "b1"}), 0);
+  const int code = RunGate(
+      "late-error",
+      [&](GateContext& ctx) {
+        ctx.output.run.benchmarks.push_back(Bench("decode", 200));
+        ctx.output.resample = [](const std::vector<baselines::BenchmarkResult>&, GateOutput& out) {
+          out.run.benchmarks[0].status = baselines::BenchmarkStatus::kError;
+          out.run.benchmarks[0].message = "kernel returned NaN";
+          return Status::Ok();
+        };
+        return Status::Ok();
+      },
+      {"--branch", "pr", "--commit", "c3", "--merge-base", "b1"});
+  EXPECT_EQ(code, kExitCorrectness);
+  const auto outcome = Json("late-error", "gate.json");
+  EXPECT_NE(outcome["correctness_failures"].dump().find("kernel returned NaN"), std::string::npos) << outcome.dump();
+}
+
 }  // namespace
 }  // namespace bitgate::gates
