@@ -63,8 +63,10 @@ std::string RatioNumber(double ratio) {
 }
 
 std::string RatioNumberBeside(double ratio, double threshold) {
-  std::string s = RatioNumber(ratio);
-  for (int digits = 4; digits <= 9 && ratio != threshold && s == RatioNumber(threshold); ++digits) {
+  const std::string plain = RatioNumber(ratio);
+  if (ratio == threshold || plain != RatioNumber(threshold)) return plain;
+  std::string s = plain;
+  for (int digits = 4; digits <= 9; ++digits) {
     char format[16];
     std::snprintf(format, sizeof format, "%%.%df", digits);
     s = Printf(format, ratio);

@@ -199,6 +199,7 @@ TEST(ComparisonReportTest, NumbersBesideAThresholdReadApartFromIt) {
   EXPECT_EQ(RatioNumberBeside(1.054, 1.03), "1.054");
   EXPECT_EQ(RatioNumberBeside(0.9696, 0.97), "0.9696");
   EXPECT_EQ(RatioNumberBeside(1.03, 1.03), "1.030");
+  EXPECT_EQ(RatioNumberBeside(1.03004, 1.03), "1.03004");  // as many digits as it takes
   EXPECT_EQ(FormatPBeside(0.0504, 0.05), "0.0504");
   EXPECT_EQ(FormatPBeside(0.012, 0.05), "0.012");
   EXPECT_EQ(FormatPBeside(0.05, 0.05), "0.05");
