@@ -371,5 +371,28 @@ TEST(VerdictTest, FailedBenchmarkWithoutBaselineIsANotRunRow) {
   EXPECT_EQ(ComparisonExitCode(report, false), 0);
 }
 
+// A candidate benchmark that ran (status ok) with no measures never takes
+// the baseline's measures: its samples would have been the baseline's own,
+// judged against themselves as "equivalent". Only a failed candidate
+// borrows them, to make its not-run rows.
+TEST(VerdictTest, ACandidateThatRanNeverBorrowsTheBaselinesSamples) {
+  RunRecord base, candidate;
+  BenchmarkResult b;
+  b.suite = "s";
+  b.name = "bench";
+  b.measures.push_back(MeasureSamples{"time", "ns", Direction::kLowerIsBetter, Around(100, 0.01, 5)});
+  base.benchmarks = {b};
+  BenchmarkResult c = b;
+  c.measures.clear();
+  candidate.benchmarks = {c};
+  for (const auto& in : BuildInputs(candidate, {base}, {}, false, nullptr)) EXPECT_TRUE(in.candidate.empty());
+  candidate.benchmarks[0].status = BenchmarkStatus::kError;
+  const auto failed = BuildInputs(candidate, {base}, {}, false, nullptr);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].measure, "time");
+  EXPECT_EQ(failed[0].forced, Reason::kNotRun);
+  EXPECT_TRUE(failed[0].candidate.empty());
+}
+
 }  // namespace
 }  // namespace bitgate::baselines

@@ -21,6 +21,7 @@
 #include "baselines/store.h"
 #include "engine/gguf.h"
 #include "engine/synth.h"
+#include "gates/accuracy/engine_accuracy.h"
 #include "gates/accuracy/quant_accuracy.h"
 #include "gates/subprocess.h"
 #include "tests/gates/gate_test_util.h"
@@ -221,6 +222,22 @@ TEST_F(AccuracyGate, FloorsThatCannotDecideAreUsageErrors) {
 TEST_F(AccuracyGate, RepeatedFormatsRunOnce) {
   const Ran r = Gate("repeated", Model(), {"--formats", "tq2_0,auto,tq2_0"});
   EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// An overflowing reference perplexity (inf, read back from JSON as NaN)
+// made the distance 0 and passed the ceiling.
+TEST(EngineWindow, PerplexityDistanceIsNaNWithoutFinitePerplexities) {
+  bitgate::gates::accuracy::EngineWindow w;
+  w.ppl_ref = 100;
+  w.ppl_test = 101;
+  EXPECT_DOUBLE_EQ(w.PplDiffPct(), 1.0);
+  w.ppl_ref = INFINITY;
+  EXPECT_TRUE(std::isnan(w.PplDiffPct()));
+  w.ppl_ref = std::nan("");
+  EXPECT_TRUE(std::isnan(w.PplDiffPct()));
+  w.ppl_ref = 100;
+  w.ppl_test = std::nan("");
+  EXPECT_TRUE(std::isnan(w.PplDiffPct()));
 }
 
 TEST_F(AccuracyGate, TruncatedModelFailsWithExit4) {

@@ -4,6 +4,8 @@
 // formats are lossy by design, so their floors are far from 1.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstdio>
 
 #include "kernels/accuracy.h"
@@ -63,6 +65,9 @@ TEST(QuantAccuracy, CompareSignalsOnKnownValues) {
   EXPECT_DOUBLE_EQ(CompareSignals(a, c, 3).snr_db, 0.0);
   EXPECT_DOUBLE_EQ(CompareSignals(a, c, 3).accuracy_pct, 0.0);
   EXPECT_DOUBLE_EQ(CompareSignals(a, a, 3).snr_db, 200.0);
+  // A NaN reconstruction has no SNR: std::min(200, NaN) had read 200 dB.
+  const float n[] = {NAN, 0, 0};
+  EXPECT_TRUE(std::isnan(CompareSignals(a, n, 3).snr_db));
 }
 
 TEST(Patterns, DeterministicAndDistinct) {
