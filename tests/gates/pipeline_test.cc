@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +39,10 @@ class PipelineTest : public ::testing::Test {
   }
 
   // The pipeline with one stand-in gate named `gate`, given `gate_args`.
-  Ran Pipeline(const std::string& gate, const std::string& gate_args, const std::string& out = "p") {
+  Ran Pipeline(const std::string& gate, const std::string& gate_args, const std::string& out = "p",
+               const std::map<std::string, std::optional<std::string>>& env = {}) {
     ProcessOptions p;
+    p.env = env;
     p.argv = {BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c1", "--gates", gate,
               "--out", (dir_ / out).string(), "--gate-exe", gate + "=" + BITGATE_CRASH_GATE,
               "--gate-args", gate + "=" + gate_args};
@@ -96,6 +100,16 @@ TEST_F(PipelineTest, ALedgerFileThatCannotBeWrittenIsStoredAsExit2) {
   p.argv = {BITGATE_BINARY, "report", "--db", db_, "--run", "1"};
   p.output_file = (dir_ / "report.txt").string();
   EXPECT_EQ(gate_test::RunCaptured(p).code, 2);
+}
+
+// A job summary that cannot be appended to is exit 2, as in `compare`
+// (it was a warning), and the files already written say so.
+TEST_F(PipelineTest, AJobSummaryThatCannotBeWrittenIsExit2) {
+  fs::create_directories(dir_ / "summary-is-a-directory");
+  const Ran r = Pipeline("echo", "--print-args", "s", {{"GITHUB_STEP_SUMMARY", (dir_ / "summary-is-a-directory").string()}});
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot append the ledger to the job summary"), std::string::npos) << r.output;
+  EXPECT_NE(ReadAll(dir_ / "s" / "ledger.md").find("state=ERROR"), std::string::npos);
 }
 
 // --gate-args GATE='ARGS' is split like a shell would split ARGS. It was
