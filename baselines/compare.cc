@@ -105,7 +105,7 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
     return choice;
   }
   choice.note = "no baseline: no runs of suite '" + candidate.suite + "' on branch " + request.branch +
-                " (import one with `bitgate baseline import`)";
+                " (import one with: bitgate baseline import)";
   return choice;
 }
 
@@ -155,6 +155,9 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
     for (const auto& m : b.measures) measures.push_back(&m);
     if (b.measures.empty() && p && b.status != BenchmarkStatus::kOk)
       for (const auto& [name, decl] : p->first) measures.push_back(decl);
+    if (b.measures.empty() && p && b.status == BenchmarkStatus::kOk && notes)
+      notes->push_back(b.DisplayName() + ": ran but reported no measures (the baseline has " +
+                       std::to_string(p->first.size()) + "): nothing to compare");
     if (measures.empty() && b.status != BenchmarkStatus::kOk) {
       // Failed with nothing to compare against (a new benchmark, a seed
       // run): still one row, so reports show it as not run.
@@ -269,7 +272,9 @@ Status FinishJudgement(Store& store, const RunRecord& candidate, const std::vect
                                   });
       if (b != candidate.benchmarks.end() && BenchmarkMatches(a.benchmark_glob, *b)) {
         row.accepted = true;
-        report->notes.push_back(row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")");
+        const std::string note = row.benchmark + " " + row.measure + ": regression accepted (" + a.message + ")";
+        if (std::find(report->notes.begin(), report->notes.end(), note) == report->notes.end())
+          report->notes.push_back(note);  // once, however often the same annotation was stored
       }
     }
   }

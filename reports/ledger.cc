@@ -2,6 +2,8 @@
 // ledger_formats.cc).
 #include "reports/ledger.h"
 
+#include <string_view>
+
 #include "reports/format.h"
 
 #include <algorithm>
@@ -72,9 +74,25 @@ std::string JobSummaryText(const std::string& ledger_md, const std::string& full
   if (ledger_md.size() <= limit) return ledger_md;
   const std::string note = "\n> the ledger is longer than a GitHub job summary takes: the full ledger is " +
                            MarkdownInline(full_path) + "\n";
-  const size_t room = limit > note.size() ? limit - note.size() : 0;
+  // Room for the note and for closing what the cut leaves open (a code
+  // fence, <details> blocks), so the note is neither code nor folded away.
+  constexpr size_t kClosers = 256;
+  const size_t room = limit > note.size() + kClosers ? limit - note.size() - kClosers : 0;
   const size_t cut = room == 0 ? std::string::npos : ledger_md.rfind('\n', room - 1);
-  return (cut == std::string::npos ? std::string() : ledger_md.substr(0, cut + 1)) + note;
+  std::string kept = cut == std::string::npos ? std::string() : ledger_md.substr(0, cut + 1);
+  int open_details = 0;
+  bool in_fence = false;
+  for (size_t at = 0; at < kept.size();) {
+    const size_t end = kept.find('\n', at);
+    const std::string_view line(kept.data() + at, (end == std::string::npos ? kept.size() : end) - at);
+    if (line.substr(0, 3) == "```") in_fence = !in_fence;
+    else if (!in_fence && line.find("<details>") != std::string_view::npos) ++open_details;
+    else if (!in_fence && line.find("</details>") != std::string_view::npos && open_details > 0) --open_details;
+    at = end == std::string::npos ? kept.size() : end + 1;
+  }
+  if (in_fence) kept += "```\n";
+  for (int i = 0; i < open_details && i < 8; ++i) kept += "\n</details>\n";
+  return kept + note;
 }
 
 std::string LedgerState(int exit_code) {

@@ -55,6 +55,19 @@ std::string RerunAdvice(const Ledger& l, const std::string& gate) {
   return "re-run the gate alone and read its output (the pipeline's log has no command for it)";
 }
 
+// Text inside raw HTML (a <summary>), where markdown escapes show as
+// written: '&' and '<' as entities, line breaks as spaces.
+std::string HtmlText(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
 struct Counts {
   int gates = 0, pass = 0, regression = 0, error = 0, undecided = 0, correctness = 0, crashed = 0, timeout = 0,
       missing = 0;
@@ -101,8 +114,15 @@ Counts Count(const Ledger& l) {
       c.correctness_failures += static_cast<int>(g.outcome->correctness_failures.size());
     }
     // A receipt that does not re-verify is a correctness failure of the
-    // gate (verb_pipeline.cc), counted with the gate's own.
-    c.correctness_failures += static_cast<int>(g.gate.receipt_failures.size());
+    // gate (verb_pipeline.cc), counted with the gate's own unless the gate
+    // already named that receipt (its path leads each message).
+    for (const auto& f : g.gate.receipt_failures) {
+      const std::string path = f.substr(0, f.find(':'));
+      const bool named = g.outcome && std::any_of(g.outcome->correctness_failures.begin(),
+                                                  g.outcome->correctness_failures.end(),
+                                                  [&](const std::string& own) { return own.find(path) != std::string::npos; });
+      c.correctness_failures += named ? 0 : 1;
+    }
   }
   return c;
 }
@@ -443,7 +463,7 @@ std::string LedgerMarkdown(const Ledger& l) {
     out << "### " << Cell(g.gate.gate) << "\n\n";
     if (failed_process && !g.gate.output_tail.empty()) {
       const std::string fence = MarkdownFence(g.gate.output_tail);
-      out << "<details><summary>output tail (" << Cell(g.gate.process) << ")</summary>\n\n" << fence << "\n"
+      out << "<details><summary>output tail (" << HtmlText(g.gate.process) << ")</summary>\n\n" << fence << "\n"
           << g.gate.output_tail << "\n" << fence << "\n\n</details>\n\n";
     }
     if (g.outcome && !g.outcome->correctness_failures.empty()) {

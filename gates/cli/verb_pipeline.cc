@@ -440,6 +440,8 @@ int Run(int argc, char** argv) {
     rec.ended_at = reports::NowUtcMillis();
     hop("pipeline end: exit " + std::to_string(rec.exit_code));
   }
+  // The code the stored record holds (a failure below changes it: settle).
+  int stored_code = rec.exit_code;
   reports::Ledger ledger;
   try {
     ledger = reports::BuildLedger(store.ok() ? store->get() : nullptr, rec);
@@ -449,7 +451,6 @@ int Run(int argc, char** argv) {
     ledger.notes = {"the ledger could not be built from the store: " + std::string(e.what()) +
                     "; gate details are missing"};
   }
-  int stored_code = rec.exit_code;
   std::string md;
   const std::pair<const char*, std::function<std::string()>> files[] = {
       {"ledger.md", [&] { return md = reports::LedgerMarkdown(ledger); }},
