@@ -38,6 +38,24 @@ TEST(FormatTest, MarkdownAndMermaidEscapes) {
   EXPECT_EQ(MermaidString("say \"hi\"\n"), "say #quot;hi#quot; ");
 }
 
+TEST(FormatTest, MarkdownTextRendersAsWritten) {
+  // GitHub drops "<float>" as an HTML tag; '*' and edge '_' make emphasis.
+  EXPECT_EQ(MarkdownInline("BM_Foo<float>/8 & a|b"), "BM_Foo&lt;float>/8 &amp; a\\|b");
+  EXPECT_EQ(MarkdownInline("a*b*c [x](y) `z` ~s~ \\"), "a\\*b\\*c [x\\](y) \\`z\\` \\~s\\~ \\\\");
+  EXPECT_EQ(MarkdownInline("gemv/tq2_0/avx512 _x_ y_"), "gemv/tq2_0/avx512 \\_x\\_ y\\_");
+  EXPECT_EQ(MarkdownInline("1 us -> 2 us\nnext"), "1 us -> 2 us next");
+  EXPECT_EQ(MarkdownInline("< 10 ns, <!-- x --> </b> <?"), "< 10 ns, &lt;!-- x --> &lt;/b> &lt;?");
+}
+
+TEST(FormatTest, ShellWords) {
+  EXPECT_EQ(ShellWord("--out"), "--out");
+  EXPECT_EQ(ShellWord("--filter=gemv/x"), "--filter=gemv/x");
+  EXPECT_EQ(ShellWord(""), "''");
+  for (const char* special : {"a b", "`id`", "#c", "~", "!x", "{a,b}", "a\nb", "$HOME", "it's"})
+    EXPECT_EQ(ShellWord(special).front(), '\'') << special;
+  EXPECT_EQ(ShellWord("it's"), "'it'\\''s'");
+}
+
 TEST(FormatTest, CodeSpansAndFencesHoldAnyBackticks) {
   EXPECT_EQ(MarkdownCode("out/dir"), "`out/dir`");
   EXPECT_EQ(MarkdownCode("a`b"), "``a`b``");
