@@ -63,6 +63,8 @@ CpuFeatures Detect() {
   f.avx512bw = os_zmm && ((b >> 30) & 1);
   f.avx512vl = os_zmm && ((b >> 31) & 1);
   f.avx512vnni = os_zmm && ((c >> 11) & 1);
+  f.avx512vbmi = os_zmm && ((c >> 1) & 1);
+  f.avx512bitalg = os_zmm && ((c >> 12) & 1);
   __cpuid_count(7, 1, a, b, c, d);
   f.avx_vnni = ymm && ((a >> 4) & 1);
   f.avx512bf16 = os_zmm && ((a >> 5) & 1);
@@ -107,6 +109,11 @@ bool IsaSupported(Isa isa) {
   return false;
 }
 
+bool Avx512VbmiTlSupported() {
+  const CpuFeatures& f = GetCpuFeatures();
+  return IsaSupported(Isa::kAvx512) && f.avx512vbmi && f.avx512bitalg;
+}
+
 Isa BestIsa() {
   if (IsaSupported(Isa::kAvx512)) return Isa::kAvx512;
   if (IsaSupported(Isa::kAvx2)) return Isa::kAvx2;
@@ -148,6 +155,8 @@ std::string CpuFlagsString() {
   add(f.avx512bw, "avx512bw");
   add(f.avx512vl, "avx512vl");
   add(f.avx512vnni, "avx512vnni");
+  add(f.avx512vbmi, "avx512vbmi");
+  add(f.avx512bitalg, "avx512bitalg");
   add(f.avx512bf16, "avx512bf16");
   return s.empty() ? "none" : s;
 }

@@ -28,6 +28,7 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false;
   bool avx512bf16 = false, avx_vnni = false;
+  bool avx512vbmi = false, avx512bitalg = false;  // vpermb; vpshufbitqmb
   int logical_cores = 0;
 };
 
@@ -44,6 +45,11 @@ std::optional<Isa> IsaFromName(std::string_view name);
 bool IsaSupported(Isa isa);
 // The best path this CPU supports.
 Isa BestIsa();
+// Whether the AVX-512 path's TL1/TL2 kernels take their VBMI form (vpermb
+// and vpshufbitqmb, Ice Lake / Zen 4 and later) rather than the vpshufb one.
+// Both are AVX-512 path kernels with the same counter ids; the receipt's CPU
+// flags (CpuFlagsString) tell which ran.
+bool Avx512VbmiTlSupported();
 
 // The path the dispatcher uses: BITGATE_FORCE_ISA if set (error if unknown
 // or unsupported), else BestIsa(). Evaluated once.

@@ -55,6 +55,17 @@ void MatmulTL1Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activat
                      int64_t ldy, int64_t r0, int64_t r1);
 void MatmulTL2Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1);
+// The two TL kernels behind those entries (which one runs: Avx512VbmiTlSupported).
+// Shuffle: vpshufb lookups re-paired into int16 (any AVX-512 VNNI core).
+// Vbmi: vpermb lookups summed by vpdpbusd; needs AVX512_VBMI and AVX512_BITALG.
+void MatmulTL1Avx512Shuffle(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                            int64_t ldy, int64_t r0, int64_t r1);
+void MatmulTL2Avx512Shuffle(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                            int64_t ldy, int64_t r0, int64_t r1);
+void MatmulTL1Avx512Vbmi(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                         int64_t ldy, int64_t r0, int64_t r1);
+void MatmulTL2Avx512Vbmi(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                         int64_t ldy, int64_t r0, int64_t r1);
 
 void MatmulQ8_0Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                       int64_t ldy, int64_t r0, int64_t r1);

@@ -1,4 +1,6 @@
-// AVX-512 table-lookup GEMV/GEMM for TL1 and TL2.
+// AVX-512 table-lookup GEMV/GEMM for TL1 and TL2: the vpshufb kernel, for
+// AVX-512 cores without VBMI/BITALG (Skylake-SP, Cascade Lake); cores with
+// them run tl_vbmi_avx512.cc (the entries at the end choose).
 //
 // Layouts: kernels/internal/tl_layout.h. Specification: MatmulTl in
 // kernels/ref/tl_ref.cc; the integer sums here are bit-exact with it and the
@@ -165,14 +167,25 @@ void MatmulTlAvx512(Format f, const uint8_t* w, int64_t rows, int64_t cols, cons
 
 }  // namespace
 
+void MatmulTL1Avx512Shuffle(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                            int64_t ldy, int64_t r0, int64_t r1) {
+  MatmulTlAvx512(Format::kTL1, w, rows, cols, x, y, ldy, r0, r1);
+}
+
+void MatmulTL2Avx512Shuffle(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
+                            int64_t ldy, int64_t r0, int64_t r1) {
+  MatmulTlAvx512(Format::kTL2, w, rows, cols, x, y, ldy, r0, r1);
+}
+
+// The AVX-512 path's entries: the VBMI kernel where the CPU has it.
 void MatmulTL1Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
-  MatmulTlAvx512(Format::kTL1, w, rows, cols, x, y, ldy, r0, r1);
+  (Avx512VbmiTlSupported() ? MatmulTL1Avx512Vbmi : MatmulTL1Avx512Shuffle)(w, rows, cols, x, y, ldy, r0, r1);
 }
 
 void MatmulTL2Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
-  MatmulTlAvx512(Format::kTL2, w, rows, cols, x, y, ldy, r0, r1);
+  (Avx512VbmiTlSupported() ? MatmulTL2Avx512Vbmi : MatmulTL2Avx512Shuffle)(w, rows, cols, x, y, ldy, r0, r1);
 }
 
 }  // namespace bitgate::kernels::internal

@@ -6,15 +6,20 @@
 // implemented (a missing table entry would silently fall back to scalar and
 // pass every comparison), activations at the extremes of the quantized range
 // (which drive the int16 partial sums to their bounds), K long enough to
-// cross many int16 -> int32 flush periods, ragged row counts and row ranges.
+// cross many int16 -> int32 flush periods, ragged row counts and row ranges,
+// arbitrary bytes; and both AVX-512 TL kernels (vpshufb and VBMI), called
+// directly, since the dispatcher runs only one of them on a given core.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "kernels/avx512/avx512_kernels.h"
 #include "kernels/dispatch.h"
 #include "kernels/patterns.h"
 #include "kernels/quant.h"
@@ -93,24 +98,49 @@ std::vector<float> ExtremeInputs(int64_t tokens, int64_t cols) {
   return x;
 }
 
-// Runs every supported SIMD path and the scalar reference over rows
-// [r0, r1) and expects identical output floats (and untouched rows outside
-// the range). ldy > rows checks the token stride.
+// The implementations to compare with the scalar reference: every
+// supported SIMD path as dispatched, and on AVX-512 both TL kernels (the
+// vpshufb one, which the dispatcher runs only on cores without VBMI, and
+// the VBMI one where this core has it), called directly so neither goes
+// untested on any machine that can run it.
+struct Impl {
+  std::string name;
+  std::function<void(const uint8_t*, int64_t, int64_t, const Activations&, float*, int64_t, int64_t, int64_t)> run;
+};
+
+std::vector<Impl> Implementations(Format f) {
+  std::vector<Impl> out;
+  for (Isa isa : testing::SupportedSimdIsas())
+    out.push_back({IsaName(isa), [isa, f](const uint8_t* w, int64_t rows, int64_t cols, const Activations& x,
+                                          float* y, int64_t ldy, int64_t r0, int64_t r1) {
+                     MatmulWith(isa, f, w, rows, cols, x, y, ldy, r0, r1);
+                   }});
+  if (IsaSupported(Isa::kAvx512))
+    out.push_back({"avx512 vpshufb", f == Format::kTL1 ? internal::MatmulTL1Avx512Shuffle
+                                                        : internal::MatmulTL2Avx512Shuffle});
+  if (Avx512VbmiTlSupported())
+    out.push_back({"avx512 vbmi", f == Format::kTL1 ? internal::MatmulTL1Avx512Vbmi : internal::MatmulTL2Avx512Vbmi});
+  return out;
+}
+
+// Runs every implementation and the scalar reference over rows [r0, r1)
+// and expects identical output floats (and untouched rows outside the
+// range). ldy > rows checks the token stride.
 void ExpectMatchesScalar(Format f, const std::vector<uint8_t>& packed, int64_t rows, int64_t cols,
                          const Activations& acts, int64_t r0, int64_t r1, const std::string& what) {
   const int64_t tokens = acts.tokens(), ldy = rows + 3;
   std::vector<float> ref(static_cast<size_t>(tokens * ldy), -7.0f);
   MatmulWith(Isa::kScalar, f, packed.data(), rows, cols, acts, ref.data(), ldy, r0, r1);
-  for (Isa isa : testing::SupportedSimdIsas()) {
+  for (const Impl& impl : Implementations(f)) {
     std::vector<float> got(ref.size(), -7.0f);
-    MatmulWith(isa, f, packed.data(), rows, cols, acts, got.data(), ldy, r0, r1);
+    impl.run(packed.data(), rows, cols, acts, got.data(), ldy, r0, r1);
     for (int64_t t = 0; t < tokens; ++t)
       for (int64_t r = 0; r < ldy; ++r) {
         const size_t i = static_cast<size_t>(t * ldy + r);
         auto where = [&] {
-          return what + " " + FormatName(f) + " " + IsaName(isa) + " [" + std::to_string(rows) +
-                 "x" + std::to_string(cols) + "] rows " + std::to_string(r0) + ".." +
-                 std::to_string(r1) + " t " + std::to_string(t) + " r " + std::to_string(r);
+          return what + " " + FormatName(f) + " " + impl.name + " [" + std::to_string(rows) + "x" +
+                 std::to_string(cols) + "] rows " + std::to_string(r0) + ".." + std::to_string(r1) + " t " +
+                 std::to_string(t) + " r " + std::to_string(r);
         };
         // Bitwise: outputs are NaN-free, and -0.0 vs 0.0 would be a real difference.
         ASSERT_EQ(ref[i], got[i]) << where();
@@ -149,10 +179,10 @@ TEST_P(TlKernels, ExtremeActivationsAndLongK) {
     ASSERT_TRUE(DequantizeWith(Isa::kScalar, f, packed, rows, cols, wd.data()).ok());
     const float scale = wd[0];  // all-ones weights dequantize to the tensor scale
     std::vector<float> y(static_cast<size_t>(tokens * rows));
-    for (Isa isa : testing::SupportedSimdIsas()) {
-      MatmulWith(isa, f, packed.data(), rows, cols, acts, y.data(), rows, 0, rows);
-      EXPECT_EQ(y[0], static_cast<float>(127 * cols) / acts.scale(0) * scale) << IsaName(isa);
-      EXPECT_EQ(y[rows], static_cast<float>(-127 * cols) / acts.scale(1) * scale) << IsaName(isa);
+    for (const Impl& impl : Implementations(f)) {
+      impl.run(packed.data(), rows, cols, acts, y.data(), rows, 0, rows);
+      EXPECT_EQ(y[0], static_cast<float>(127 * cols) / acts.scale(0) * scale) << impl.name;
+      EXPECT_EQ(y[rows], static_cast<float>(-127 * cols) / acts.scale(1) * scale) << impl.name;
     }
   }
 }
@@ -189,6 +219,28 @@ TEST_P(TlKernels, RaggedRowsAndRowRanges) {
       if (r0 + 32 <= rows)
         ExpectMatchesScalar(f, packed, rows, cols, acts, r0, r0 + 32, "two tiles");
     }
+  }
+}
+
+// Arbitrary bytes (a damaged or hostile file): index nibbles past the
+// largest a quantizer writes (TL1 9..15, TL2 14..15) are zero weights, and
+// any sign bit, on zero-magnitude triples too, in every implementation.
+TEST_P(TlKernels, ArbitraryBytes) {
+  const Format f = GetParam();
+  for (int64_t cols : {48, 112, 2560, 6912}) {
+    const int64_t rows = 16 * 5 + 7;
+    std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(f, rows, cols)));
+    SplitMix64 rng(static_cast<uint64_t>(cols) * 7 + 3);
+    for (size_t i = 0; i + 32 < packed.size(); ++i) packed[i] = static_cast<uint8_t>(rng.Next() >> 24);
+    for (size_t i = 0; i < 80; ++i) packed[i] = 0xFF;  // a first chunk of 15s, every sign set
+    const float scale = 0.25f;
+    std::memcpy(packed.data() + packed.size() - 32, &scale, 4);
+    auto x = ExtremeInputs(5, cols);
+    Activations acts;
+    acts.Quantize(x.data(), 5, cols, cols);
+    acts.Prepare(f);
+    ExpectMatchesScalar(f, packed, rows, cols, acts, 0, rows, "arbitrary bytes");
+    ExpectMatchesScalar(f, packed, rows, cols, acts, 16, 48, "arbitrary bytes, two tiles");
   }
 }
 
