@@ -71,9 +71,13 @@ struct Constants {
   }
 };
 
+// Row i in int32 lane i. The low-byte sums of the two nibble kinds are kept
+// apart so a lone tile (a matrix's last rows) runs two dependency chains,
+// not one of two vpdpbusd per chunk.
 struct TileSums {
-  __m512i lo = _mm512_setzero_si512();  // row i in int32 lane i: sum of low bytes (signed)
-  __m512i hi = _mm512_setzero_si512();  // the same for the high bytes
+  __m512i lo_l = _mm512_setzero_si512();  // low bytes, low-nibble groups (signed)
+  __m512i lo_h = _mm512_setzero_si512();  // low bytes, high-nibble groups
+  __m512i hi = _mm512_setzero_si512();    // high bytes, both
 };
 
 inline __m512i LoadQword(const uint8_t* p) {
@@ -108,13 +112,13 @@ inline void Chunk(const Constants& k, const uint8_t* w, int64_t tile_bytes, int6
     if constexpr (kSigned) {
       const __mmask64 neg_l = _mm512_bitshuffle_epi64_mask(LoadQword(c + 64), k.sign_bit);  // M0, M1
       const __mmask64 neg_h = _mm512_bitshuffle_epi64_mask(LoadQword(c + 72), k.sign_bit);  // M2, M3
-      s[n].lo = _mm512_dpbusd_epi32(s[n].lo, l_lo, _mm512_mask_blend_epi8(neg_l, k.ones, k.minus_ones));
-      s[n].lo = _mm512_dpbusd_epi32(s[n].lo, h_lo, _mm512_mask_blend_epi8(neg_h, k.ones, k.minus_ones));
+      s[n].lo_l = _mm512_dpbusd_epi32(s[n].lo_l, l_lo, _mm512_mask_blend_epi8(neg_l, k.ones, k.minus_ones));
+      s[n].lo_h = _mm512_dpbusd_epi32(s[n].lo_h, h_lo, _mm512_mask_blend_epi8(neg_h, k.ones, k.minus_ones));
       l_hi = _mm512_mask_sub_epi8(l_hi, neg_l, k.zero, l_hi);
       h_hi = _mm512_mask_sub_epi8(h_hi, neg_h, k.zero, h_hi);
     } else {
-      s[n].lo = _mm512_dpbusd_epi32(s[n].lo, l_lo, k.ones);
-      s[n].lo = _mm512_dpbusd_epi32(s[n].lo, h_lo, k.ones);
+      s[n].lo_l = _mm512_dpbusd_epi32(s[n].lo_l, l_lo, k.ones);
+      s[n].lo_h = _mm512_dpbusd_epi32(s[n].lo_h, h_lo, k.ones);
     }
     s[n].hi = _mm512_dpbusd_epi32(s[n].hi, k.ones, _mm512_add_epi8(l_hi, h_hi));
   }
@@ -137,7 +141,8 @@ void TileBlock(Format f, const uint8_t* w, int64_t tile_bytes, int64_t ahead, in
   Chunks<NT, true>(k, k3 / kTl2ChunkCols, kTl2ChunkBytes, tile_bytes, ahead, w, lut, s);
   Chunks<NT, false>(k, (cols - k3) / kTl1ChunkCols, kTl1ChunkBytes, tile_bytes, ahead, w, lut, s);
   for (int n = 0; n < NT; ++n)
-    _mm512_storeu_si512(isum + 16 * n, _mm512_add_epi32(s[n].lo, _mm512_slli_epi32(s[n].hi, 8)));
+    _mm512_storeu_si512(isum + 16 * n,
+                        _mm512_add_epi32(_mm512_add_epi32(s[n].lo_l, s[n].lo_h), _mm512_slli_epi32(s[n].hi, 8)));
 }
 
 void MatmulTlVbmi(Format f, const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
