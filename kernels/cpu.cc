@@ -139,7 +139,9 @@ Result<Isa> SelectedIsa() {
   return selected;
 }
 
-std::string CpuFlagsString() {
+namespace {
+
+std::string FlagList(bool with_tl_extras) {
   const CpuFeatures& f = GetCpuFeatures();
   std::string s;
   auto add = [&](bool on, const char* name) {
@@ -155,10 +157,18 @@ std::string CpuFlagsString() {
   add(f.avx512bw, "avx512bw");
   add(f.avx512vl, "avx512vl");
   add(f.avx512vnni, "avx512vnni");
-  add(f.avx512vbmi, "avx512vbmi");
-  add(f.avx512bitalg, "avx512bitalg");
   add(f.avx512bf16, "avx512bf16");
+  if (with_tl_extras) {
+    add(f.avx512vbmi, "avx512vbmi");
+    add(f.avx512bitalg, "avx512bitalg");
+  }
   return s.empty() ? "none" : s;
 }
+
+}  // namespace
+
+std::string CpuFlagsString() { return FlagList(true); }
+
+std::string CpuFingerprintFlags() { return FlagList(false); }
 
 }  // namespace bitgate::kernels

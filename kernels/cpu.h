@@ -55,7 +55,13 @@ bool Avx512VbmiTlSupported();
 // or unsupported), else BestIsa(). Evaluated once.
 Result<Isa> SelectedIsa();
 
-// Short ISA feature list, e.g. "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni".
+// Short ISA feature list, e.g. "avx2 fma f16c avx512f avx512bw avx512vl
+// avx512vnni avx512vbmi avx512bitalg": what receipts and `bitgate cpu` show.
 std::string CpuFlagsString();
+// The same list without the flags added after stores held runs (avx512vbmi,
+// avx512bitalg): the machine fingerprint's, so a bitgate update does not
+// orphan stored baselines. The CPU model, also in the fingerprint, already
+// tells those flags apart.
+std::string CpuFingerprintFlags();
 
 }  // namespace bitgate::kernels

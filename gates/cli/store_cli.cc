@@ -49,7 +49,7 @@ baselines::MachineInfo LiveMachine() {
   baselines::MachineInfo m;
   const auto& cpu = kernels::GetCpuFeatures();
   m.cpu_model = cpu.model_name;
-  m.isa_flags = kernels::CpuFlagsString();
+  m.isa_flags = kernels::CpuFingerprintFlags();  // a stable list: see cpu.h
   m.cores = cpu.logical_cores;
   utsname u{};
   // The kernel release is left out on purpose: a kernel update alone should

@@ -64,6 +64,9 @@ void MatmulTL2Avx512Shuffle(const uint8_t* w, int64_t rows, int64_t cols, const 
                             int64_t ldy, int64_t r0, int64_t r1);
 void MatmulTL1Avx512Vbmi(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                          int64_t ldy, int64_t r0, int64_t r1);
+// The kernel the AVX-512 entry of TL1 or TL2 (f) runs on this CPU: Vbmi where
+// Avx512VbmiTlSupported(), else Shuffle.
+MatmulFn Avx512TlKernel(Format f);
 void MatmulTL2Avx512Vbmi(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                          int64_t ldy, int64_t r0, int64_t r1);
 

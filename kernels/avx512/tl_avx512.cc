@@ -177,15 +177,23 @@ void MatmulTL2Avx512Shuffle(const uint8_t* w, int64_t rows, int64_t cols, const 
   MatmulTlAvx512(Format::kTL2, w, rows, cols, x, y, ldy, r0, r1);
 }
 
-// The AVX-512 path's entries: the VBMI kernel where the CPU has it.
+MatmulFn Avx512TlKernel(Format f) {
+  const bool vbmi = Avx512VbmiTlSupported();
+  if (f == Format::kTL1) return vbmi ? MatmulTL1Avx512Vbmi : MatmulTL1Avx512Shuffle;
+  return vbmi ? MatmulTL2Avx512Vbmi : MatmulTL2Avx512Shuffle;
+}
+
+// The AVX-512 path's entries.
 void MatmulTL1Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
-  (Avx512VbmiTlSupported() ? MatmulTL1Avx512Vbmi : MatmulTL1Avx512Shuffle)(w, rows, cols, x, y, ldy, r0, r1);
+  static const MatmulFn kernel = Avx512TlKernel(Format::kTL1);
+  kernel(w, rows, cols, x, y, ldy, r0, r1);
 }
 
 void MatmulTL2Avx512(const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                      int64_t ldy, int64_t r0, int64_t r1) {
-  (Avx512VbmiTlSupported() ? MatmulTL2Avx512Vbmi : MatmulTL2Avx512Shuffle)(w, rows, cols, x, y, ldy, r0, r1);
+  static const MatmulFn kernel = Avx512TlKernel(Format::kTL2);
+  kernel(w, rows, cols, x, y, ldy, r0, r1);
 }
 
 }  // namespace bitgate::kernels::internal

@@ -3,7 +3,7 @@
 // kernel in tl_avx512.cc, with the bytes summed by vpdpbusd instead of
 // re-paired into int16. Compiled with -mavx512vbmi -mavx512bitalg
 // (kernels/CMakeLists.txt) and called only when the CPU has both
-// (Tl512VbmiSupported, cpu.h).
+// (Avx512VbmiTlSupported, cpu.h).
 //
 // The vpshufb kernel spends 8 of its 15 (TL1) / 19 (TL2) operations per
 // chunk re-pairing the looked-up low and high bytes into int16 sums and
@@ -75,8 +75,8 @@ struct Constants {
 // apart so a lone tile (a matrix's last rows) runs two dependency chains,
 // not one of two vpdpbusd per chunk.
 struct TileSums {
-  __m512i lo_l = _mm512_setzero_si512();  // low bytes, low-nibble groups (signed)
-  __m512i lo_h = _mm512_setzero_si512();  // low bytes, high-nibble groups
+  __m512i lo_l = _mm512_setzero_si512();  // low bytes, low-nibble groups (TL2: signed by triple)
+  __m512i lo_h = _mm512_setzero_si512();  // low bytes, high-nibble groups (likewise)
   __m512i hi = _mm512_setzero_si512();    // high bytes, both
 };
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -241,6 +242,33 @@ TEST_P(TlKernels, ArbitraryBytes) {
     acts.Prepare(f);
     ExpectMatchesScalar(f, packed, rows, cols, acts, 0, rows, "arbitrary bytes");
     ExpectMatchesScalar(f, packed, rows, cols, acts, 16, 48, "arbitrary bytes, two tiles");
+  }
+}
+
+// The AVX-512 entries run the VBMI kernel wherever the core has VBMI and
+// BITALG (and the vpshufb one elsewhere); the outputs are identical, so only
+// this tells a wrong choice apart.
+TEST(TlAvx512, EntriesRunTheVbmiKernelWhereTheCoreHasIt) {
+  if (!IsaSupported(Isa::kAvx512)) GTEST_SKIP() << "no AVX-512 path on this CPU";
+  const CpuFeatures& cpu = GetCpuFeatures();
+  const bool vbmi = cpu.avx512vbmi && cpu.avx512bitalg;
+  EXPECT_EQ(Avx512VbmiTlSupported(), vbmi);
+  EXPECT_EQ(internal::Avx512TlKernel(Format::kTL1),
+            vbmi ? internal::MatmulTL1Avx512Vbmi : internal::MatmulTL1Avx512Shuffle);
+  EXPECT_EQ(internal::Avx512TlKernel(Format::kTL2),
+            vbmi ? internal::MatmulTL2Avx512Vbmi : internal::MatmulTL2Avx512Shuffle);
+  if (!vbmi) std::printf("note: no AVX512_VBMI/BITALG here: the VBMI TL kernel was not tested\n");
+}
+
+// The machine fingerprint's flag list stays as it was before the VBMI
+// kernel: stores hold runs keyed by it (docs/SCHEMA.md).
+TEST(TlAvx512, FingerprintFlagsLeaveOutTheLaterFlags) {
+  const std::string shown = CpuFlagsString(), fingerprint = CpuFingerprintFlags();
+  EXPECT_EQ(fingerprint.find("vbmi"), std::string::npos);
+  EXPECT_EQ(fingerprint.find("bitalg"), std::string::npos);
+  EXPECT_EQ(shown.rfind(fingerprint, 0), 0u) << shown << " / " << fingerprint;
+  if (GetCpuFeatures().avx512vbmi) {
+    EXPECT_NE(shown.find("avx512vbmi"), std::string::npos);
   }
 }
 
