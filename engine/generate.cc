@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/forward.h"
+#include "engine/tokenizer_unicode.h"
 #include "kernels/counters.h"
 
 namespace bitgate::engine {
@@ -56,6 +57,26 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
   if (n_ctx > model.config().n_ctx) {
     return Status::Error("generate: " + std::to_string(n_ctx) + " tokens exceed the model's context of " +
                          std::to_string(model.config().n_ctx));
+  }
+  if (n_ctx < need) {
+    // Refused here, not when the cache fills: by then text has streamed and
+    // the result holding it would be lost with the error.
+    return Status::Error("generate: a context of " + std::to_string(n_ctx) + " tokens holds less than the " +
+                         std::to_string(r.prompt_tokens.size()) + " prompt tokens and " +
+                         std::to_string(opts.max_tokens) + " new ones need (" + std::to_string(need) + ")");
+  }
+  for (size_t i = 0; i < opts.stop_strings.size(); ++i) {
+    // A receipt records the stop strings as JSON text for --replay, which
+    // cannot hold bytes that are not UTF-8.
+    const std::string& s = opts.stop_strings[i];
+    for (size_t pos = 0; pos < s.size();) {
+      const Utf8Char c = DecodeUtf8(s, pos);
+      if (c.cp == kInvalidCodepoint) {
+        return Status::Error("generate: stop string " + std::to_string(i + 1) + " is not valid UTF-8 (byte " +
+                             std::to_string(pos + 1) + ")");
+      }
+      pos += static_cast<size_t>(c.len);
+    }
   }
   StopConfig stop_cfg;
   if (opts.stop_at_eos) stop_cfg.stop_ids = tokenizer.EndOfGenerationIds();

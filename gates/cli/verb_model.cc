@@ -180,7 +180,7 @@ int RunGenerate(int argc, char** argv) {
       ("top-p", po::value<float>()->default_value(0.95f), "top-p (1: off)")
       ("min-p", po::value<float>()->default_value(0.05f), "min-p (0: off)")
       ("repeat-penalty", po::value<float>()->default_value(1.0f), "repetition penalty (1: off)")
-      ("stop", po::value<std::vector<std::string>>()->composing(), "stop string (repeatable)")
+      ("stop", po::value<std::vector<std::string>>()->composing(), "stop string, UTF-8 (repeatable)")
       ("ignore-eos", "do not stop at end-of-generation tokens")
       ("no-parse-special", "treat control-token texts in the prompt (<|eot_id|>, ...) as plain text")
       ("receipt", po::value<std::string>(), "write a JSON receipt here")
@@ -243,7 +243,7 @@ int RunGenerate(int argc, char** argv) {
     const std::string sha = *sha_or;
     const auto receipt = engine::MakeReceipt(**model, sha, g, *r);
     const std::string out = vm["receipt"].as<std::string>();
-    if (Status w = gates::WriteFileAtomically(out, receipt.dump(2) + "\n"); !w.ok()) return Fail(kVerb, w.message());
+    if (Status w = gates::WriteFileAtomically(out, DumpJson(receipt) + "\n"); !w.ok()) return Fail(kVerb, w.message());
   }
   return kExitPass;
 }

@@ -14,6 +14,7 @@
 #include "engine/sha256.h"
 #include "engine/tokenizer.h"
 #include "gates/files.h"
+#include "kernels/base/json.h"
 
 namespace bitgate::gates {
 
@@ -135,7 +136,7 @@ Result<EngineBenchResult> RunEngineBench(const EngineBenchOptions& o) {
     const std::string path =
         (fs::path(o.receipts_dir.empty() ? "." : o.receipts_dir) / ("receipt-" + std::to_string(rep) + ".json"))
             .string();
-    if (Status s = WriteFileAtomically(path, receipt.dump(2) + "\n"); !s.ok())
+    if (Status s = WriteFileAtomically(path, DumpJson(receipt) + "\n"); !s.ok())
       return s.WithContext("writing receipt");
     out.artifacts.push_back(path);
     // Verified from the file as written: what a reviewer would check.

@@ -14,6 +14,7 @@
 #include "engine/sha256.h"
 #include "engine/synth.h"
 #include "engine/tokenizer.h"
+#include "engine/tokenizer_unicode.h"
 #include "kernels/cpu.h"
 
 namespace bitgate::engine {
@@ -117,8 +118,21 @@ TEST(Generate, StopStringEndsGenerationWithoutEmittingIt) {
   auto full = Generate(*fx.model, *fx.tok, &pool, g);
   ASSERT_TRUE(full.ok());
   ASSERT_GE(full->text.size(), 6u);
-  // Stop on a piece of what greedy decoding produces anyway.
-  g.stop_strings = {full->text.substr(3, 3)};
+  // Stop on a piece of what greedy decoding produces anyway: three bytes
+  // from the fourth on that are whole UTF-8 characters (stop strings are
+  // text; Generate refuses bytes that are not).
+  auto is_text = [](const std::string& t) {
+    for (size_t pos = 0; pos < t.size();) {
+      const Utf8Char c = DecodeUtf8(t, pos);
+      if (c.cp == kInvalidCodepoint) return false;
+      pos += static_cast<size_t>(c.len);
+    }
+    return true;
+  };
+  size_t at = 3;
+  while (at + 3 <= full->text.size() && !is_text(full->text.substr(at, 3))) ++at;
+  ASSERT_LE(at + 3, full->text.size()) << "no three bytes of whole characters in: " << full->text;
+  g.stop_strings = {full->text.substr(at, 3)};
   auto stopped = Generate(*fx.model, *fx.tok, &pool, g);
   ASSERT_TRUE(stopped.ok());
   EXPECT_EQ(stopped->stop_reason, "stop_string");
@@ -204,6 +218,36 @@ TEST(Generate, ContextHoldsPromptPlusMaxTokensMinusOne) {
   auto over = Generate(*fx.model, *fx.tok, &pool, g);
   ASSERT_FALSE(over.ok());
   EXPECT_NE(over.status().message().find("exceed the model's context"), std::string::npos);
+  fs::remove(fx.path);
+}
+
+// A context smaller than the run needs is refused before anything is
+// generated (it failed when the cache filled, losing the text streamed so
+// far), and so is a stop string a receipt could not record (not UTF-8).
+TEST(Generate, ContextTooSmallAndNonUtf8StopStringsAreRefusedUpFront) {
+  Fixture fx = MakeTiny(kernels::Format::kI2_S, 7, "ctx-small");
+  GenerateOptions g;
+  g.prompt_tokens = {1, 2, 3};
+  g.max_tokens = 6;  // 3 + 6 - 1 = 8 positions
+  g.stop_at_eos = false;
+  ThreadPool pool(1);
+  g.n_ctx = 7;
+  auto small = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.status().message(),
+            "generate: a context of 7 tokens holds less than the 3 prompt tokens and 6 new ones need (8)");
+  g.n_ctx = 8;
+  auto exact = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_TRUE(exact.ok()) << exact.status().message();
+  EXPECT_EQ(exact->output_tokens.size(), 6u);
+
+  g.n_ctx = 0;
+  g.stop_strings = {"ok", std::string("\xc3\xa9"), std::string("a\xff")};
+  auto bad = Generate(*fx.model, *fx.tok, &pool, g);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "generate: stop string 3 is not valid UTF-8 (byte 2)");
+  g.stop_strings = {std::string("\xc3")};  // half of a two-byte character
+  ASSERT_FALSE(Generate(*fx.model, *fx.tok, &pool, g).ok());
   fs::remove(fx.path);
 }
 
