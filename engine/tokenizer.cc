@@ -184,8 +184,10 @@ Result<Tokenizer> Tokenizer::Create(Vocab vocab) {
   for (size_t i = 0; i < n; ++i) {
     const TokenType ty = t.type(static_cast<int32_t>(i));
     const std::string& text = v.tokens[i];
-    if ((ty == TokenType::kControl || ty == TokenType::kUserDefined) && !text.empty()) {
+    if ((ty == TokenType::kControl || ty == TokenType::kUserDefined || ty == TokenType::kUnknown) &&
+        !text.empty()) {
       if (!t.special_to_id_.emplace(text, static_cast<int32_t>(i)).second) continue;
+      if (ty == TokenType::kUserDefined) t.has_user_defined_ = true;
       if (std::find(t.special_lengths_.begin(), t.special_lengths_.end(), text.size()) ==
           t.special_lengths_.end()) {
         t.special_lengths_.push_back(text.size());
@@ -268,7 +270,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, const EncodeOption
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
   if (opts.add_special && vocab_.add_bos && vocab_.bos_id >= 0) out.push_back(vocab_.bos_id);
-  if (!opts.parse_special || special_to_id_.empty()) {
+  if (special_to_id_.empty() || (!opts.parse_special && !has_user_defined_)) {
     EncodeText(text, true, &out);
   } else {
     // Every text fragment starts the input or follows a special token, so
@@ -282,7 +284,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, const EncodeOption
         for (size_t len : special_lengths_) {  // longest first
           if (len > text.size() - pos) continue;
           auto it = special_to_id_.find(std::string(text.substr(pos, len)));
-          if (it != special_to_id_.end()) {
+          if (it != special_to_id_.end() && (opts.parse_special || type(it->second) == TokenType::kUserDefined)) {
             match = it->second;
             match_len = len;
             break;

@@ -59,7 +59,7 @@ void VocabToMetadata(const Vocab& vocab, GgufMetadata* md);
 
 struct EncodeOptions {
   bool add_special = true;     // BOS / EOS as the vocabulary asks
-  bool parse_special = false;  // match control / user-defined token texts in the input
+  bool parse_special = false;  // match control / unknown token texts in the input (user-defined ones always are)
 };
 
 struct DecodeOptions {
@@ -111,12 +111,15 @@ class Tokenizer {
   std::unordered_map<std::string_view, int32_t> token_to_id_;
   std::unordered_map<std::string_view, int32_t> merge_rank_;  // "left right" -> rank
   std::array<int32_t, 256> byte_to_id_{};                // byte token or byte-level token, -1 if none
-  // Special tokens parsed when parse_special: text -> id, the distinct
-  // text lengths (longest first) and which bytes can start one, so a scan
-  // costs a few hash lookups per position even with 128k reserved tokens.
+  // Token texts matched in the input before the tokenizer runs (as
+  // llama.cpp does): user-defined tokens always, control and unknown ones
+  // only when parse_special. Text -> id, the distinct text lengths (longest
+  // first) and which bytes can start one, so a scan costs a few hash
+  // lookups per position even with 128k reserved tokens.
   std::unordered_map<std::string_view, int32_t> special_to_id_;
   std::vector<size_t> special_lengths_;
   std::array<bool, 256> special_first_byte_{};
+  bool has_user_defined_ = false;
 };
 
 // Streaming detokenizer for generation: returns only whole UTF-8

@@ -123,6 +123,33 @@ TEST(SpmTokenizer, EndOfTurnControlTokensEndGeneration) {
   EXPECT_EQ(plain->EndOfGenerationIds(), std::vector<int32_t>{2});
 }
 
+// Which token texts in the input become their tokens, as in llama.cpp:
+// user-defined ones always, control and unknown ones only with
+// parse_special (user-defined ones had needed it too).
+TEST(SpmTokenizer, UserDefinedTokensMatchWithoutParseSpecial) {
+  Vocab v = GoldenSpm().vocab();
+  v.tokens[300] = "<ud>";
+  v.types[300] = TokenType::kUserDefined;
+  v.tokens[301] = "<|ctl|>";
+  v.types[301] = TokenType::kControl;
+  int32_t unk = -1;
+  for (size_t i = 0; i < v.types.size(); ++i)
+    if (v.types[i] == TokenType::kUnknown) unk = static_cast<int32_t>(i);
+  ASSERT_GE(unk, 0);
+  auto t = Tokenizer::Create(v);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  const std::string text = "the<ud>the<|ctl|>" + v.tokens[static_cast<size_t>(unk)];
+  auto count = [](const std::vector<int32_t>& ids, int32_t id) { return std::count(ids.begin(), ids.end(), id); };
+  const auto plain = t->Encode(text, {.add_special = false, .parse_special = false});
+  EXPECT_EQ(count(plain, 300), 1);
+  EXPECT_EQ(count(plain, 301), 0);
+  EXPECT_EQ(count(plain, unk), 0);
+  const auto parsed = t->Encode(text, {.add_special = false, .parse_special = true});
+  EXPECT_EQ(count(parsed, 300), 1);
+  EXPECT_EQ(count(parsed, 301), 1);
+  EXPECT_EQ(count(parsed, unk), 1);
+}
+
 TEST(SpmTokenizer, RoundTripsArbitraryAndInvalidUtf8) {
   Tokenizer t = GoldenSpm();
   Rng rng(7);
