@@ -186,6 +186,8 @@ Result<Tokenizer> Tokenizer::Create(Vocab vocab) {
     const std::string& text = v.tokens[i];
     if ((ty == TokenType::kControl || ty == TokenType::kUserDefined || ty == TokenType::kUnknown) &&
         !text.empty()) {
+      // One id per text, the first: vocabularies with two tokens of one
+      // text (which SentencePiece and HF do not write) match only that one.
       if (!t.special_to_id_.emplace(text, static_cast<int32_t>(i)).second) continue;
       if (ty == TokenType::kUserDefined) t.has_user_defined_ = true;
       if (std::find(t.special_lengths_.begin(), t.special_lengths_.end(), text.size()) ==

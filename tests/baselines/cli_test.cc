@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <vector>
@@ -357,6 +358,27 @@ TEST_F(CliTest, ArgumentsThatWouldBeIgnoredAreUsageErrors) {
     EXPECT_NE(r.text.find(message), std::string::npos) << args << ": " << r.text;
   }
   EXPECT_NE(Run("baseline list --db " + db_).text.find("c1"), std::string::npos);  // nothing was pruned
+}
+
+// A receipt records a model path that is not UTF-8 (bytes replaced)
+// instead of the JSON writer throwing after the text had streamed, and a
+// stop string that is not UTF-8, which no receipt could record, is refused
+// before generating.
+TEST_F(CliTest, GenerateReceiptsSurviveNonUtf8Paths) {
+  const std::string model = (dir_ / "m\xff.gguf").string();
+  const std::string receipt = (dir_ / "r.json").string();
+  const Output synth = Run("model synth --preset tiny --seed 3 -o '" + model + "'");
+  ASSERT_EQ(synth.code, 0) << synth.text;
+  const Output gen = Run("generate -m '" + model + "' -p hi -n 3 -q --receipt '" + receipt + "'");
+  ASSERT_EQ(gen.code, 0) << gen.text;
+  std::ifstream in(receipt);
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("m\xef\xbf\xbd.gguf"), std::string::npos) << json.substr(0, 400);  // U+FFFD
+  const Output verify = Run("receipt verify '" + receipt + "' --model '" + model + "' --replay");
+  EXPECT_EQ(verify.code, 0) << verify.text;
+  const Output stop = Run("generate -m '" + model + "' -p hi -n 3 -q --stop \"$(printf '\\377')\"");
+  EXPECT_EQ(stop.code, 2) << stop.text;
+  EXPECT_NE(stop.text.find("stop string 1 is not valid UTF-8"), std::string::npos) << stop.text;
 }
 
 TEST_F(CliTest, EveryVerbHasHelp) {
