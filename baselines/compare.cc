@@ -63,7 +63,15 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
   // of the baseline branch".
   const bool want_latest = request.commit && *request.commit == "latest";
   const std::string commit = want_latest ? std::string() : request.commit.value_or(candidate.merge_base);
-  if (!commit.empty()) {
+  // The candidate's own commit: never "the latest" baseline, and a merge
+  // base only when asked for (BaselineRequest::same_commit_ok). "unknown"
+  // (no git) names no commit, so runs without one still find each other.
+  const bool own_commit_known = !candidate.commit.empty() && candidate.commit != "unknown";
+  const std::optional<std::string> not_commit =
+      own_commit_known ? std::optional<std::string>(candidate.commit) : std::nullopt;
+  const bool own_merge_base = own_commit_known && !request.commit && !request.same_commit_ok &&
+                              commit == candidate.commit;
+  if (!commit.empty() && !own_merge_base) {
     auto ids = store.RunsAt(request.branch, commit, candidate.suite, fingerprint);
     if (!ids.ok()) return ids.status();
     *ids = without_candidate(std::move(*ids));
@@ -74,7 +82,7 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
       return choice;
     }
   }
-  auto latest = store.LatestCommit(request.branch, candidate.suite, fingerprint, candidate.id);
+  auto latest = store.LatestCommit(request.branch, candidate.suite, fingerprint, candidate.id, not_commit);
   if (!latest.ok()) return latest.status();
   if (*latest) {
     auto ids = store.RunsAt(request.branch, **latest, candidate.suite, fingerprint);
@@ -83,15 +91,17 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
     choice.run_ids = without_candidate(std::move(*ids));
     choice.commit = **latest;
     if (want_latest) return choice;
-    choice.note = commit.empty()
-                      ? "no merge base given: compared with the latest runs on " + request.branch
-                      : "no runs of " + request.branch + " at " + commit.substr(0, 12) +
-                            " on this machine: compared with the latest, " + (*latest)->substr(0, 12);
+    choice.note = commit.empty()    ? "no merge base given: compared with the latest runs on " + request.branch
+                  : own_merge_base ? "the merge base is the candidate's own commit: compared with the latest other "
+                                     "commit on " +
+                                         request.branch + ", " + (*latest)->substr(0, 12)
+                                   : "no runs of " + request.branch + " at " + commit.substr(0, 12) +
+                                         " on this machine: compared with the latest, " + (*latest)->substr(0, 12);
     return choice;
   }
   // Never silently across machines: take the other machine's runs only to
   // say what exists, and mark every row INCONCLUSIVE.
-  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt, candidate.id);
+  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt, candidate.id, not_commit);
   if (!other.ok()) return other.status();
   if (*other) {
     auto ids = store.RunsAt(request.branch, **other, candidate.suite, std::nullopt);

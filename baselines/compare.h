@@ -20,6 +20,12 @@ struct BaselineRequest {
   std::string branch = "main";
   std::optional<std::string> commit;  // explicit baseline commit; "latest": newest runs of the branch
   std::optional<int64_t> run_id;      // explicit baseline run
+  // Whether runs of the candidate's own commit may be its baseline through
+  // its merge base (an explicit --merge-base equal to --commit: the same
+  // build measured again). Otherwise they never are, except by an explicit
+  // `commit`: a re-run on the baseline branch would be judged against its
+  // own first attempt and pass a regression that attempt had found.
+  bool same_commit_ok = false;
 };
 
 enum class BaselineSource {

@@ -1,5 +1,6 @@
 #include "baselines/ingest_gbench.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -200,6 +201,8 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
     const std::string name = row.contains("run_name") && row["run_name"].is_string()
                                  ? row["run_name"].get<std::string>()
                                  : row["name"].get<std::string>();
+    if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+      return Status::Error(where_row + ": the name holds a control character");
     const std::string where = src + ": benchmark '" + name + "' (benchmarks[" + std::to_string(i) + "])";
     // Two rows of one repetition: two benchmarks registered under one name
     // (Google Benchmark allows it), whose samples would be pooled as one.

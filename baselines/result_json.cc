@@ -1,6 +1,10 @@
 #include "baselines/result_json.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
+#include <string>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "kernels/base/json.h"
@@ -113,6 +117,7 @@ static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::st
   auto benchmarks = doc.find("benchmarks");
   if (benchmarks == doc.end() || !benchmarks->is_array() || benchmarks->empty())
     return Status::Error(src + ": 'benchmarks' must be a non-empty array");
+  std::set<std::string> identities;
   for (size_t i = 0; i < benchmarks->size(); ++i) {
     const json& b = (*benchmarks)[i];
     const std::string where = src + ": benchmarks[" + std::to_string(i) + "]";
@@ -123,6 +128,13 @@ static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::st
     BITGATE_RETURN_IF_ERROR(GetString(b, "name", where, &out.name, true));
     BITGATE_RETURN_IF_ERROR(GetString(b, "params", where, &out.params));
     BITGATE_RETURN_IF_ERROR(GetString(b, "version_hash", where, &out.version_hash));
+    for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"suite", &out.suite},
+                                      {"name", &out.name}, {"params", &out.params}}) {
+      // A NUL or other control byte would cut the name short in printf and
+      // fnmatch (thresholds and annotations would match another benchmark).
+      if (std::any_of(value->begin(), value->end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+        return Status::Error(where + ": '" + field + "' holds a control character");
+    }
     BITGATE_RETURN_IF_ERROR(GetString(b, "message", where, &out.message));
     std::string status = "ok";
     BITGATE_RETURN_IF_ERROR(GetString(b, "status", where, &status));
@@ -142,17 +154,19 @@ static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::st
     if (out.status == BenchmarkStatus::kOk && (measures == b.end() || measures->empty()))
       return Status::Error(where_named + ": status ok but no measures");
     if (measures != b.end()) {
+      std::set<std::string> measure_names;
       for (size_t k = 0; k < measures->size(); ++k) {
         MeasureSamples m;
         BITGATE_RETURN_IF_ERROR(ParseMeasure((*measures)[k], where_named + " measures[" + std::to_string(k) + "]", &m));
-        for (const auto& other : out.measures)
-          if (other.name == m.name) return Status::Error(where_named + ": measure '" + m.name + "' appears twice");
+        if (!measure_names.insert(m.name).second)
+          return Status::Error(where_named + ": measure '" + m.name + "' appears twice");
         out.measures.push_back(std::move(m));
       }
     }
-    for (const auto& other : run.benchmarks)
-      if (other.suite == out.suite && other.name == out.name && other.params == out.params)
-        return Status::Error(where_named + ": listed twice (same suite, name and params)");
+    // A set, not a scan of the benchmarks so far: an untrusted file of 100k
+    // benchmarks would cost 5e9 comparisons.
+    if (!identities.insert(out.suite + '\x1f' + out.name + '\x1f' + out.params).second)
+      return Status::Error(where_named + ": listed twice (same suite, name and params)");
     run.benchmarks.push_back(std::move(out));
   }
   return run;

@@ -617,15 +617,21 @@ Result<std::vector<int64_t>> Store::RunsAt(const std::string& branch, const std:
 
 Result<std::optional<std::string>> Store::LatestCommit(const std::string& branch, const std::string& suite,
                                                        const std::optional<std::string>& fingerprint,
-                                                       int64_t exclude_run_id) {
+                                                       int64_t exclude_run_id,
+                                                       const std::optional<std::string>& exclude_commit) {
   // "Latest" is the most recently imported run: import order is reliable,
   // while start times come from many clocks and formats.
   auto sel = db_->Prepare(
       "SELECT r.commit_sha FROM run r JOIN branch b ON b.id = r.branch_id JOIN machine m ON m.id = r.machine_id "
       "WHERE b.name = ?1 AND r.suite = ?2 AND r.status != 'failed' AND (?3 IS NULL OR m.fingerprint = ?3) "
-      "AND r.id != ?4 ORDER BY r.id DESC LIMIT 1");
+      "AND r.id != ?4 AND (?5 IS NULL OR r.commit_sha != ?5) ORDER BY r.id DESC LIMIT 1");
   if (!sel.ok()) return sel.status();
   sel->Bind(1, branch).Bind(2, suite).Bind(4, exclude_run_id);
+  if (exclude_commit) {
+    sel->Bind(5, *exclude_commit);
+  } else {
+    sel->BindNull(5);
+  }
   if (fingerprint) {
     sel->Bind(3, *fingerprint);
   } else {
@@ -644,8 +650,12 @@ Result<int> Store::Prune(const PruneOptions& options) {
   if (options.run_id) {
     where = "id = " + std::to_string(*options.run_id);
   } else if (options.keep_last) {
-    // Runs beyond the newest N of their branch (window function: SQLite >= 3.25).
-    where = "id IN (SELECT id FROM (SELECT r.id, row_number() OVER (PARTITION BY r.branch_id ORDER BY r.id DESC) AS k "
+    // Runs beyond the newest N of their branch, gate, suite and machine
+    // (window function: SQLite >= 3.25): a suite or machine that runs
+    // rarely keeps its own N, which its next comparison needs, however
+    // often the others run.
+    where = "id IN (SELECT id FROM (SELECT r.id, row_number() OVER (PARTITION BY r.branch_id, r.gate, r.suite, "
+            "r.machine_id ORDER BY r.id DESC) AS k "
             "FROM run r JOIN branch b ON b.id = r.branch_id WHERE (?1 IS NULL OR b.name = ?1)) WHERE k > " +
             std::to_string(*options.keep_last) + ")";
   } else {

@@ -88,10 +88,12 @@ class Store {
                                       const std::optional<std::string>& fingerprint);
   // Commit of the most recently imported run on `branch` for `suite`
   // (optionally on one fingerprint), if any.
-  // `exclude_run_id` (the candidate itself) is never the latest.
+  // `exclude_run_id` (the candidate itself) is never the latest, nor are
+  // runs of `exclude_commit` (the candidate's own commit).
   Result<std::optional<std::string>> LatestCommit(const std::string& branch, const std::string& suite,
                                                   const std::optional<std::string>& fingerprint,
-                                                  int64_t exclude_run_id = 0);
+                                                  int64_t exclude_run_id = 0,
+                                                  const std::optional<std::string>& exclude_commit = std::nullopt);
 
   Result<int> Prune(const PruneOptions& options);
 

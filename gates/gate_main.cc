@@ -85,6 +85,7 @@ Result<GateOptions> ParseCommon(const char* gate, const po::variables_map& vm, i
   if (o.commit.empty()) o.commit = FirstLineOf("git rev-parse HEAD 2>/dev/null");
   if (o.commit.empty()) o.commit = "unknown";
   o.merge_base = vm.count("merge-base") ? vm["merge-base"].as<std::string>() : o.commit;
+  o.same_commit_ok = vm.count("merge-base") > 0 && o.merge_base == o.commit;
   o.baseline_branch = vm["baseline-branch"].as<std::string>();
   o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "bitgate-out/" + std::string(gate);
   o.model = vm.count("model") ? vm["model"].as<std::string>() : "";
@@ -218,6 +219,7 @@ Status Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) 
   } else {
     baselines::BaselineRequest request;
     request.branch = o.baseline_branch;
+    request.same_commit_ok = o.same_commit_ok;
     auto report = baselines::CompareWithBaseline(store, run, request, o.verdict);
     if (!report.ok() || report->baseline.source == baselines::BaselineSource::kNone ||
         report->baseline.environment_mismatch)
@@ -267,6 +269,7 @@ Status StoreAndCompare(const GateOptions& o, GateOutput& out, Finish& f) {
   if (!out.correctness_failures.empty()) run.status = "failed";
   baselines::BaselineRequest request;
   request.branch = o.baseline_branch;
+  request.same_commit_ok = o.same_commit_ok;
   if (out.ab_baseline) {
     baselines::RunRecord& base = *out.ab_baseline;
     // Measured in this job on this machine from the merge base's build.

@@ -79,6 +79,7 @@ struct GateOptions {
   std::string branch;           // --branch (default: git's current branch, else "local")
   std::string commit;           // --commit (default: git HEAD, else "unknown")
   std::string merge_base;       // --merge-base (default: the commit itself)
+  bool same_commit_ok = false;  // --merge-base given and equal to the commit: BaselineRequest::same_commit_ok
   std::string baseline_branch;  // --baseline-branch, default main
   std::string out_dir;          // --out, default bitgate-out/<gate>
   std::string model;            // --model; empty: the cached synthetic model

@@ -167,7 +167,7 @@ int Prune(int argc, char** argv) {
   po::options_description desc("options");
   desc.add_options()
       ("run", po::value<long long>(), "delete this run (with its samples and verdicts)")
-      ("keep-last", po::value<int>(), "keep the newest N runs per branch, delete the rest")
+      ("keep-last", po::value<int>(), "keep the newest N runs of each branch, gate, suite and machine; delete the rest")
       ("branch", po::value<std::string>(), "with --keep-last: only this branch")
       ("dry-run", "count what would be deleted");
   AddStoreOptions(desc);
@@ -220,6 +220,9 @@ int Annotate(int argc, char** argv) {
       if (vm.count(o)) return Fail(kVerb, std::string("annotate: --") + o + " does not apply to --list");
   } else if (!vm.count("branch") || !vm.count("commit") || !vm.count("message")) {
     return Fail(kVerb, "annotate: --branch, --commit and --message are required");
+  } else {
+    for (const char* o : {"branch", "commit", "message"})
+      if (vm[o].as<std::string>().empty()) return Fail(kVerb, std::string("annotate: --") + o + " is empty");
   }
   auto store = Open(vm, /*create=*/vm.count("list") == 0);
   if (!store.ok()) return Fail(kVerb, store.status().message());

@@ -134,6 +134,7 @@ int Run(int argc, char** argv) {
   request.branch = vm["baseline-branch"].as<std::string>();
   if (vm.count("baseline-commit")) request.commit = vm["baseline-commit"].as<std::string>();
   if (vm.count("baseline-run")) request.run_id = vm["baseline-run"].as<long long>();
+  request.same_commit_ok = vm.count("merge-base") > 0 && candidate.merge_base == candidate.commit;
   auto report = baselines::CompareWithBaseline(**store, candidate, request, config);
   if (!report.ok()) return Fail(kVerb, report.status().message());
   if (vm.count("store") && !candidate.id) {

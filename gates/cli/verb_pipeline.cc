@@ -313,6 +313,12 @@ int Run(int argc, char** argv) {
                    gate.c_str(), gate.c_str());
   }
 
+  // No gate's previous outcome is read, and no stale report is left for a
+  // CI glob (**/junit.xml) to pick up: every listed gate's files go before
+  // the first one starts, also for gates that will be missing or cancelled.
+  for (const auto& gate : gate_names)
+    for (const char* stale : {"gate.json", "results.json", "report.md", "report.json", "junit.xml"})
+      fs::remove(out_dir / gate / stale, ec);
   CatchCancelSignals();
   for (size_t i = 0; i < gate_names.size(); ++i) {
     const std::string& gate = gate_names[i];
@@ -332,13 +338,14 @@ int Run(int argc, char** argv) {
       continue;
     }
     fs::create_directories(pg.out_dir, ec);
-    // Never read a previous run's outcome, and leave no stale report for a
-    // CI glob (**/junit.xml) to pick up if this gate writes none.
-    for (const char* stale : {"gate.json", "results.json", "report.md", "report.json", "junit.xml"})
-      fs::remove(fs::path(pg.out_dir) / stale, ec);
     std::vector<std::string> args = {pg.executable, "--db", db, "--branch", rec.branch, "--commit", rec.commit,
-                                     "--merge-base", rec.merge_base, "--baseline-branch", rec.baseline_branch,
-                                     "--out", pg.out_dir};
+                                     "--baseline-branch", rec.baseline_branch, "--out", pg.out_dir};
+    // A merge base git derived as the commit itself (a run on the baseline
+    // branch) is left to the gate's default, so the gate never takes the
+    // commit's own earlier runs for its baseline; one given on the command
+    // line is passed on as given (ci/demo's same-build check).
+    if (vm.count("merge-base") || rec.merge_base != rec.commit)
+      args.insert(args.end(), {"--merge-base", rec.merge_base});
     if (rec.strict) args.push_back("--strict");
     if (vm.count("model")) args.insert(args.end(), {"--model", vm["model"].as<std::string>()});
     if (vm.count("preset")) args.insert(args.end(), {"--preset", vm["preset"].as<std::string>()});

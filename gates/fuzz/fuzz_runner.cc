@@ -211,7 +211,9 @@ std::string SanitizerLine(const std::string& log) {
 }
 
 // Which limit of WaitWithWatchdog stopped the child.
-enum class Watchdog { kNone, kInput, kOverall };
+// kWaitError: waitpid itself failed (e.g. ECHILD when SIGCHLD is ignored
+// and the child was reaped): nothing is known of the child, no verdict.
+enum class Watchdog { kNone, kInput, kOverall, kWaitError };
 
 // Waits for the child, killing it when one input outlives the per-input
 // limit or the whole child outlives overall_deadline_ns() (asked again on
@@ -226,7 +228,10 @@ int WaitWithWatchdog(pid_t pid, const Shared* sh, double input_timeout_s, const 
     int status = 0;
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return -1;
+    if (r < 0 && errno != EINTR) {
+      *fired = Watchdog::kWaitError;
+      return 0;
+    }
     const int64_t now = NowNs();
     const int64_t started = sh->input_started_ns.load(std::memory_order_acquire);
     if (started != 0 && now - started > timeout_ns) *fired = Watchdog::kInput;
@@ -327,6 +332,10 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
   };
   Watchdog fired = Watchdog::kNone;
   const int status = WaitWithWatchdog(pid, sh, options.input_timeout_seconds, overall, &fired);
+  if (fired == Watchdog::kWaitError) {
+    report.setup_error = std::string("waiting for the fuzzing child failed: ") + std::strerror(errno);
+    return report;
+  }
   report.execs = sh->execs.load();
   report.seeds = sh->seeds.load();
   report.corpus_size = sh->corpus_size.load();
@@ -416,6 +425,11 @@ ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double 
   Watchdog fired = Watchdog::kNone;
   const int64_t overall = NowNs() + static_cast<int64_t>((timeout_seconds + 60) * 1e9);
   const int status = WaitWithWatchdog(pid, region.get(), timeout_seconds, [&] { return overall; }, &fired);
+  if (fired == Watchdog::kWaitError) {
+    result.setup_error = std::string("waiting for the replay child failed: ") + std::strerror(errno);
+    std::remove(log_path.c_str());
+    return result;
+  }
   const std::string log = FileTail(log_path, 1 << 20);
   std::remove(log_path.c_str());
   const std::string sanitizer = SanitizerLine(log);

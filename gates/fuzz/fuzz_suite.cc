@@ -251,12 +251,16 @@ FuzzTargetReport RunLibFuzzerTarget(const FuzzTarget& target, const FuzzOptions&
   failure.kind = "crash";
   failure.message = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                         : "libFuzzer exited with status " + std::to_string(WEXITSTATUS(status));
+  // The first marker in the log names the failure: a failed invariant
+  // prints its line and aborts, and libFuzzer's "deadly signal" report of
+  // that abort comes after it.
+  size_t first = std::string::npos;
   for (const char* marker : {"ERROR: AddressSanitizer", "runtime error:", "ERROR: libFuzzer", "invariant failed:"}) {
     const size_t at = log.find(marker);
-    if (at == std::string::npos) continue;
+    if (at == std::string::npos || at >= first) continue;
+    first = at;
     failure.kind = std::string(marker) == "invariant failed:" ? "invariant" : "sanitizer";
     failure.message = log.substr(at, log.find('\n', at) - at);
-    break;
   }
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();

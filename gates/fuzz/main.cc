@@ -15,9 +15,12 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <span>
 #include <sstream>
 #include <string>
 
+#include "engine/sha256.h"
+#include "gates/build_digest.h"
 #include "gates/fuzz/fuzz_suite.h"
 #include "gates/gate_main.h"
 
@@ -153,9 +156,35 @@ Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
     }
   }
 
+  // What was fuzzed, and how (config_hash): two runs of the same build,
+  // options and model are the same code to the comparison, so their rate
+  // differences are the machine's drift (INCONCLUSIVE), never a regression;
+  // the rates swing 2x with the machine's load.
+  {
+    std::string text = "fuzz options budget=" + std::to_string(o.total_budget_seconds) + " targets=" +
+                       ctx.vm["targets"].as<std::string>() + " runs=" + std::to_string(o.base.runs) +
+                       " input-timeout=" + std::to_string(o.base.input_timeout_seconds) +
+                       " libfuzzer=" + (o.libfuzzer_dir.empty() ? "no" : "yes") + "\n";
+    auto self_digest = bitgate::gates::BuildDigestHex(self);
+    if (!self_digest.ok()) return self_digest.status().WithContext("fingerprinting the fuzz build");
+    text += "fuzz " + *self_digest + "\n";
+    if (!ctx.options.model.empty()) {
+      auto model_digest = bitgate::engine::Sha256FileHex(ctx.options.model);
+      if (!model_digest.ok()) return model_digest.status().WithContext("fingerprinting the model");
+      text += "model " + *model_digest + "\n";
+    }
+    ctx.output.run.config_hash =
+        bitgate::engine::Sha256Hex(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  }
+
   auto result = fz::RunFuzzSuite(o, *targets);
   auto& out = ctx.output;
-  for (auto& b : result.benchmarks) out.run.benchmarks.push_back(std::move(b));
+  for (auto& b : result.benchmarks) {
+    // libFuzzer's rates (an instrumented build, wall clock) are another
+    // measurement than the in-process ones: rows of their own.
+    if (!o.libfuzzer_dir.empty()) b.params = "mode=libfuzzer";
+    out.run.benchmarks.push_back(std::move(b));
+  }
   for (auto& f : result.correctness_failures) out.correctness_failures.push_back(std::move(f));
   for (auto& a : result.artifacts) out.artifacts.push_back(std::move(a));
   for (auto& n : result.notes) out.notes.push_back(std::move(n));

@@ -287,6 +287,8 @@ TEST_F(CliTest, EmptyFilesAndUsageErrorsCreateNoStore) {
       {"compare --store --candidate-format gbench --candidate-file " + gbench.string(),
        "--store needs the candidate's --branch and --commit"},
       {"baseline annotate --branch m --commit c", "--branch, --commit and --message are required"},
+      {"baseline annotate --branch m --commit '' --message x", "annotate: --commit is empty"},
+      {"baseline annotate --branch m --commit c --message ''", "annotate: --message is empty"},
       {"baseline threshold --set x", "--set needs --delta and/or --alpha"},
       {"baseline threshold --set x --delta 500%", "must lie between 0 and 1"},
       {"baseline threshold --set x --remove y --delta 5%", "--set and --remove cannot be combined"},

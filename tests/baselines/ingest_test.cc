@@ -114,6 +114,10 @@ TEST(GbenchIngestTest, BadInputGetsAClearError) {
   EXPECT_NE(ErrorOf(R"({"benchmarks": []})").find("no benchmark iteration rows"), std::string::npos);
   EXPECT_NE(ErrorOf(Row("-3")).find("'real_time' is negative"), std::string::npos);
   EXPECT_NE(ErrorOf(Row("0")).find("'real_time' is zero"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"benchmarks": [{"name": "BM_\u0000x", "run_type": "iteration", "iterations": 1,
+    "real_time": 1, "cpu_time": 1, "time_unit": "ns"}]})")
+                .find("the name holds a control character"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(Row("\"NaN\"")).find("'real_time' is not a number"), std::string::npos);
   // Google Benchmark writes a non-finite value as a bare NaN or Infinity
   // (not JSON): the field is named instead of the whole file failing.
@@ -280,6 +284,13 @@ TEST(ResultJsonTest, BadInputGetsAClearError) {
   EXPECT_NE(ResultError(head + R"({"name": "a"}]})").find("no measures"), std::string::npos);
   EXPECT_NE(ResultError(head + R"({"name": "a", "status": "skipped"}, {"name": "a", "status": "skipped"}]})")
                 .find("listed twice"),
+            std::string::npos);
+  // A NUL would cut the name short in printf and fnmatch (threshold globs
+  // would match another benchmark): refused with the field named.
+  EXPECT_NE(ResultError(head + R"({"name": "a\u0000b", "status": "skipped"}]})").find("'name' holds a control character"),
+            std::string::npos);
+  EXPECT_NE(ResultError(head + R"({"name": "a", "params": "n=1\n", "status": "skipped"}]})")
+                .find("'params' holds a control character"),
             std::string::npos);
   EXPECT_NE(ResultError(head + R"({"name": "a", "status": "error", "message": "crash"}]})"), "x");
   EXPECT_EQ(ResultError(head + R"({"name": "a", "status": "error", "message": "crash"}]})"), "");

@@ -461,7 +461,9 @@ TEST_F(StoreTest, SameBuildDifferencesAreDriftNotRegressions) {
   candidate.merge_base = "c1";
   candidate.config_hash = "build-a";
   for (auto& x : candidate.benchmarks[2].measures[0].samples) x *= 1.10;
-  auto report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  BaselineRequest same_build;  // the merge base given as the commit itself (ci/demo's A/A run)
+  same_build.same_commit_ok = true;
+  auto report = CompareWithBaseline(**store, candidate, same_build, VerdictConfig{});
   ASSERT_TRUE(report.ok()) << report.status().message();
   EXPECT_EQ(report->rows[2].verdict, Verdict::kInconclusive);
   EXPECT_EQ(report->rows[2].reason, Reason::kSameBuildDrift);
@@ -473,11 +475,55 @@ TEST_F(StoreTest, SameBuildDifferencesAreDriftNotRegressions) {
   EXPECT_NE(report->notes.back().find("x1.1"), std::string::npos) << report->notes.back();
 
   candidate.config_hash = "build-b";
-  report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  report = CompareWithBaseline(**store, candidate, same_build, VerdictConfig{});
   EXPECT_EQ(report->rows[2].verdict, Verdict::kRegression);
   candidate.config_hash.clear();
-  report = CompareWithBaseline(**store, candidate, BaselineRequest{}, VerdictConfig{});
+  report = CompareWithBaseline(**store, candidate, same_build, VerdictConfig{});
   EXPECT_EQ(report->rows[2].verdict, Verdict::kRegression);
+}
+
+// A re-run on the baseline branch (a retried CI job on main) is judged
+// against the previous commit, not against its own first attempt: that
+// attempt had the same code, and a regression it found would pass. Its
+// own commit is its baseline only when asked for.
+TEST_F(StoreTest, ARerunIsNotJudgedAgainstItsOwnCommit) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "c0", 1.0)).ok());
+  RunRecord attempt = MakeRun("main", "c1", 1.0);
+  for (auto& x : attempt.benchmarks[2].measures[0].samples) x *= 1.30;  // the regression c1 brought
+  attempt.merge_base = "c1";                                           // a gate's default
+  auto first = CompareWithBaseline(s, attempt, BaselineRequest{}, VerdictConfig{});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->baseline.commit, "c0");
+  EXPECT_EQ(ComparisonExitCode(*first, false), 1);
+  ASSERT_TRUE(s.ImportRun(attempt).ok());  // stored, as compare --store and the gates do
+
+  for (const std::string merge_base : {"c1", ""}) {  // a gate's default; compare without --merge-base
+    RunRecord rerun = attempt;
+    rerun.merge_base = merge_base;
+    auto again = CompareWithBaseline(s, rerun, BaselineRequest{}, VerdictConfig{});
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->baseline.commit, "c0") << "merge base '" << merge_base << "'";
+    EXPECT_EQ(ComparisonExitCode(*again, false), 1) << "merge base '" << merge_base << "'";
+  }
+  BaselineRequest latest;
+  latest.commit = "latest";
+  EXPECT_EQ(SelectBaseline(s, attempt, latest)->commit, "c0");
+  BaselineRequest own;
+  own.commit = "c1";  // asked for by name
+  EXPECT_EQ(SelectBaseline(s, attempt, own)->commit, "c1");
+  BaselineRequest same_build;
+  same_build.same_commit_ok = true;
+  EXPECT_EQ(SelectBaseline(s, attempt, same_build)->commit, "c1");
+
+  // Without git every run's commit is "unknown": they still find each other.
+  ASSERT_TRUE(s.ImportRun(MakeRun("local", "unknown", 1.0)).ok());
+  RunRecord nogit = MakeRun("local", "unknown", 1.0);
+  BaselineRequest on_local;
+  on_local.branch = "local";
+  EXPECT_EQ(SelectBaseline(s, nogit, on_local)->commit, "unknown");
 }
 
 TEST_F(StoreTest, StrictModeAndMachineMismatch) {
@@ -490,6 +536,30 @@ TEST_F(StoreTest, StrictModeAndMachineMismatch) {
   for (const auto& row : report->rows) EXPECT_EQ(row.reason, Reason::kEnvironmentMismatch);
   EXPECT_EQ(ComparisonExitCode(*report, false), 0);  // never a pass or fail across machines
   EXPECT_EQ(ComparisonExitCode(*report, true), 3);
+}
+
+// --keep-last counts per branch, gate, suite and machine: a suite that runs
+// rarely keeps its newest runs however often the others run (it had lost
+// them all, and its next comparison found no baseline).
+TEST_F(StoreTest, PruneKeepsTheNewestRunsOfEverySuiteAndMachine) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  RunRecord rare = MakeRun("main", "c0", 1.0);
+  rare.suite = "rare";
+  for (auto& b : rare.benchmarks) b.suite = "rare";
+  ASSERT_TRUE(s.ImportRun(rare).ok());
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "c0", 1.0, "Other CPU")).ok());
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(s.ImportRun(MakeRun("main", "c" + std::to_string(i), 1.0)).ok());
+  PruneOptions keep;
+  keep.keep_last = 2;
+  EXPECT_EQ(*s.Prune(keep), 2);  // the frequent suite's two oldest
+  const auto left = *s.ListRuns(std::nullopt, 10);
+  ASSERT_EQ(left.size(), 4u);
+  EXPECT_TRUE(SelectBaseline(s, MakeRun("feature", "f", 1.0), BaselineRequest{})->run_ids.size() > 0);
+  RunRecord rare_candidate = rare;
+  rare_candidate.branch = "feature";
+  rare_candidate.commit = "f";
+  EXPECT_EQ(SelectBaseline(s, rare_candidate, BaselineRequest{})->commit, "c0");
 }
 
 TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {

@@ -198,8 +198,10 @@ TEST_F(GatesE2e, PipelineSeedsThenAaPassesAndReportRerendersFromTheStore) {
   std::string args = "--skip-engine --kernel-measures cpu_time";
   for (const auto& a : FastThroughput()) args += " " + a;
   auto pipeline = [&](const std::string& out) {
-    return Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "main", "--commit", "c1", "--gates",
-                "throughput", "--out", (dir_ / out).string(), "--gate-args", "throughput=" + args});
+    // --merge-base c1 asks for the A/A comparison (ci/demo's): without it
+    // a run on main never takes its own commit's runs for its baseline.
+    return Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "main", "--commit", "c1", "--merge-base", "c1",
+                "--gates", "throughput", "--out", (dir_ / out).string(), "--gate-args", "throughput=" + args});
   };
   const Ran first = pipeline("p1");
   ASSERT_EQ(first.code, 0) << first.output;
@@ -325,6 +327,10 @@ TEST_F(GatesE2e, AbModeCatchesForcedScalarCandidate) {
 }
 
 TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritten) {
+  // A previous run's green report of the gate that is missing now: a CI
+  // glob (**/junit.xml) must not find it.
+  fs::create_directories(dir_ / "p" / "nosuch");
+  std::ofstream(dir_ / "p" / "nosuch" / "junit.xml") << "<testsuites tests=\"1\" failures=\"0\"/>\n";
   const Ran r = Run({BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c3", "--gates",
                      "crash,hang,nosuch", "--out", (dir_ / "p").string(), "--timeout-per-gate", "2",
                      "--gate-exe", std::string("crash=") + BITGATE_CRASH_GATE,
@@ -335,6 +341,7 @@ TEST_F(GatesE2e, CrashingHangingAndMissingGatesAreErrorsAndTheLedgerIsStillWritt
   EXPECT_NE(ledger.find("| crash | crashed | signal 11"), std::string::npos) << ledger;
   EXPECT_NE(ledger.find("| hang | timeout | timeout after 2 s"), std::string::npos) << ledger;
   EXPECT_NE(ledger.find("| nosuch | missing |"), std::string::npos) << ledger;
+  EXPECT_FALSE(fs::exists(dir_ / "p" / "nosuch" / "junit.xml"));
   // Said before any gate ran, not after the others' minutes.
   const size_t warned = r.output.find("warning: gate 'nosuch' has no executable");
   ASSERT_NE(warned, std::string::npos) << r.output;
