@@ -166,9 +166,8 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
     run.machine.host_name = context["host_name"].get<std::string>();
   if (context.contains("library_build_type") && context["library_build_type"].is_string())
     run.machine.build_type = context["library_build_type"].get<std::string>();
-  run.started_at = context.contains("date") && context["date"].is_string()
-                       ? context["date"].get<std::string>()
-                       : NowUtc();
+  run.started_at_from_import = !(context.contains("date") && context["date"].is_string());
+  run.started_at = run.started_at_from_import ? NowUtc() : context["date"].get<std::string>();
   run.ended_at = run.started_at;
   run.suite = options.suite;
   if (run.suite.empty() && context.contains("executable") && context["executable"].is_string())

@@ -110,7 +110,10 @@ static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::st
   BITGATE_RETURN_IF_ERROR(GetString(meta, "config_hash", where_run, &run.config_hash));
   if (run.status != "ok" && run.status != "partial" && run.status != "failed")
     return Status::Error(where_run + ": status '" + run.status + "' is not ok, partial or failed");
-  if (run.started_at.empty()) run.started_at = NowUtc();
+  if (run.started_at.empty()) {
+    run.started_at = NowUtc();
+    run.started_at_from_import = true;
+  }
   if (run.ended_at.empty()) run.ended_at = run.started_at;
   if (doc.contains("machine")) BITGATE_RETURN_IF_ERROR(ParseMachine(doc["machine"], src + ": machine", &run.machine));
 

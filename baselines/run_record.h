@@ -76,6 +76,9 @@ struct RunRecord {
   std::string commit;
   std::string merge_base;
   std::string started_at;  // ISO 8601 UTC
+  // The file named no start time and started_at is the import's clock: the
+  // store's duplicate check cannot use the times (they differ per import).
+  bool started_at_from_import = false;
   std::string ended_at;
   std::string status = "ok";  // ok | partial | failed
   std::string tool_version;

@@ -317,8 +317,11 @@ Result<int64_t> Store::ImportRun(const RunRecord& run, bool* already_stored) {
   // sample twice into later baselines: twice the n, smaller p-values on
   // unchanged code. A stored run with the same branch, commit, machine,
   // suite and times and the same sample count and sum is that run, and the
-  // import is idempotent: a retry succeeds and stores nothing.
-  if (!run.started_at.empty()) {
+  // import is idempotent: a retry succeeds and stores nothing. A file that
+  // names no times (started_at is this import's clock) is matched on
+  // branch, commit, machine, suite and samples alone.
+  {
+    const bool use_times = !run.started_at.empty() && !run.started_at_from_import;
     size_t count = 0;
     double sum = 0;
     for (const auto& b : run.benchmarks)
@@ -329,11 +332,15 @@ Result<int64_t> Store::ImportRun(const RunRecord& run, bool* already_stored) {
         }
     auto same = db_->Prepare(
         "SELECT r.id, count(s.value), total(s.value) FROM run r LEFT JOIN sample s ON s.run_id = r.id "
-        "WHERE r.branch_id = ? AND r.commit_sha = ? AND r.machine_id = ? AND r.suite = ? AND r.gate = ? "
-        "AND r.started_at = ? AND r.ended_at = ? GROUP BY r.id");
+        "WHERE r.branch_id = ?1 AND r.commit_sha = ?2 AND r.machine_id = ?3 AND r.suite = ?4 AND r.gate = ?5 "
+        "AND (?6 IS NULL OR (r.started_at = ?6 AND r.ended_at = ?7)) GROUP BY r.id");
     if (!same.ok()) return same.status();
     same->Bind(1, *branch_id).Bind(2, run.commit).Bind(3, *machine_id).Bind(4, run.suite).Bind(5, run.gate);
-    same->Bind(6, run.started_at).Bind(7, run.ended_at);
+    if (use_times) {
+      same->Bind(6, run.started_at).Bind(7, run.ended_at);
+    } else {
+      same->BindNull(6).BindNull(7);
+    }
     for (;;) {
       auto row = same->Step();
       if (!row.ok()) return row.status();

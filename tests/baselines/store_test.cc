@@ -541,6 +541,30 @@ TEST_F(StoreTest, StrictModeAndMachineMismatch) {
 // --keep-last counts per branch, gate, suite and machine: a suite that runs
 // rarely keeps its newest runs however often the others run (it had lost
 // them all, and its next comparison found no baseline).
+// A retried import of a file that names no times (each import's clock
+// fills them in) is still the same run: stored once, not pooled twice.
+TEST_F(StoreTest, RetriedImportWithoutTimesIsStoredOnce) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  RunRecord run = MakeRun("main", "c1", 1.0);
+  run.started_at = run.ended_at = "2026-11-25T06:00:00Z";
+  run.started_at_from_import = true;
+  auto first = s.ImportRun(run);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  run.started_at = run.ended_at = "2026-11-25T06:05:00Z";  // the retry's clock
+  bool again = false;
+  auto second = s.ImportRun(run, &again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(again);
+  EXPECT_EQ(*second, *first);
+  for (auto& x : run.benchmarks[0].measures[0].samples) x *= 1.01;  // another run of that commit
+  again = false;
+  auto third = s.ImportRun(run, &again);
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE(again);
+  EXPECT_EQ(s.ListRuns(std::nullopt, 10)->size(), 2u);
+}
+
 TEST_F(StoreTest, PruneKeepsTheNewestRunsOfEverySuiteAndMachine) {
   auto store = Store::Open(path_);
   Store& s = **store;
