@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "gates/fuzz/mutator.h"
+#include "reports/format.h"
 
 namespace bitgate::gates::fuzz {
 namespace {
@@ -277,8 +278,8 @@ std::string FileTail(const std::string& path, size_t max_bytes) {
 std::string ReplayCommand(const FuzzOptions& options, const FuzzTarget& target, const std::string& path) {
   char timeout[32];
   std::snprintf(timeout, sizeof timeout, "%g", options.input_timeout_seconds);
-  return options.exe + " --replay " + path + " --target " + target.name + " --input-timeout " + timeout +
-         (target.planted ? " --planted-bugs" : "");
+  return reports::ShellWord(options.exe) + " --replay " + reports::ShellWord(path) + " --target " + target.name +
+         " --input-timeout " + timeout + (target.planted ? " --planted-bugs" : "");
 }
 
 std::string SaveReproducer(const FuzzOptions& options, const FuzzTarget& target, const Bytes& input,
@@ -294,8 +295,11 @@ std::string SaveReproducer(const FuzzOptions& options, const FuzzTarget& target,
   std::ofstream note(path + ".txt");
   note << "target: " << target.name << "\nkind: " << failure.kind << "\nmessage: " << failure.message
        << "\nbytes: " << input.size() << "\nreplay: " << ReplayCommand(options, target, path)
-       << "\nrerun the session: " << options.exe << " --targets " << target.name << " --seed " << options.seed
-       << (target.planted ? " --planted-bugs" : "") << "\n";
+       << "\nrerun the session: " << reports::ShellWord(options.exe) << " --targets " << target.name << " --seed "
+       << options.seed << " --input-timeout " << options.input_timeout_seconds
+       << (options.runs > 0 ? " --runs " + std::to_string(options.runs) : std::string())
+       << (target.planted ? " --planted-bugs" : "")
+       << "  (add the gate's --model, if it had one: the model is a GGUF seed)\n";
   if (!log_tail.empty()) note << "\nlog tail:\n" << log_tail << "\n";
   return path;
 }
