@@ -136,7 +136,12 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
     bool version_changed = false;  // differs between baseline runs
     bool failed = false;
     std::map<std::string, const MeasureSamples*> first;  // measure name -> declaration
+    // Samples by measure and declaration (unit, direction): runs that
+    // declared a measure differently are not one measure.
     std::map<std::string, std::vector<double>> samples;
+  };
+  const auto declared = [](const std::string& name, const std::string& unit, Direction d) {
+    return name + '\x1f' + unit + '\x1f' + (d == Direction::kLowerIsBetter ? "lower" : "higher");
   };
   std::map<BenchmarkKey, Pooled> pooled;
   for (const auto& run : baselines) {
@@ -148,7 +153,7 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
       if (b.status != BenchmarkStatus::kOk) p.failed = true;
       for (const auto& m : b.measures) {
         p.first.try_emplace(m.name, &m);
-        auto& dst = p.samples[m.name];
+        auto& dst = p.samples[declared(m.name, m.unit, m.direction)];
         dst.insert(dst.end(), m.samples.begin(), m.samples.end());
       }
     }
@@ -190,13 +195,19 @@ std::vector<ComparisonInput> BuildInputs(const RunRecord& candidate, const std::
       if (b.status == BenchmarkStatus::kOk) in.candidate = m->samples;
       in.candidate_error = b.status == BenchmarkStatus::kError;
       if (p) {
-        auto s = p->samples.find(m->name);
+        auto s = p->samples.find(declared(m->name, m->unit, m->direction));
         if (s != p->samples.end()) in.baseline = s->second;
-        const MeasureSamples* decl = p->first.count(m->name) ? p->first.at(m->name) : nullptr;
-        if (decl && (decl->unit != m->unit || decl->direction != m->direction)) {
-          in.baseline.clear();  // a redeclared measure is a different measure
-          if (notes) notes->push_back(b.DisplayName() + " " + m->name + ": unit or direction changed");
-        }
+        size_t other_declarations = 0;
+        for (const auto& [key, values] : p->samples)
+          if (key.rfind(m->name + '\x1f', 0) == 0 && key != declared(m->name, m->unit, m->direction))
+            ++other_declarations;
+        // A redeclared measure is a different measure: only the baseline
+        // runs that declared it as the candidate does are its baseline.
+        if (other_declarations > 0 && notes)
+          notes->push_back(b.DisplayName() + " " + m->name +
+                           (in.baseline.empty() ? ": unit or direction changed"
+                                                : ": baseline runs that declared it in another unit or direction "
+                                                  "were left out"));
       }
       if (environment_mismatch) {
         in.forced = Reason::kEnvironmentMismatch;

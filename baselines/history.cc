@@ -42,9 +42,26 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
   // A new version hash is a new benchmark (docs/SCHEMA.md): the series is
   // the newest version's runs, so a change to the benchmark's own code is
   // never shown as a change point or creep blamed on a commit.
-  std::string version;
+  std::string version, unit;
+  Direction direction = Direction::kLowerIsBetter;
   for (const auto& p : *points)
     if (p.fingerprint == report.fingerprint) version = p.version_hash;
+  // The series is in the newest run's unit and direction: a measure that
+  // changed either (us -> ns, or which way is better) would show a false
+  // change point, and a reversed "worse".
+  for (const auto& p : *points)
+    if (p.fingerprint == report.fingerprint && p.version_hash == version) {
+      unit = p.unit;
+      direction = p.direction;
+    }
+  int other_units = 0;
+  for (const auto& p : *points)
+    if (p.fingerprint == report.fingerprint && p.version_hash == version &&
+        (p.unit != unit || p.direction != direction))
+      ++other_units;
+  if (other_units > 0)
+    report.notes.push_back(std::to_string(other_units) + " run(s) that recorded the measure in another unit or "
+                           "direction are not in the series, which follows the newest run's (" + unit + ")");
   int other_versions = 0;
   for (const auto& p : *points)
     if (p.fingerprint == report.fingerprint && p.version_hash != version) ++other_versions;
@@ -54,7 +71,9 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
                            "which follows the newest version");
   std::vector<double> medians;
   for (const auto& p : *points) {
-    if (p.fingerprint != report.fingerprint || p.version_hash != version) continue;
+    if (p.fingerprint != report.fingerprint || p.version_hash != version || p.unit != unit ||
+        p.direction != direction)
+      continue;
     report.direction = p.direction;
     report.unit = p.unit;
     HistoryEntry e;

@@ -758,5 +758,65 @@ TEST_F(StoreTest, HistorySkipsOtherVersionsAndErroredResults) {
       << report->notes.back();
 }
 
+// Baseline runs that declared a measure in another unit are not pooled
+// with the ones that match the candidate (the first run's declaration had
+// decided for all of them).
+TEST_F(StoreTest, BaselineRunsInAnotherUnitAreNotPooled) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  RunRecord old_unit = MakeRun("main", "base1", 1.0);
+  for (auto& b : old_unit.benchmarks) {
+    b.measures[0].unit = "us";
+    for (auto& x : b.measures[0].samples) x /= 1000;
+  }
+  ASSERT_TRUE(s.ImportRun(old_unit).ok());
+  RunRecord same_unit = MakeRun("main", "base1", 1.0);
+  same_unit.started_at = same_unit.ended_at = "2026-11-24T03:00:00Z";
+  ASSERT_TRUE(s.ImportRun(same_unit).ok());
+  RunRecord candidate = MakeRun("feature", "f1", 1.0);
+  candidate.merge_base = "base1";
+  auto report = CompareWithBaseline(s, candidate, BaselineRequest{}, VerdictConfig{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->rows[0].n_baseline, 10);  // the ns run only
+  EXPECT_EQ(report->rows[0].verdict, Verdict::kPass);
+  bool noted = false;
+  for (const auto& n : report->notes) noted |= n.find("another unit or direction were left out") != std::string::npos;
+  EXPECT_TRUE(noted);
+  for (auto& b : candidate.benchmarks) b.measures[0].unit = "ms";
+  report = CompareWithBaseline(s, candidate, BaselineRequest{}, VerdictConfig{});
+  EXPECT_EQ(report->rows[0].n_baseline, 0);
+  noted = false;
+  for (const auto& n : report->notes) noted |= n.find("unit or direction changed") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+// A measure recorded in us and then in ns is not one series: the 1000x
+// "change" was the unit's (history took the newest unit for every point).
+TEST_F(StoreTest, HistoryFollowsTheNewestUnit) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  for (int i = 0; i < 10; ++i) {
+    std::string commit = "c";
+    commit += std::to_string(i);
+    RunRecord run = MakeRun("main", commit, 1.0);
+    if (i < 5) {
+      for (auto& b : run.benchmarks) {
+        b.measures[0].unit = "us";
+        for (auto& x : b.measures[0].samples) x /= 1000;
+      }
+    }
+    ASSERT_TRUE(s.ImportRun(run).ok());
+  }
+  const auto report = BuildHistory(s, "kernels/bench0", "time", "main", std::nullopt, ChangePointOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->unit, "ns");
+  ASSERT_EQ(report->entries.size(), 5u);
+  EXPECT_EQ(report->entries.front().commit, "c5");
+  EXPECT_TRUE(report->steps.empty());
+  ASSERT_FALSE(report->notes.empty());
+  EXPECT_NE(report->notes.back().find("5 run(s) that recorded the measure in another unit"), std::string::npos)
+      << report->notes.back();
+}
+
 }  // namespace
 }  // namespace bitgate::baselines
