@@ -10,7 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string>
 
 #include "baselines/ingest_gbench.h"
 #include "baselines/result_json.h"
@@ -97,7 +99,16 @@ Result<baselines::RunRecord> LoadRunFile(const std::string& path, const LoadOpti
     }
     if (!options.suite.empty()) {
       run->suite = options.suite;
-      for (auto& b : run->benchmarks) b.suite = options.suite;
+      // Two benchmarks the file kept apart by suite become one under
+      // --suite: refused here with the file named (the store had failed on
+      // a bare UNIQUE constraint, and compare had shown duplicate rows).
+      std::set<std::string> seen;
+      for (auto& b : run->benchmarks) {
+        b.suite = options.suite;
+        if (!seen.insert(b.name + '\x1f' + b.params).second)
+          return Status::Error(path + ": benchmark '" + b.DisplayName() + "' appears under two suites, which --suite " +
+                               options.suite + " would merge");
+      }
     }
     return run;
   }

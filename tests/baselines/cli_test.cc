@@ -343,6 +343,31 @@ TEST_F(CliTest, FailedWriteToStandardOutputIsAnError) {
 // Flags that did nothing were accepted: a stray word after the options, a
 // prune of a run the store does not have ("deleted 0"), --run with
 // --keep-last, a negative --busy-timeout, an unbounded --bootstrap.
+// --suite puts every benchmark of a file in one suite: two the file kept
+// apart by suite would become one, which is refused with the file named.
+TEST_F(CliTest, SuiteThatWouldMergeTwoBenchmarksIsAnError) {
+  RunRecord run;
+  run.gate = "perf";
+  run.suite = "s1";
+  run.branch = "main";
+  run.commit = "c1";
+  run.machine.cpu_model = "Test CPU";
+  run.machine.cores = 2;
+  for (const char* suite : {"s1", "s2"}) {
+    BenchmarkResult b;
+    b.name = "bench";
+    b.suite = suite;
+    b.measures.push_back({"time", "ns", Direction::kLowerIsBetter, {1, 2, 3}});
+    run.benchmarks.push_back(b);
+  }
+  const std::string path = (dir_ / "two-suites.json").string();
+  std::ofstream(path) << WriteResultJson(run);
+  const Output r = Run("baseline import --format bitgate " + path + " --suite one --db " + db_);
+  EXPECT_EQ(r.code, 2) << r.text;
+  EXPECT_NE(r.text.find("two-suites.json: benchmark 'bench' appears under two suites"), std::string::npos) << r.text;
+  EXPECT_EQ(Run("baseline import --format bitgate " + path + " --db " + db_).code, 0);  // as the file has them: two benchmarks
+}
+
 TEST_F(CliTest, ArgumentsThatWouldBeIgnoredAreUsageErrors) {
   ASSERT_EQ(Run("baseline import --format bitgate " + WriteResult("r.json", "c1", 1.0) + " --db " + db_).code, 0);
   const std::vector<std::pair<std::string, std::string>> cases = {
