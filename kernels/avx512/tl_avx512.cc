@@ -155,13 +155,8 @@ void MatmulTlAvx512(Format f, const uint8_t* w, int64_t rows, int64_t cols, cons
                     float* y, int64_t ldy, int64_t r0, int64_t r1) {
   MatmulTlTiles<kTileBlock>(
       f, w, rows, cols, x, y, ldy, r0, r1,
-      [&](int nt, const uint8_t* wt, int64_t tile_bytes, int64_t ahead, const uint8_t* lut, int32_t* isum) {
-        switch (nt) {
-          case 4: return TileBlock<4>(f, wt, tile_bytes, ahead, cols, lut, isum);
-          case 3: return TileBlock<3>(f, wt, tile_bytes, ahead, cols, lut, isum);
-          case 2: return TileBlock<2>(f, wt, tile_bytes, ahead, cols, lut, isum);
-          default: return TileBlock<1>(f, wt, tile_bytes, ahead, cols, lut, isum);
-        }
+      [&](auto nt, const uint8_t* wt, int64_t tile_bytes, int64_t ahead, const uint8_t* lut, int32_t* isum) {
+        TileBlock<decltype(nt)::value>(f, wt, tile_bytes, ahead, cols, lut, isum);
       });
 }
 

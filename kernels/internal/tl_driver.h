@@ -12,16 +12,30 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/internal/tl_layout.h"
 #include "kernels/matmul.h"
 
 namespace bitgate::kernels::internal {
 
+// Calls fn(std::integral_constant<int, nt>{}) for a run-time nt in
+// 1..kBlock, so a kernel's tile loop is instantiated once per tile count.
+template <int kBlock, class Fn>
+void WithTileCount(int nt, Fn&& fn) {
+  if constexpr (kBlock > 1) {
+    if (nt >= kBlock) return fn(std::integral_constant<int, kBlock>{});
+    return WithTileCount<kBlock - 1>(nt, fn);
+  } else {
+    return fn(std::integral_constant<int, 1>{});
+  }
+}
+
 // tile_block(nt, wt, tile_bytes, ahead, lut, isum) writes the exact integer
-// sums of the nt (1..kBlock) tiles starting at wt against one token's LUT
-// to isum[0 .. 16 * nt). It is a template parameter, so each ISA's
-// translation unit gets its own instance of this frame.
+// sums of the nt tiles starting at wt against one token's LUT to
+// isum[0 .. 16 * nt); nt is a std::integral_constant<int, 1..kBlock>. It is
+// a template parameter, so each ISA's translation unit gets its own
+// instance of this frame.
 template <int kBlock, class TileBlockFn>
 void MatmulTlTiles(Format f, const uint8_t* w, int64_t rows, int64_t cols, const Activations& x, float* y,
                    int64_t ldy, int64_t r0, int64_t r1, TileBlockFn&& tile_block) {
@@ -37,7 +51,7 @@ void MatmulTlTiles(Format f, const uint8_t* w, int64_t rows, int64_t cols, const
     const uint8_t* wt = w + tile * tile_bytes;
     for (int64_t t = 0; t < x.tokens(); ++t) {
       const int64_t ahead = t == 0 ? kBlock * tile_bytes : 0;
-      tile_block(nt, wt, tile_bytes, ahead, x.lut(f, t), isum);
+      WithTileCount<kBlock>(nt, [&](auto n) { tile_block(n, wt, tile_bytes, ahead, x.lut(f, t), isum); });
       const float xs = x.scale(t);
       const int64_t n_out = std::min(nt * kTlTile, row_end - tile * kTlTile);
       float* yt = y + t * ldy + tile * kTlTile;
