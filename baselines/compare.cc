@@ -63,13 +63,25 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
   // of the baseline branch".
   const bool want_latest = request.commit && *request.commit == "latest";
   const std::string commit = want_latest ? std::string() : request.commit.value_or(candidate.merge_base);
-  // The candidate's own commit: never "the latest" baseline, and a merge
-  // base only when asked for (BaselineRequest::same_commit_ok). "unknown"
-  // (no git) names no commit, so runs without one still find each other.
-  const bool own_commit_known = !candidate.commit.empty() && candidate.commit != "unknown";
-  const std::optional<std::string> not_commit =
-      own_commit_known ? std::optional<std::string>(candidate.commit) : std::nullopt;
-  const bool own_merge_base = own_commit_known && !request.commit && !request.same_commit_ok &&
+  // A run of the baseline branch itself (a push, or a re-run of its job):
+  // its own commit is a merge base only when asked for
+  // (BaselineRequest::same_commit_ok), and "the latest" is the newest
+  // commit stored before its commit's first run, never its own earlier
+  // attempt nor a later commit (which may carry the same regression).
+  // "unknown" (no git) names no commit, so runs without one still find
+  // each other.
+  const bool own_branch_run = candidate.branch == request.branch && !candidate.commit.empty() &&
+                              candidate.commit != "unknown";
+  std::optional<std::string> not_commit;
+  std::optional<int64_t> before_run;
+  if (own_branch_run) {
+    not_commit = candidate.commit;
+    auto own = store.RunsAt(request.branch, candidate.commit, candidate.suite, fingerprint);
+    if (!own.ok()) return own.status();
+    if (candidate.id != 0) own->push_back(candidate.id);
+    if (!own->empty()) before_run = *std::min_element(own->begin(), own->end());
+  }
+  const bool own_merge_base = own_branch_run && !request.commit && !request.same_commit_ok &&
                               commit == candidate.commit;
   if (!commit.empty() && !own_merge_base) {
     auto ids = store.RunsAt(request.branch, commit, candidate.suite, fingerprint);
@@ -82,7 +94,7 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
       return choice;
     }
   }
-  auto latest = store.LatestCommit(request.branch, candidate.suite, fingerprint, candidate.id, not_commit);
+  auto latest = store.LatestCommit(request.branch, candidate.suite, fingerprint, candidate.id, not_commit, before_run);
   if (!latest.ok()) return latest.status();
   if (*latest) {
     auto ids = store.RunsAt(request.branch, **latest, candidate.suite, fingerprint);
@@ -101,7 +113,7 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
   }
   // Never silently across machines: take the other machine's runs only to
   // say what exists, and mark every row INCONCLUSIVE.
-  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt, candidate.id, not_commit);
+  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt, candidate.id);
   if (!other.ok()) return other.status();
   if (*other) {
     auto ids = store.RunsAt(request.branch, **other, candidate.suite, std::nullopt);

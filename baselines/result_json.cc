@@ -52,6 +52,10 @@ Status ParseMeasure(const json& m, const std::string& where, MeasureSamples* out
   if (!m.is_object()) return Status::Error(where + " is not an object");
   BITGATE_RETURN_IF_ERROR(GetString(m, "name", where, &out->name, true));
   BITGATE_RETURN_IF_ERROR(GetString(m, "unit", where, &out->unit, true));
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"name", &out->name},
+                                    {"unit", &out->unit}})
+    if (std::any_of(value->begin(), value->end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+      return Status::Error(where + ": '" + field + "' holds a control character");
   std::string direction;
   BITGATE_RETURN_IF_ERROR(GetString(m, "direction", where, &direction, true));
   if (direction == "lower") {

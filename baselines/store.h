@@ -89,11 +89,13 @@ class Store {
   // Commit of the most recently imported run on `branch` for `suite`
   // (optionally on one fingerprint), if any.
   // `exclude_run_id` (the candidate itself) is never the latest, nor are
-  // runs of `exclude_commit` (the candidate's own commit).
+  // runs of `exclude_commit` (the candidate's own commit) or runs with ids
+  // from `before_run_id` on (stored after the candidate's commit first was).
   Result<std::optional<std::string>> LatestCommit(const std::string& branch, const std::string& suite,
                                                   const std::optional<std::string>& fingerprint,
                                                   int64_t exclude_run_id = 0,
-                                                  const std::optional<std::string>& exclude_commit = std::nullopt);
+                                                  const std::optional<std::string>& exclude_commit = std::nullopt,
+                                                  std::optional<int64_t> before_run_id = std::nullopt);
 
   Result<int> Prune(const PruneOptions& options);
 

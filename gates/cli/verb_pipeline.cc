@@ -262,6 +262,12 @@ int Run(int argc, char** argv) {
   }
   const std::vector<std::string> gate_names = SplitList(vm["gates"].as<std::string>(), ',');
   if (gate_names.empty()) return Fail(kVerb, "--gates is empty");
+  // A gate's name is a directory under --out and part of a file name: a
+  // path ('/', '..') would reach files outside it.
+  for (const auto& g : gate_names)
+    if (g.empty() || g.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                         std::string::npos)
+      return Fail(kVerb, "--gates: '" + g + "' is not a gate name (letters, digits, '_' and '-')");
   if (vm.count("model") && vm.count("preset"))
     return Fail(kVerb, "--model and --preset both choose the model: give one");
   if (rec.ab && std::find(gate_names.begin(), gate_names.end(), "throughput") == gate_names.end())

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "engine/sha256.h"
 #include "gates/build_digest.h"
@@ -145,12 +147,14 @@ Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
   // files it actually meets. The default synthetic model is a seed anyway.
   // Larger files would make every execution copy megabytes the reader
   // never looks at (inputs are capped at 8 MB): such a model is not a seed.
+  bool model_seed = false;
   if (!ctx.options.model.empty()) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(ctx.options.model, ec);
     if (ec) return Status::Error("--model " + ctx.options.model + ": " + ec.message());
     if (size <= (8u << 20)) {
       fz::SetExtraGgufSeeds({ctx.options.model});
+      model_seed = true;
     } else {
       ctx.output.notes.push_back("fuzz: --model is larger than 8 MB, not used as a GGUF seed");
     }
@@ -165,10 +169,20 @@ Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
                        ctx.vm["targets"].as<std::string>() + " runs=" + std::to_string(o.base.runs) +
                        " input-timeout=" + std::to_string(o.base.input_timeout_seconds) +
                        " libfuzzer=" + (o.libfuzzer_dir.empty() ? "no" : "yes") + "\n";
-    auto self_digest = bitgate::gates::BuildDigestHex(self);
-    if (!self_digest.ok()) return self_digest.status().WithContext("fingerprinting the fuzz build");
-    text += "fuzz " + *self_digest + "\n";
-    if (!ctx.options.model.empty()) {
+    const char* isa = std::getenv("BITGATE_FORCE_ISA");
+    text += std::string("BITGATE_FORCE_ISA ") + (isa ? std::string("=") + isa : "unset") + "\n";
+    std::vector<std::string> executables = {self};
+    // libFuzzer mode runs (and measures) the per-target binaries.
+    for (const auto* t : *targets)
+      if (!o.libfuzzer_dir.empty())
+        executables.push_back((std::filesystem::path(o.libfuzzer_dir) / ("bitgate-fuzz-" + t->name)).string());
+    for (const auto& exe : executables) {
+      if (!std::filesystem::exists(exe)) continue;  // a missing binary is the suite's error to report
+      auto digest = bitgate::gates::BuildDigestHex(exe);
+      if (!digest.ok()) return digest.status().WithContext("fingerprinting the fuzz build");
+      text += std::filesystem::path(exe).filename().string() + " " + *digest + "\n";
+    }
+    if (model_seed) {  // only a model that is a seed changes what is fuzzed
       auto model_digest = bitgate::engine::Sha256FileHex(ctx.options.model);
       if (!model_digest.ok()) return model_digest.status().WithContext("fingerprinting the model");
       text += "model " + *model_digest + "\n";

@@ -288,6 +288,8 @@ TEST_F(CliTest, EmptyFilesAndUsageErrorsCreateNoStore) {
        "--store needs the candidate's --branch and --commit"},
       {"baseline annotate --branch m --commit c", "--branch, --commit and --message are required"},
       {"baseline annotate --branch m --commit '' --message x", "annotate: --commit is empty"},
+      {"pipeline --commit c --gates throughput,../../etc --out " + (dir_ / "p").string(),
+       "--gates: '../../etc' is not a gate name"},
       {"baseline annotate --branch m --commit c --message ''", "annotate: --message is empty"},
       {"baseline threshold --set x", "--set needs --delta and/or --alpha"},
       {"baseline threshold --set x --delta 500%", "must lie between 0 and 1"},

@@ -289,6 +289,9 @@ TEST(ResultJsonTest, BadInputGetsAClearError) {
   // would match another benchmark): refused with the field named.
   EXPECT_NE(ResultError(head + R"({"name": "a\u0000b", "status": "skipped"}]})").find("'name' holds a control character"),
             std::string::npos);
+  EXPECT_NE(ResultError(head + R"({"name": "a", "measures": [{"name": "t\u001fx", "unit": "ns", "direction": "lower", "samples": [1]}]}]})")
+                .find("'name' holds a control character"),
+            std::string::npos);
   EXPECT_NE(ResultError(head + R"({"name": "a", "params": "n=1\n", "status": "skipped"}]})")
                 .find("'params' holds a control character"),
             std::string::npos);

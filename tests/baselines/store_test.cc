@@ -518,6 +518,23 @@ TEST_F(StoreTest, ARerunIsNotJudgedAgainstItsOwnCommit) {
   same_build.same_commit_ok = true;
   EXPECT_EQ(SelectBaseline(s, attempt, same_build)->commit, "c1");
 
+  // A later commit stored meanwhile (c2, gated against c1 and carrying its
+  // regression) is not "the latest" for c1's re-run either: the baseline
+  // is what was stored before c1's first run.
+  RunRecord later = attempt;
+  later.commit = later.merge_base = "c2";
+  ASSERT_TRUE(s.ImportRun(later).ok());
+  auto after_c2 = CompareWithBaseline(s, attempt, BaselineRequest{}, VerdictConfig{});
+  ASSERT_TRUE(after_c2.ok());
+  EXPECT_EQ(after_c2->baseline.commit, "c0");
+  EXPECT_EQ(ComparisonExitCode(*after_c2, false), 1);
+
+  // On another branch the rule does not apply: a feature branch whose head
+  // is main's c1 is judged against main's runs at c1 (the same code).
+  RunRecord feature = attempt;
+  feature.branch = "feature";
+  EXPECT_EQ(SelectBaseline(s, feature, BaselineRequest{})->commit, "c1");
+
   // Without git every run's commit is "unknown": they still find each other.
   ASSERT_TRUE(s.ImportRun(MakeRun("local", "unknown", 1.0)).ok());
   RunRecord nogit = MakeRun("local", "unknown", 1.0);
