@@ -74,10 +74,12 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
                               candidate.commit != "unknown";
   std::optional<std::string> not_commit;
   std::optional<int64_t> before_run;
+  bool own_runs_stored = false;
   if (own_branch_run) {
     not_commit = candidate.commit;
     auto own = store.RunsAt(request.branch, candidate.commit, candidate.suite, fingerprint);
     if (!own.ok()) return own.status();
+    own_runs_stored = !without_candidate(*own).empty();
     if (candidate.id != 0) own->push_back(candidate.id);
     if (!own->empty()) before_run = *std::min_element(own->begin(), own->end());
   }
@@ -113,11 +115,17 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
   }
   // Never silently across machines: take the other machine's runs only to
   // say what exists, and mark every row INCONCLUSIVE.
-  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt, candidate.id);
+  // Other machines only: this machine's runs that the rules above left out
+  // (its own commit's) are not "another machine".
+  auto other = store.LatestCommit(request.branch, candidate.suite, std::nullopt, candidate.id, std::nullopt,
+                                  std::nullopt, fingerprint);
   if (!other.ok()) return other.status();
   if (*other) {
     auto ids = store.RunsAt(request.branch, **other, candidate.suite, std::nullopt);
     if (!ids.ok()) return ids.status();
+    auto mine = store.RunsAt(request.branch, **other, candidate.suite, fingerprint);
+    if (!mine.ok()) return mine.status();
+    std::erase_if(*ids, [&](int64_t id) { return std::find(mine->begin(), mine->end(), id) != mine->end(); });
     choice.source = BaselineSource::kOtherMachine;
     choice.run_ids = without_candidate(std::move(*ids));
     choice.commit = **other;
@@ -126,8 +134,12 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
                   "): environment mismatch, no verdicts";
     return choice;
   }
-  choice.note = "no baseline: no runs of suite '" + candidate.suite + "' on branch " + request.branch +
-                " (import one with: bitgate baseline import)";
+  choice.note = own_runs_stored
+                    ? "no baseline: the only runs of suite '" + candidate.suite + "' on " + request.branch +
+                          " are of this commit, " + candidate.commit.substr(0, 12) +
+                          ", which are its baseline only when --merge-base names it"
+                    : "no baseline: no runs of suite '" + candidate.suite + "' on branch " + request.branch +
+                          " (import one with: bitgate baseline import)";
   return choice;
 }
 

@@ -626,13 +626,15 @@ Result<std::optional<std::string>> Store::LatestCommit(const std::string& branch
                                                        const std::optional<std::string>& fingerprint,
                                                        int64_t exclude_run_id,
                                                        const std::optional<std::string>& exclude_commit,
-                                                       std::optional<int64_t> before_run_id) {
+                                                       std::optional<int64_t> before_run_id,
+                                                       const std::optional<std::string>& exclude_fingerprint) {
   // "Latest" is the most recently imported run: import order is reliable,
   // while start times come from many clocks and formats.
   auto sel = db_->Prepare(
       "SELECT r.commit_sha FROM run r JOIN branch b ON b.id = r.branch_id JOIN machine m ON m.id = r.machine_id "
       "WHERE b.name = ?1 AND r.suite = ?2 AND r.status != 'failed' AND (?3 IS NULL OR m.fingerprint = ?3) "
       "AND r.id != ?4 AND (?5 IS NULL OR r.commit_sha != ?5) AND (?6 IS NULL OR r.id < ?6) "
+      "AND (?7 IS NULL OR m.fingerprint != ?7) "
       "ORDER BY r.id DESC LIMIT 1");
   if (!sel.ok()) return sel.status();
   sel->Bind(1, branch).Bind(2, suite).Bind(4, exclude_run_id);
@@ -645,6 +647,11 @@ Result<std::optional<std::string>> Store::LatestCommit(const std::string& branch
     sel->Bind(6, *before_run_id);
   } else {
     sel->BindNull(6);
+  }
+  if (exclude_fingerprint) {
+    sel->Bind(7, *exclude_fingerprint);
+  } else {
+    sel->BindNull(7);
   }
   if (fingerprint) {
     sel->Bind(3, *fingerprint);

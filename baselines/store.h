@@ -90,12 +90,14 @@ class Store {
   // (optionally on one fingerprint), if any.
   // `exclude_run_id` (the candidate itself) is never the latest, nor are
   // runs of `exclude_commit` (the candidate's own commit) or runs with ids
-  // from `before_run_id` on (stored after the candidate's commit first was).
+  // from `before_run_id` on (stored after the candidate's commit first was),
+  // or runs on `exclude_fingerprint` (looking for other machines only).
   Result<std::optional<std::string>> LatestCommit(const std::string& branch, const std::string& suite,
                                                   const std::optional<std::string>& fingerprint,
                                                   int64_t exclude_run_id = 0,
                                                   const std::optional<std::string>& exclude_commit = std::nullopt,
-                                                  std::optional<int64_t> before_run_id = std::nullopt);
+                                                  std::optional<int64_t> before_run_id = std::nullopt,
+                                                  const std::optional<std::string>& exclude_fingerprint = std::nullopt);
 
   Result<int> Prune(const PruneOptions& options);
 

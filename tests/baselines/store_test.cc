@@ -415,8 +415,11 @@ TEST_F(StoreTest, StoredCandidateIsNeverItsOwnBaseline) {
   EXPECT_EQ(choice->commit, "m1");
   EXPECT_TRUE(choice->note.empty());
   const RunRecord first = *s.LoadRun(1);
-  choice = SelectBaseline(s, first, BaselineRequest{});  // the oldest: the newest other run
-  EXPECT_EQ(choice->commit, "m2");
+  // The oldest run of main: nothing was stored before it, and a later
+  // commit of its own branch is never its baseline.
+  choice = SelectBaseline(s, first, BaselineRequest{});
+  EXPECT_EQ(choice->source, BaselineSource::kNone);
+  EXPECT_TRUE(choice->run_ids.empty());
 }
 
 TEST_F(StoreTest, CompareFindsTheInjectedRegression) {
@@ -534,6 +537,19 @@ TEST_F(StoreTest, ARerunIsNotJudgedAgainstItsOwnCommit) {
   RunRecord feature = attempt;
   feature.branch = "feature";
   EXPECT_EQ(SelectBaseline(s, feature, BaselineRequest{})->commit, "c1");
+
+  // Only this commit's own runs on this machine: no baseline, and said why
+  // (they had been taken for "other machines").
+  {
+    auto own_only = Store::Open(path_ + ".own");
+    ASSERT_TRUE(own_only.ok());
+    ASSERT_TRUE((*own_only)->ImportRun(attempt).ok());
+    auto none = SelectBaseline(**own_only, attempt, BaselineRequest{});
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->source, BaselineSource::kNone);
+    EXPECT_FALSE(none->environment_mismatch);
+    EXPECT_NE(none->note.find("are of this commit"), std::string::npos) << none->note;
+  }
 
   // Without git every run's commit is "unknown": they still find each other.
   ASSERT_TRUE(s.ImportRun(MakeRun("local", "unknown", 1.0)).ok());
