@@ -65,9 +65,10 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
   const std::string commit = want_latest ? std::string() : request.commit.value_or(candidate.merge_base);
   // A run of the baseline branch itself (a push, or a re-run of its job):
   // its own commit is a merge base only when asked for
-  // (BaselineRequest::same_commit_ok), and "the latest" is the newest
+  // (BaselineRequest::same_commit_ok), and the fallback is the newest
   // commit stored before its commit's first run, never its own earlier
-  // attempt nor a later commit (which may carry the same regression).
+  // attempt nor a later commit (which may carry the same regression); an
+  // explicit "latest" is the newest other commit.
   // "unknown" (no git) names no commit, so runs without one still find
   // each other.
   const bool own_branch_run = candidate.branch == request.branch && !candidate.commit.empty() &&
@@ -81,7 +82,8 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
     if (!own.ok()) return own.status();
     own_runs_stored = !without_candidate(*own).empty();
     if (candidate.id != 0) own->push_back(candidate.id);
-    if (!own->empty()) before_run = *std::min_element(own->begin(), own->end());
+    // An explicit "latest" is the newest other commit, whenever stored.
+    if (!own->empty() && !want_latest) before_run = *std::min_element(own->begin(), own->end());
   }
   const bool own_merge_base = own_branch_run && !request.commit && !request.same_commit_ok &&
                               commit == candidate.commit;
