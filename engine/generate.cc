@@ -68,14 +68,9 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer, 
   for (size_t i = 0; i < opts.stop_strings.size(); ++i) {
     // A receipt records the stop strings as JSON text for --replay, which
     // cannot hold bytes that are not UTF-8.
-    const std::string& s = opts.stop_strings[i];
-    for (size_t pos = 0; pos < s.size();) {
-      const Utf8Char c = DecodeUtf8(s, pos);
-      if (c.cp == kInvalidCodepoint) {
-        return Status::Error("generate: stop string " + std::to_string(i + 1) + " is not valid UTF-8 (byte " +
-                             std::to_string(pos + 1) + ")");
-      }
-      pos += static_cast<size_t>(c.len);
+    if (const size_t bad = FirstInvalidUtf8(opts.stop_strings[i]); bad != std::string_view::npos) {
+      return Status::Error("generate: stop string " + std::to_string(i + 1) + " is not valid UTF-8 (byte " +
+                           std::to_string(bad + 1) + ")");
     }
   }
   StopConfig stop_cfg;

@@ -53,6 +53,15 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+size_t FirstInvalidUtf8(std::string_view text) {
+  for (size_t pos = 0; pos < text.size();) {
+    const Utf8Char c = DecodeUtf8(text, pos);
+    if (c.cp == kInvalidCodepoint) return pos;
+    pos += static_cast<size_t>(c.len);
+  }
+  return std::string_view::npos;
+}
+
 size_t CompleteUtf8Prefix(std::string_view text) {
   // Only the last 3 bytes can start an unfinished sequence.
   const size_t n = text.size();

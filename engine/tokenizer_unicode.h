@@ -27,6 +27,9 @@ void AppendUtf8(uint32_t cp, std::string* out);
 // character boundary, treating invalid bytes as complete. Streaming
 // decoders emit this prefix and hold back the rest (at most 3 bytes).
 size_t CompleteUtf8Prefix(std::string_view text);
+// Offset of the first byte that does not start a valid UTF-8 character
+// (DecodeUtf8's rules), or npos when all of `text` is valid.
+size_t FirstInvalidUtf8(std::string_view text);
 
 // Code point classes as the pre-tokenizer regexes use them: \s is the
 // Unicode White_Space property, \p{L} and \p{N} the general categories L*

@@ -121,14 +121,7 @@ TEST(Generate, StopStringEndsGenerationWithoutEmittingIt) {
   // Stop on a piece of what greedy decoding produces anyway: three bytes
   // from the fourth on that are whole UTF-8 characters (stop strings are
   // text; Generate refuses bytes that are not).
-  auto is_text = [](const std::string& t) {
-    for (size_t pos = 0; pos < t.size();) {
-      const Utf8Char c = DecodeUtf8(t, pos);
-      if (c.cp == kInvalidCodepoint) return false;
-      pos += static_cast<size_t>(c.len);
-    }
-    return true;
-  };
+  auto is_text = [](const std::string& t) { return FirstInvalidUtf8(t) == std::string_view::npos; };
   size_t at = 3;
   while (at + 3 <= full->text.size() && !is_text(full->text.substr(at, 3))) ++at;
   ASSERT_LE(at + 3, full->text.size()) << "no three bytes of whole characters in: " << full->text;
