@@ -23,6 +23,10 @@
 //       throughput of vpmaddubsw (AVX2) and vpdpbusd (AVX-512 VNNI, 256
 //       and 512 bits), the multiplies the integer kernels are bound by.
 //       items = instructions.
+//   peak/tq1_0-step/512
+//       the TQ1_0 kernel's arithmetic alone (two vpdpbusd and two byte
+//       additions per 64 weights, in registers): its ceiling. items =
+//       weights, bytes = their TQ1_0 bytes (ci/bench-summary: % membw).
 //
 // <isa> is the path requested from MatmulWith; the label "ran=<isa>" names
 // the path that actually ran, which is lower where a format has no SIMD
@@ -345,11 +349,49 @@ __attribute__((target("avx512f,avx512vl,avx512vnni"))) int64_t PeakDpbusd512(int
 }
 #undef BITGATE_PEAK_LOOP
 
+// The arithmetic of the TQ1_0 quad kernel's inner step and nothing else
+// (kernels/avx512/tq1_0_avx512.cc): for each of three 64-byte pieces, the
+// next multiple c' = 3c as two byte additions and the two vpdpbusd of c
+// and c' against one activation vector, all in registers: no loads, no
+// qh, no scales. 192 weights a trip; six accumulators and three byte
+// chains, each far shorter than a trip's issue time. What this sustains is
+// the most any kernel built on the exact two-product decode can reach.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t PeakTq1Step512(int64_t trips) {
+  __m512i c0 = _mm512_set1_epi8(7), c1 = _mm512_set1_epi8(11), c2 = _mm512_set1_epi8(13);
+  __m512i q = _mm512_set1_epi8(5);
+  __asm__("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(q));
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0;
+  for (int64_t i = 0; i < trips; ++i) {
+    const __m512i n0 = _mm512_add_epi8(c0, _mm512_add_epi8(c0, c0));
+    const __m512i n1 = _mm512_add_epi8(c1, _mm512_add_epi8(c1, c1));
+    const __m512i n2 = _mm512_add_epi8(c2, _mm512_add_epi8(c2, c2));
+    a0 = _mm512_dpbusd_epi32(a0, c0, q), b0 = _mm512_dpbusd_epi32(b0, n0, q);
+    a1 = _mm512_dpbusd_epi32(a1, c1, q), b1 = _mm512_dpbusd_epi32(b1, n1, q);
+    a2 = _mm512_dpbusd_epi32(a2, c2, q), b2 = _mm512_dpbusd_epi32(b2, n2, q);
+    c0 = n0, c1 = n1, c2 = n2;
+    __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(b0), "+v"(b1), "+v"(b2), "+v"(c0), "+v"(c1),
+                     "+v"(c2));
+  }
+  alignas(64) int64_t lanes[8];
+  _mm512_store_si512(lanes, _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_sub_epi32(a2, _mm512_add_epi32(b0, _mm512_add_epi32(b1, b2)))));
+  return lanes[0];
+}
+
 // items = instructions.
 void BM_Peak(benchmark::State& state, int64_t (*run)(int64_t)) {
   constexpr int64_t kTrips = 1 << 16;
   for (auto _ : state) benchmark::DoNotOptimize(run(kTrips));
   state.SetItemsProcessed(state.iterations() * kTrips * 8);
+}
+
+// items = weights, bytes = what those weights occupy in `f`, so
+// ci/bench-summary can set the ceiling against membw/read.
+void BM_PeakWeights(benchmark::State& state, int64_t (*run)(int64_t), int64_t weights_per_trip, Format f) {
+  constexpr int64_t kTrips = 1 << 16;
+  for (auto _ : state) benchmark::DoNotOptimize(run(kTrips));
+  const int64_t weights = state.iterations() * kTrips * weights_per_trip;
+  state.SetItemsProcessed(weights);
+  state.SetBytesProcessed(weights / Info(f).block_elems * Info(f).block_bytes);
 }
 
 // snprintf rather than string concatenation: GCC 12 raises a false
@@ -378,6 +420,8 @@ void RegisterAll() {
   if (IsaSupported(Isa::kAvx512)) {
     benchmark::RegisterBenchmark("peak/vpdpbusd/256", BM_Peak, PeakDpbusd256);
     benchmark::RegisterBenchmark("peak/vpdpbusd/512", BM_Peak, PeakDpbusd512);
+    benchmark::RegisterBenchmark("peak/tq1_0-step/512", BM_PeakWeights, PeakTq1Step512, int64_t{192},
+                                 Format::kTQ1_0);
   }
 
   for (int fi = 0; fi < kFormatCount; ++fi) {

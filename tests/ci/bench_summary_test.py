@@ -49,6 +49,8 @@ def main():
         rep("gemv/tl1/avx512/6912x2560x16", 80e9, 16.992e9),  # 84.96%: printed 85.0%
         rep("gemv/tq2_0/avx512/6912x2560", 90e9, 16e9),
         rep("dot/tq2_0/avx512/65536", 80e9, 20e9),
+        rep("peak/tq1_0-step/512", 100e9, 21e9, label=""),  # a ceiling that states its bytes
+        rep("peak/vpdpbusd/512", 3.6e9, label=""),
         {"name": "gemv/tq1_0/avx2/6912x2560x16", "run_name": "gemv/tq1_0/avx2/6912x2560x16",
          "run_type": "iteration", "error_occurred": True, "error_message": "no kernel"},
     ]}
@@ -63,6 +65,9 @@ def main():
     # an in-cache shape has a share of membw but no target
     expect(t["gemv/tq2_0/avx512/6912x2560"][2:4] == ["80.0%", "-"], out)
     expect(t["dot/tq2_0/avx512/65536"][2:4] == ["-", "-"], out)
+    # a ceiling row's share of membw is printed, never marked against the target
+    expect(t["peak/tq1_0-step/512"][:3] == ["100.000", "21.00", "105.0%"] and t["peak/tq1_0-step/512"][3] == "-", out)
+    expect(t["peak/vpdpbusd/512"][1:4] == ["-", "-", "-"], out)
     expect(t["gemv/tq1_0/avx2/6912x2560x16"] == ["error:", "no", "kernel"], out)
 
     # without membw/read there is no share and no target, and a hint says why
