@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "baselines/names.h"
 #include "kernels/base/json.h"
 
 namespace bitgate::baselines {
@@ -173,6 +174,8 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
   if (run.suite.empty() && context.contains("executable") && context["executable"].is_string())
     run.suite = Basename(context["executable"].get<std::string>());
   if (run.suite.empty()) run.suite = "gbench";
+  if (HasControlByte(run.suite))  // names.h
+    return Status::Error(src + ": the suite name (from --suite or the executable) holds a control character");
   run.gate = "gbench";
   run.tool_version = context.contains("library_version") && context["library_version"].is_string()
                          ? "google-benchmark " + context["library_version"].get<std::string>()
@@ -200,8 +203,8 @@ static Result<RunRecord> ParseGbenchJsonUnchecked(std::string_view text, std::st
     const std::string name = row.contains("run_name") && row["run_name"].is_string()
                                  ? row["run_name"].get<std::string>()
                                  : row["name"].get<std::string>();
-    if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-      return Status::Error(where_row + ": the name holds a control character");
+    if (HasControlByte(name)) return Status::Error(where_row + ": the name holds a control character");  // names.h
+    if (name.empty()) return Status::Error(where_row + ": the name is empty");
     const std::string where = src + ": benchmark '" + name + "' (benchmarks[" + std::to_string(i) + "])";
     // Two rows of one repetition: two benchmarks registered under one name
     // (Google Benchmark allows it), whose samples would be pooled as one.

@@ -7,6 +7,7 @@
 #include <utility>
 #include <nlohmann/json.hpp>
 
+#include "baselines/names.h"
 #include "kernels/base/json.h"
 
 namespace bitgate::baselines {
@@ -54,8 +55,8 @@ Status ParseMeasure(const json& m, const std::string& where, MeasureSamples* out
   BITGATE_RETURN_IF_ERROR(GetString(m, "unit", where, &out->unit, true));
   for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"name", &out->name},
                                     {"unit", &out->unit}})
-    if (std::any_of(value->begin(), value->end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-      return Status::Error(where + ": '" + field + "' holds a control character");
+    if (HasControlByte(*value)) return Status::Error(where + ": '" + field + "' holds a control character");
+  if (out->name.empty()) return Status::Error(where + ": 'name' is empty");
   std::string direction;
   BITGATE_RETURN_IF_ERROR(GetString(m, "direction", where, &direction, true));
   if (direction == "lower") {
@@ -137,11 +138,9 @@ static Result<RunRecord> ParseResultJsonUnchecked(std::string_view text, std::st
     BITGATE_RETURN_IF_ERROR(GetString(b, "version_hash", where, &out.version_hash));
     for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"suite", &out.suite},
                                       {"name", &out.name}, {"params", &out.params}}) {
-      // A NUL or other control byte would cut the name short in printf and
-      // fnmatch (thresholds and annotations would match another benchmark).
-      if (std::any_of(value->begin(), value->end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-        return Status::Error(where + ": '" + field + "' holds a control character");
+      if (HasControlByte(*value)) return Status::Error(where + ": '" + field + "' holds a control character");  // names.h
     }
+    if (out.name.empty()) return Status::Error(where + ": 'name' is empty");
     BITGATE_RETURN_IF_ERROR(GetString(b, "message", where, &out.message));
     std::string status = "ok";
     BITGATE_RETURN_IF_ERROR(GetString(b, "status", where, &status));

@@ -13,6 +13,14 @@
 namespace bitgate::baselines {
 namespace {
 
+// A row just written with INSERT OR IGNORE and not there to read back: the
+// database was altered (a trigger that drops the insert, say). Reading the
+// missing row's columns would be undefined; this names what was lost.
+Status MissingAfterInsert(const std::string& what) {
+  return Status::Error("storing " + what + ": the row is not in the database after its insert "
+                       "(altered schema or trigger?)");
+}
+
 // Migration i takes the schema from version i to i + 1. Append only; never
 // edit a released step (docs/SCHEMA.md documents the result).
 const char* const kMigrations[] = {
@@ -147,6 +155,7 @@ Result<int64_t> BranchId(Database& db, const std::string& name) {
   sel->Bind(1, name);
   auto row = sel->Step();
   if (!row.ok()) return row.status();
+  if (!*row) return MissingAfterInsert("branch '" + name + "'");
   return sel->Int(0);
 }
 
@@ -307,6 +316,7 @@ Result<int64_t> Store::ImportRun(const RunRecord& run, bool* already_stored) {
     sel->Bind(1, fingerprint);
     auto row = sel->Step();
     if (!row.ok()) return row.status();
+    if (!*row) return MissingAfterInsert("machine " + fingerprint);
     return sel->Int(0);
   }();
   if (!machine_id.ok()) return machine_id.status();
@@ -413,6 +423,7 @@ Result<int64_t> Store::ImportRun(const RunRecord& run, bool* already_stored) {
     sel_bench->Bind(1, b.suite).Bind(2, b.name).Bind(3, b.params).Bind(4, b.version_hash);
     auto row = sel_bench->Step();
     if (!row.ok()) return row.status();
+    if (!*row) return MissingAfterInsert("benchmark '" + b.name + "'");
     const int64_t benchmark_id = sel_bench->Int(0);
     sel_bench->Reset();
     ins_result->Bind(1, run_id).Bind(2, benchmark_id).Bind(3, BenchmarkStatusName(b.status)).Bind(4, b.message);
@@ -427,6 +438,7 @@ Result<int64_t> Store::ImportRun(const RunRecord& run, bool* already_stored) {
         sel_measure->Bind(1, ms.name).Bind(2, ms.unit).Bind(3, DirectionName(ms.direction));
         auto mrow = sel_measure->Step();
         if (!mrow.ok()) return mrow.status();
+        if (!*mrow) return MissingAfterInsert("measure '" + ms.name + "'");
         it = measure_ids.emplace(key, sel_measure->Int(0)).first;
         sel_measure->Reset();
       }

@@ -327,10 +327,17 @@ Status GgufFile::Parse() {
 
   // The data section starts at the end of the infos, rounded up.
   const uint64_t infos_end = c.pos();
-  data_offset_ = (infos_end + alignment_ - 1) / alignment_ * alignment_;  // infos_end < size_
-  if (n_tensors > 0 && data_offset_ > size_) {
-    return Status::Error("data section offset " + std::to_string(data_offset_) +
-                         " is past end of file (size " + std::to_string(size_) + ")");
+  // infos_end <= size_ (the cursor never reads past the end), so this
+  // cannot overflow.
+  data_offset_ = (infos_end + alignment_ - 1) / alignment_ * alignment_;
+  if (data_offset_ > size_) {
+    if (n_tensors > 0) {
+      return Status::Error("data section offset " + std::to_string(data_offset_) +
+                           " is past end of file (size " + std::to_string(size_) + ")");
+    }
+    // No tensors, so no data section: a writer may end the file without
+    // the padding, and the offset reported is then the end of the file.
+    data_offset_ = size_;
   }
 
   // Bounds: offset + bytes within the file, computed without overflow.

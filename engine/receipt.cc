@@ -215,7 +215,8 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
   check(*ds >= 0 && (*steps == 0 ? *dtps == 0 : near(*dtps, static_cast<double>(*steps) / *ds)),
         "decode tokens/s equals decode steps / decode seconds");
   // Every token but the last is evaluated once (the last is never fed back).
-  check(*steps + 1 == static_cast<int64_t>(output->size()), "decode steps are one fewer than the output tokens");
+  // (compared without adding to the untrusted count: INT64_MAX + 1 overflows)
+  check(*steps == static_cast<int64_t>(output->size()) - 1, "decode steps are one fewer than the output tokens");
 
   // Kernels: non-empty, on paths this CPU has, and the weights' format among them.
   if (!receipt.contains("kernels") || !receipt["kernels"].is_object()) {
@@ -245,7 +246,14 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
   if (!path.ok()) return path.status();
   if (!sha.ok()) return sha.status();
   std::string model_path = opts.model_path.empty() ? *path : opts.model_path;
-  if (!model_path.empty() && std::filesystem::exists(model_path)) {
+  // Only a regular file is hashed or opened: the recorded path is the
+  // receipt's word, and /dev/zero or a FIFO there would hash forever or block.
+  std::error_code fs_error;
+  const bool model_exists = !model_path.empty() && std::filesystem::exists(model_path, fs_error);
+  const bool model_regular = model_exists && std::filesystem::is_regular_file(model_path, fs_error);
+  if (model_exists && !model_regular) {
+    rep.failures.push_back("model path is not a regular file: " + model_path);
+  } else if (model_regular) {
     auto actual = Sha256FileHex(model_path);
     if (!actual.ok()) return actual.status();
     check(*actual == *sha, "model file digest matches (" + model_path + ")");
@@ -260,7 +268,7 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
                         " (--model FILE names it)");
   }
 
-  if (opts.replay && std::filesystem::exists(model_path)) {
+  if (opts.replay && model_regular) {
     auto model = Model::Load(model_path, [&] {
       LoadOptions lo;
       if (auto f = kernels::FormatFromName(*wfmt)) lo.weights_format = *f;
@@ -271,10 +279,11 @@ Result<VerifyReport> VerifyReceipt(const json& receipt, const VerifyOptions& opt
       return lo;
     }());
     if (!model.ok()) return model.status();
+    // The model's faults name the model, not the receipt.
     auto vocab = VocabFromMetadata((*model)->file().metadata());
-    if (!vocab.ok()) return vocab.status();
+    if (!vocab.ok()) return vocab.status().WithContext(model_path);
     auto tok = Tokenizer::Create(std::move(vocab).value());
-    if (!tok.ok()) return tok.status();
+    if (!tok.ok()) return tok.status().WithContext(model_path);
     GenerateOptions g;
     g.prompt_tokens = *prompt;
     const json& run = JsonMember(receipt, "run");

@@ -1,6 +1,7 @@
 #include "engine/tokenizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "engine/tokenizer_unicode.h"
@@ -143,6 +144,13 @@ Result<Tokenizer> Tokenizer::Create(Vocab vocab) {
   if (n == 0) return Status::Error("tokenizer: empty vocabulary");
   if (n > static_cast<size_t>(INT32_MAX)) return Status::Error("tokenizer: vocabulary too large");
   if (!vocab.scores.empty() && vocab.scores.size() != n) return Status::Error("tokenizer: scores size mismatch");
+  // The SentencePiece merge order compares scores: a NaN has no place in
+  // it (the priority queue's order would be undefined). Infinities order.
+  for (size_t i = 0; i < vocab.scores.size(); ++i) {
+    if (std::isnan(vocab.scores[i])) {
+      return Status::Error("tokenizer: tokenizer.ggml.scores[" + std::to_string(i) + "] is NaN");
+    }
+  }
   if (!vocab.types.empty() && vocab.types.size() != n) return Status::Error("tokenizer: token types size mismatch");
   for (auto [name, id] : {std::pair{"bos", vocab.bos_id}, {"eos", vocab.eos_id}, {"eot", vocab.eot_id},
                           {"unknown", vocab.unk_id}, {"padding", vocab.pad_id}}) {

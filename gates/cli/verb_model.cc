@@ -202,9 +202,9 @@ int RunGenerate(int argc, char** argv) {
   auto model = engine::Model::Load(path, *lo);
   if (!model.ok()) return Fail(kVerb, model.status().message());
   auto vocab = engine::VocabFromMetadata((*model)->file().metadata());
-  if (!vocab.ok()) return Fail(kVerb, vocab.status().message());
+  if (!vocab.ok()) return Fail(kVerb, vocab.status().WithContext(path).message());
   auto tok = engine::Tokenizer::Create(std::move(vocab).value());
-  if (!tok.ok()) return Fail(kVerb, tok.status().message());
+  if (!tok.ok()) return Fail(kVerb, tok.status().WithContext(path).message());
   engine::GenerateOptions g;
   g.prompt = vm["prompt"].as<std::string>();
   g.max_tokens = vm["n"].as<int32_t>();

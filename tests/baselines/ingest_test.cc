@@ -118,6 +118,16 @@ TEST(GbenchIngestTest, BadInputGetsAClearError) {
     "real_time": 1, "cpu_time": 1, "time_unit": "ns"}]})")
                 .find("the name holds a control character"),
             std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"benchmarks": [{"name": "", "run_type": "iteration", "iterations": 1,
+    "real_time": 1, "cpu_time": 1, "time_unit": "ns"}]})")
+                .find("benchmarks[0]: the name is empty"),
+            std::string::npos);
+  // The suite comes from the executable's name: a control byte there would
+  // let a glob for "hot" match the suite "hot\0cold".
+  EXPECT_NE(ErrorOf(R"({"context": {"executable": "/x/hot\u0000cold"}, "benchmarks": [{"name": "BM_A",
+    "run_type": "iteration", "iterations": 1, "real_time": 1, "cpu_time": 1, "time_unit": "ns"}]})")
+                .find("the suite name"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(Row("\"NaN\"")).find("'real_time' is not a number"), std::string::npos);
   // Google Benchmark writes a non-finite value as a bare NaN or Infinity
   // (not JSON): the field is named instead of the whole file failing.
@@ -294,6 +304,12 @@ TEST(ResultJsonTest, BadInputGetsAClearError) {
             std::string::npos);
   EXPECT_NE(ResultError(head + R"({"name": "a", "params": "n=1\n", "status": "skipped"}]})")
                 .find("'params' holds a control character"),
+            std::string::npos);
+  // An empty benchmark or measure name is no name to gate on.
+  EXPECT_NE(ResultError(head + R"({"name": "", "status": "skipped"}]})").find("benchmarks[0]: 'name' is empty"),
+            std::string::npos);
+  EXPECT_NE(ResultError(head + R"({"name": "a", "measures": [{"name": "", "unit": "ns", "direction": "lower", "samples": [1]}]}]})")
+                .find("'name' is empty"),
             std::string::npos);
   EXPECT_NE(ResultError(head + R"({"name": "a", "status": "error", "message": "crash"}]})"), "x");
   EXPECT_EQ(ResultError(head + R"({"name": "a", "status": "error", "message": "crash"}]})"), "");

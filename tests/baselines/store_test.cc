@@ -244,6 +244,29 @@ TEST_F(StoreTest, OrphanSamplesAreNamedErrors) {
       << run.status().message();
 }
 
+// A database altered so that an insert is silently dropped (a trigger
+// raising IGNORE): the import fails naming what was lost, and keeps
+// nothing (the id read back from no row had been undefined, 0 in practice).
+TEST_F(StoreTest, AnInsertTheDatabaseDropsIsANamedError) {
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE((*store)->ImportRun(MakeRun("main", "c1", 1.0)).ok());
+  }
+  Sql("CREATE TRIGGER drop_benchmarks BEFORE INSERT ON benchmark BEGIN SELECT RAISE(IGNORE); END");
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  RunRecord run = MakeRun("main", "c2", 1.0);
+  run.benchmarks[0].name = "never_stored";
+  auto id = (*store)->ImportRun(run);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("storing benchmark 'never_stored': the row is not in the database after its insert"),
+            std::string::npos)
+      << id.status().message();
+  auto runs = (*store)->ListRuns(std::nullopt, 100);
+  ASSERT_TRUE(runs.ok()) << runs.status().message();
+  EXPECT_EQ(runs->size(), 1u);
+}
+
 // Values read back are checked as an import checks them. The schema's
 // CHECKs do not ensure it: text compares greater than any number, 1e999 is
 // +Inf, and a file written by something else may have no CHECKs at all.

@@ -541,6 +541,31 @@ TEST_F(ReceiptTest, CountsStepsAndStopReasonMustAgree) {
   const VerifyReport rep = Verify(j);
   ASSERT_EQ(rep.notes.size(), 1u);
   EXPECT_EQ(rep.notes[0], "model file not checked: the recorded path /nonexistent/model.gguf does not exist (--model FILE names it)");
+  // The largest step count is compared, not incremented (INT64_MAX + 1 was
+  // undefined behaviour; UBSan in the sanitizer pass would report it).
+  j = receipt_;
+  j["timings"]["decode_steps"] = INT64_MAX;
+  j["timings"]["decode_tokens_per_second"] =
+      static_cast<double>(INT64_MAX) / j["timings"]["decode_seconds"].get<double>();
+  EXPECT_TRUE(fails_with(j, "decode steps are one fewer than the output tokens"));
+}
+
+// The recorded model path is the receipt's word: a device or a FIFO there
+// is a failure, never hashed (/dev/zero hashed forever) or opened.
+TEST_F(ReceiptTest, AModelPathThatIsNotARegularFileFails) {
+  for (const bool replay : {false, true}) {
+    auto j = receipt_;
+    j["model"]["path"] = "/dev/zero";
+    const VerifyReport rep = Verify(j, replay);
+    ASSERT_EQ(rep.failures.size(), 1u) << replay;
+    EXPECT_EQ(rep.failures[0], "model path is not a regular file: /dev/zero");
+  }
+  VerifyOptions vo;
+  vo.model_path = fs::temp_directory_path().string();  // a directory given with --model
+  auto rep = VerifyReceipt(receipt_, vo);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  ASSERT_EQ(rep->failures.size(), 1u);
+  EXPECT_EQ(rep->failures[0], "model path is not a regular file: " + vo.model_path);
 }
 
 // A replay runs the receipt's own settings, so they are checked as

@@ -66,6 +66,21 @@ TEST(GgufBadInput, ValidMinimalFileParses) {
   EXPECT_EQ(ErrorOf(g.bytes), "<ok>");
 }
 
+// A file without tensors has no data section: a writer may stop at the
+// infos, unpadded, and the offset reported is then the file's end, never
+// past it (the 24-byte file had reported 32).
+TEST(GgufBadInput, NoTensorsNoDataSectionPastTheEnd) {
+  RawGguf g;
+  g.Header(0, 0);
+  auto f = GgufFile::FromBuffer(g.bytes, /*copy=*/false);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->data_offset(), 24u);
+  g.PadTo(32);
+  auto padded = GgufFile::FromBuffer(g.bytes, /*copy=*/false);
+  ASSERT_TRUE(padded.ok()) << padded.status().message();
+  EXPECT_EQ(padded->data_offset(), 32u);
+}
+
 TEST(GgufBadInput, HeaderErrors) {
   EXPECT_ERROR_HAS(std::vector<uint8_t>{}, "header (magic)");
   EXPECT_ERROR_HAS((std::vector<uint8_t>{'G', 'G', 'U', 'X', 3, 0, 0, 0}), "bad magic");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,18 @@ TEST(SpmTokenizer, EndOfTurnControlTokensEndGeneration) {
   auto plain = Tokenizer::Create(v);
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->EndOfGenerationIds(), std::vector<int32_t>{2});
+}
+
+// A NaN score would leave the SentencePiece merge order undefined (the
+// priority queue compares scores); infinities order and are kept.
+TEST(SpmTokenizer, NanScoresAreRefusedInfinitiesKept) {
+  Vocab v = GoldenSpm().vocab();
+  ASSERT_GT(v.scores.size(), 300u);
+  v.scores[300] = std::numeric_limits<float>::infinity();
+  v.scores[301] = -std::numeric_limits<float>::infinity();
+  EXPECT_TRUE(Tokenizer::Create(v).ok());
+  v.scores[300] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(Tokenizer::Create(v).status().message(), "tokenizer: tokenizer.ggml.scores[300] is NaN");
 }
 
 // Which token texts in the input become their tokens, as in llama.cpp:
