@@ -158,8 +158,19 @@ std::vector<double> ModifiedZScores(std::span<const double> values) {
   if (values.empty()) return z;
   const double med = Median(values);
   const double mad = Mad(values);
-  if (mad == 0.0) return z;
-  for (size_t i = 0; i < values.size(); ++i) z[i] = 0.6745 * (values[i] - med) / mad;
+  if (mad > 0.0) {
+    for (size_t i = 0; i < values.size(); ++i) z[i] = 0.6745 * (values[i] - med) / mad;
+    return z;
+  }
+  // More than half the values equal (integer counters, coarse timers): the
+  // MAD is 0, and 1.2533 x the mean absolute deviation from the median
+  // stands in for 1.4826 MAD (Iglewicz and Hoaglin's convention), so a
+  // spike among repeated values still scores. All equal: all zero.
+  double abs_dev = 0.0;
+  for (double x : values) abs_dev += std::fabs(x - med);
+  const double mean_ad = abs_dev / static_cast<double>(values.size());
+  if (mean_ad == 0.0) return z;
+  for (size_t i = 0; i < values.size(); ++i) z[i] = (values[i] - med) / (1.2533 * mean_ad);
   return z;
 }
 

@@ -39,8 +39,9 @@ struct TukeyCounts {
 };
 TukeyCounts CountTukeyOutliers(std::span<const double> values);
 
-// Modified z-scores 0.6745 (x - median) / MAD (Iglewicz and Hoaglin); all
-// zero when MAD is zero.
+// Modified z-scores 0.6745 (x - median) / MAD (Iglewicz and Hoaglin); when
+// the MAD is 0, (x - median) / (1.2533 x mean absolute deviation from the
+// median); all zero when every value is equal.
 std::vector<double> ModifiedZScores(std::span<const double> values);
 // Number of values whose |modified z| exceeds 3.5.
 int CountModifiedZOutliers(std::span<const double> values);

@@ -274,7 +274,9 @@ ComparisonRow Measure(const ComparisonInput& input, const VerdictConfig& config)
   }
   const double sigma = std::sqrt(0.5 * (std::pow(SigmaLog(log_b), 2) + std::pow(SigmaLog(log_c), 2)));
   row.sigma_log = sigma;
-  row.mde = MinimumDetectableEffect(sigma, std::min(row.n_baseline, row.n_candidate), row.alpha,
+  // The samples the test runs on (outliers dropped), as the sigma beside
+  // it and the samples-needed figure count them.
+  row.mde = MinimumDetectableEffect(sigma, static_cast<int>(std::min(tb.size(), tc.size())), row.alpha,
                                     config.power);
   if (row.n_baseline < 2 || row.n_candidate < 2) return row;
 

@@ -46,6 +46,15 @@ TEST(StatsTest, TukeyAndModifiedZ) {
   const auto z = ModifiedZScores(kV);
   EXPECT_NEAR(z[5], 12.242175, 1e-12);  // 0.6745 (30 - 11.85) / 1.0
   EXPECT_EQ(CountModifiedZOutliers(kV), 1);
+  // MAD 0 (most values equal): 1.2533 x the mean absolute deviation from
+  // the median stands in (Iglewicz and Hoaglin), so a spike still scores.
+  const std::vector<double> repeated = {7, 7, 7, 7, 7, 7, 8, 17};  // median 7, mean |x - 7| 11/8
+  const auto zr = ModifiedZScores(repeated);
+  EXPECT_NEAR(zr[7], 10.0 / (1.2533 * 11.0 / 8.0), 1e-12);
+  EXPECT_NEAR(zr[6], 1.0 / (1.2533 * 11.0 / 8.0), 1e-12);
+  EXPECT_EQ(zr[0], 0.0);
+  EXPECT_EQ(CountModifiedZOutliers(repeated), 1);
+  EXPECT_EQ(ModifiedZScores(std::vector<double>{3, 3, 3}), (std::vector<double>{0, 0, 0}));
 }
 
 TEST(StatsTest, BimodalityCoefficient) {

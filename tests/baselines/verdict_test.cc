@@ -189,6 +189,30 @@ TEST(VerdictTest, OneSpikeDoesNotHideARegression) {
   EXPECT_EQ(row.verdict, Verdict::kRegression);
   EXPECT_EQ(row.dropped_baseline, 2);
   EXPECT_EQ(row.severe_baseline, 2);
+  // The MDE counts the samples the test ran on (8 against 10), as the sigma
+  // beside it does.
+  EXPECT_DOUBLE_EQ(row.mde, MinimumDetectableEffect(row.sigma_log, 8, row.alpha, VerdictConfig{}.power));
+}
+
+// The same with values that repeat exactly (an integer counter with a
+// first-repetition warm-up, a coarse timer): more than half of a side is
+// one value, so the MAD is 0. The spike is still dropped (the mean
+// absolute deviation stands in), where it had made the side "bimodal":
+// the regression was INCONCLUSIVE, and so was the side against itself.
+TEST(VerdictTest, OneSpikeAmongRepeatedValuesDoesNotHideARegression) {
+  std::vector<double> counter(10, 1000.0);
+  counter[0] = 5000;
+  auto row = Judge(Input(counter, std::vector<double>(10, 1100.0)));
+  EXPECT_EQ(row.verdict, Verdict::kRegression) << ReasonName(row.reason);
+  EXPECT_EQ(row.dropped_baseline, 1);
+  row = Judge(Input(counter, counter));
+  EXPECT_EQ(row.verdict, Verdict::kPass) << ReasonName(row.reason);
+  const std::vector<double> timer = {100, 100, 100, 100, 100, 100, 101, 101, 101, 130};
+  const std::vector<double> slower = {110, 110, 110, 110, 110, 110, 111, 111, 111, 143};
+  row = Judge(Input(timer, slower));
+  EXPECT_EQ(row.verdict, Verdict::kRegression) << ReasonName(row.reason);
+  EXPECT_EQ(row.dropped_baseline, 1);
+  EXPECT_EQ(row.dropped_candidate, 1);
 }
 
 // A 10% slowdown whose sides do not overlap, next to five unchanged rows,
