@@ -61,6 +61,7 @@ CpuFeatures Detect() {
   f.f16c = ymm && has_f16c;
   f.avx512f = os_zmm && ((b >> 16) & 1);
   f.avx512bw = os_zmm && ((b >> 30) & 1);
+  f.avx512dq = os_zmm && ((b >> 17) & 1);
   f.avx512vl = os_zmm && ((b >> 31) & 1);
   f.avx512vnni = os_zmm && ((c >> 11) & 1);
   f.avx512vbmi = os_zmm && ((c >> 1) & 1);
@@ -104,7 +105,8 @@ bool IsaSupported(Isa isa) {
     case Isa::kScalar: return true;
     case Isa::kAvx2: return f.avx2 && f.fma && f.f16c;
     case Isa::kAvx512:
-      return IsaSupported(Isa::kAvx2) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+      // DQ too: the AVX-512 files are built with it (every VNNI core has it).
+      return IsaSupported(Isa::kAvx2) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
   }
   return false;
 }

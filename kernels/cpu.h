@@ -26,7 +26,7 @@ struct CpuFeatures {
   std::string vendor;
   std::string model_name;
   bool avx2 = false, fma = false, f16c = false;
-  bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512dq = false;
   bool avx512bf16 = false, avx_vnni = false;
   bool avx512vbmi = false, avx512bitalg = false;  // vpermb; vpshufbitqmb
   int logical_cores = 0;

@@ -264,7 +264,8 @@ struct I2SPlanesAvx2 {
   // Block k's sum in int32 lane k, against one token's reordered
   // activations a (Activations::q_i2s). The code and the x4 planes go
   // through vpmaddubsw into two int16 sums of 4 vectors each, at most
-  // 4 x 2 x 8 x 127 = 8128 (no saturation); the x4 sum is shifted back
+  // 4 x 2 x 12 x 127 = 12192 (code 3, which a file may hold, x 4; no
+  // saturation); the x4 sum is shifted back
   // (exact) and one vpmaddwd makes the block sums.
   // Plane p of half h at a + 64 p + hs h (I2SActivationPlace).
   __m256i Sums(const int8_t* a, int64_t hs) const {

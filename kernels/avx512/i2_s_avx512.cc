@@ -118,7 +118,7 @@ void I2_SDecode(const uint8_t* w, int64_t cols, float wscale, const Activations&
                 int64_t r1) {
   const int64_t full = cols / 256 * 256;
   const int8_t* a = x.q_interleaved(0);
-  const float f = wscale / x.scale(0);
+  const float act_scale = x.scale(0);
   const int32_t qsum = x.row_sum(0);
   const __m512i mask[4] = {_mm512_set1_epi8(static_cast<char>(0xc0)), _mm512_set1_epi8(0x30),
                            _mm512_set1_epi8(0x0c), _mm512_set1_epi8(0x03)};
@@ -145,7 +145,10 @@ void I2_SDecode(const uint8_t* w, int64_t cols, float wscale, const Activations&
       }
       s = _mm512_add_epi32(s, _mm512_zextsi256_si512(t));
     }
-    y[r] = static_cast<float>(HSumEpi32(s) - qsum) * f;
+    // The reference's expression, in its order: wscale / scale folded into
+    // one factor differed by an ulp, and overflowed to Inf (0 x Inf = NaN)
+    // for an extreme but finite tensor scale.
+    y[r] = static_cast<float>(HSumEpi32(s) - qsum) / act_scale * wscale;
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,31 @@ TEST(SimdExtremes2Bit, ArbitraryCodesMatmul) {
       ExpectSimdEqualsScalarOnEdgeTokens(f, packed, rows, cols, 17, {0, 1, 2, 3}, "code 3");
     }
   }
+}
+
+// I2_S with the largest finite tensor scale (a file may hold it) against a
+// token whose activation scale is below 1: every path computes the
+// reference's sum / scale x wscale, so a row whose sum is 0 gives 0 (the
+// AVX-512 decode had folded wscale / scale into Inf, and 0 x Inf = NaN) and
+// the others overflow alike.
+TEST(SimdExtremes2Bit, I2_SExtremeTensorScale) {
+  const int64_t rows = 4, cols = 2560;
+  std::vector<uint8_t> packed(static_cast<size_t>(*TensorBytes(Format::kI2_S, rows, cols)));
+  SplitMix64 rng(5);
+  for (auto& b : packed) b = static_cast<uint8_t>(rng.Next() >> 24);
+  std::memset(packed.data(), 0x55, static_cast<size_t>(cols / 4));  // row 0: every code 1 (weight 0)
+  const float wscale = std::numeric_limits<float>::max();
+  std::memcpy(packed.data() + rows * cols / 4, &wscale, 4);
+  std::vector<float> x(static_cast<size_t>(cols));
+  for (int64_t k = 0; k < cols; ++k) x[static_cast<size_t>(k)] = static_cast<float>(static_cast<int>(rng.Next() % 2001) - 1000);
+  Activations one;
+  one.Quantize(x.data(), 1, cols, cols);
+  one.Prepare(Format::kI2_S);
+  ASSERT_LT(one.scale(0), 1.0f);
+  std::vector<float> ref(static_cast<size_t>(rows));
+  MatmulWith(Isa::kScalar, Format::kI2_S, packed.data(), rows, cols, one, ref.data(), rows, 0, rows);
+  ASSERT_EQ(ref[0], 0.0f);
+  ExpectSimdEqualsScalar(Format::kI2_S, packed, rows, cols, one, "tensor scale FLT_MAX");
 }
 
 // TL1 / TL2 matmul on arbitrary bytes: index nibbles past the largest a
