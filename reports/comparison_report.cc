@@ -52,9 +52,11 @@ std::string JunitRowCase(const baselines::ComparisonRow& r, const std::string& c
   if (r.verdict == Verdict::kRegression && !r.accepted) {
     ++counts->failures;
     c << "<failure message=\"" << message << "\" type=\"regression\"/>";
-  } else if (r.reason == Reason::kNotRun && r.candidate_error) {
-    // The candidate's benchmark errored (exit 4). One skipped on purpose,
-    // or one that errored only in the baseline, stays INCONCLUSIVE below.
+  } else if (r.candidate_error) {
+    // The candidate's benchmark errored (exit 4), whatever reason the row
+    // carries (with only another machine's baselines it reads
+    // "environment mismatch"). One skipped on purpose, or one that errored
+    // only in the baseline, stays INCONCLUSIVE below.
     ++counts->errors;
     c << "<error message=\"" << message << "\" type=\"not-run\"/>";
   } else if (r.verdict == Verdict::kInconclusive) {
@@ -75,8 +77,15 @@ std::string VerdictText(const ComparisonRow& row) {
     detail = baselines::ReasonName(row.reason);
     if (row.reason == Reason::kUnderPowered && row.samples_needed > 0)
       detail += ": ~" + std::to_string(row.samples_needed) + " samples/side would decide";
+    // "not run" says it already; under any other reason say it here.
+    if (row.candidate_error && row.reason != Reason::kNotRun) detail += "; the candidate's benchmark errored";
   }
   return detail.empty() ? text : text + " (" + detail + ")";
+}
+
+std::string RatioBesideThresholds(const ComparisonRow& row, double ratio) {
+  const std::string a = RatioNumberBeside(ratio, 1 + row.delta), b = RatioNumberBeside(ratio, 1 - row.delta);
+  return a.size() >= b.size() ? a : b;
 }
 
 std::string LedgerRow(const ComparisonRow& row) {
@@ -94,10 +103,7 @@ std::string LedgerRow(const ComparisonRow& row) {
     // The ratio of medians (the point estimate delta is judged on) and the
     // Hodges-Lehmann/Moses interval (verdicts.md's row). Each prints with
     // the digits that keep it apart from the threshold it is judged by.
-    const auto beside = [&](double v) {
-      const std::string a = RatioNumberBeside(v, 1 + row.delta), b = RatioNumberBeside(v, 1 - row.delta);
-      return a.size() >= b.size() ? a : b;
-    };
+    const auto beside = [&](double v) { return RatioBesideThresholds(row, v); };
     out << "x" << beside(row.ratio);
     if (row.has_test) out << " [" << beside(row.ratio_lower) << ", " << beside(row.ratio_upper) << "]";
   } else {

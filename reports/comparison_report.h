@@ -16,6 +16,9 @@ namespace bitgate::reports {
 std::string LedgerRow(const baselines::ComparisonRow& row);
 // "REGRESSION (confirmed)", "PASS (equivalent)", "INCONCLUSIVE (under-powered: 24 samples/side)".
 std::string VerdictText(const baselines::ComparisonRow& row);
+// A ratio of the row (its ratio or an interval end) with the digits that
+// keep it apart from the row's thresholds 1 +- delta ("1.0503", not "1.050").
+std::string RatioBesideThresholds(const baselines::ComparisonRow& row, double ratio);
 
 // Heading, baseline line, notes, the table and the summary line.
 std::string ComparisonMarkdown(const baselines::ComparisonReport& report);

@@ -19,22 +19,44 @@ std::string Printf(const char* format, double value) {
 
 }  // namespace
 
-std::string FormatValue(double value, const std::string& unit) {
+namespace {
+// `value` in `unit` with `digits` significant digits.
+std::string FormatValueDigits(double value, const std::string& unit, int digits) {
+  const auto g = [&](double v, const char* tail) {
+    char format[16];
+    std::snprintf(format, sizeof format, "%%.%dg", digits);
+    std::string s = Printf(format, v);
+    s += tail;
+    return s;
+  };
   if (unit == "ns") {
     const double a = std::fabs(value);
-    if (a >= 1e9) return Printf("%.4g s", value / 1e9);
-    if (a >= 1e6) return Printf("%.4g ms", value / 1e6);
-    if (a >= 1e3) return Printf("%.4g us", value / 1e3);
-    return Printf("%.4g ns", value);
+    if (a >= 1e9) return g(value / 1e9, " s");
+    if (a >= 1e6) return g(value / 1e6, " ms");
+    if (a >= 1e3) return g(value / 1e3, " us");
+    return g(value, " ns");
   }
   // SI prefixes keep rates readable: 6.657e+05 items/s -> 665.7k items/s.
   const std::string suffix = unit.empty() || unit == "1" ? "" : " " + unit;
   const double a = std::fabs(value);
-  if (a >= 1e12) return Printf("%.4g", value) + suffix;
-  if (a >= 1e9) return Printf("%.4gG", value / 1e9) + suffix;
-  if (a >= 1e6) return Printf("%.4gM", value / 1e6) + suffix;
-  if (a >= 1e4) return Printf("%.4gk", value / 1e3) + suffix;
-  return Printf("%.4g", value) + suffix;
+  if (a >= 1e12) return g(value, "") + suffix;
+  if (a >= 1e9) return g(value / 1e9, "G") + suffix;
+  if (a >= 1e6) return g(value / 1e6, "M") + suffix;
+  if (a >= 1e4) return g(value / 1e3, "k") + suffix;
+  return g(value, "") + suffix;
+}
+}  // namespace
+
+std::string FormatValue(double value, const std::string& unit) { return FormatValueDigits(value, unit, 4); }
+
+std::string FormatValueBeside(double value, double threshold, const std::string& unit) {
+  const std::string plain = FormatValue(value, unit);
+  if (value == threshold || plain != FormatValue(threshold, unit)) return plain;
+  for (int digits = 5; digits <= 15; ++digits) {
+    const std::string s = FormatValueDigits(value, unit, digits);
+    if (s != FormatValueDigits(threshold, unit, digits)) return s;
+  }
+  return plain;
 }
 
 std::string FormatP(double p) {
@@ -229,6 +251,23 @@ std::string MermaidString(const std::string& text) {
     else out += c;
   }
   return out;
+}
+
+std::string MermaidNumber(double value) {
+  if (!std::isfinite(value)) return "0";  // medians are finite; never an unparsable chart
+  if (value == 0.0) return "0";
+  // Six significant digits in fixed point: Mermaid's number grammar has no
+  // exponent (%.6g wrote 1.52346e+07 and 7.5e-05, and the chart failed).
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  const int decimals = std::clamp(5 - magnitude, 0, 17);
+  char buf[400];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  std::string out = buf;
+  if (out.find('.') != std::string::npos) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+  }
+  return out == "-0" ? "0" : out;
 }
 
 }  // namespace bitgate::reports

@@ -11,6 +11,9 @@ namespace bitgate::reports {
 
 // A value in `unit`; nanosecond values are rescaled ("1.234 us").
 std::string FormatValue(double value, const std::string& unit);
+// FormatValue with the digits that keep `value` apart from `threshold` when
+// four would print them alike ("10.0004 s" beside a target of 10 s).
+std::string FormatValueBeside(double value, double threshold, const std::string& unit);
 // "4e-4", "0.012", "0.23", "1"; the ledger's style.
 std::string FormatP(double p);
 // 0.0312 -> "3.1%".
@@ -53,5 +56,8 @@ std::string MarkdownFence(const std::string& text);
 std::string ShellWord(const std::string& s);
 // Inside a quoted mermaid string: '"' as #quot;, line breaks as spaces.
 std::string MermaidString(const std::string& text);
+// A number as a Mermaid chart takes it: fixed point, six significant
+// digits, no exponent ("15234567", "0.000075").
+std::string MermaidNumber(double value);
 
 }  // namespace bitgate::reports

@@ -20,7 +20,7 @@ std::string SloTableMarkdown(const std::vector<SloResult>& slos) {
   std::ostringstream out;
   out << "| SLO | value | target | status | source |\n|---|---|---|---|---|\n";
   for (const auto& s : slos) {
-    out << "| " << MarkdownInline(s.name) << " | " << (s.skipped ? "-" : MarkdownInline(FormatValue(s.value, s.unit))) << " | "
+    out << "| " << MarkdownInline(s.name) << " | " << (s.skipped ? "-" : MarkdownInline(FormatValueBeside(s.value, s.target, s.unit))) << " | "
         << MarkdownInline(s.op + " " + FormatValue(s.target, s.unit)) << " | " << SloStatus(s) << " | "
         << MarkdownInline(s.source + (s.note.empty() ? "" : " (" + s.note + ")")) << " |\n";
   }

@@ -229,8 +229,8 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
     if (g.outcome)
       for (const auto& slo : g.outcome->slos)
         if (!slo.skipped && !slo.passed) {
-          why.push_back(name + ": SLO \"" + slo.name + "\" missed: " + FormatValue(slo.value, slo.unit) + " " + slo.op +
-                        " " + FormatValue(slo.target, slo.unit) + " does not hold");
+          why.push_back(name + ": SLO \"" + slo.name + "\" missed: " + FormatValueBeside(slo.value, slo.target, slo.unit) +
+                        " " + slo.op + " " + FormatValue(slo.target, slo.unit) + " does not hold");
           blocking.push_back(name + ": SLO " + slo.name);
         }
     if (g.comparison) {
@@ -238,8 +238,9 @@ void Decision(std::ostringstream& out, const Ledger& l, const Counts& c) {
       for (const auto* r : WorstFirst(g.comparison->rows)) {
         if (r->verdict != Verdict::kRegression || r->accepted) continue;
         if (listed++ < 5) {
-          why.push_back(name + ": " + r->benchmark + " " + r->measure + " " + FormatRatio(r->ratio) + " (" +
-                        VerdictText(*r) + ")");
+          std::string ratio = "x";  // (appended: "x" + string trips GCC 12's -Wrestrict)
+          ratio += RatioBesideThresholds(*r, r->ratio);
+          why.push_back(name + ": " + r->benchmark + " " + r->measure + " " + ratio + " (" + VerdictText(*r) + ")");
           blocking.push_back(name + ": " + r->benchmark + " " + r->measure);
         }
       }
@@ -367,11 +368,7 @@ void Trends(std::ostringstream& out, const Ledger& l) {
     out << "```mermaid\nxychart-beta\n  title \"" << MermaidString(title) << "\"\n  x-axis [";
     for (size_t i = 0; i < s.points.size(); ++i) out << (i ? ", " : "") << "\"" << MermaidString(s.points[i].label) << "\"";
     out << "]\n  y-axis \"" << MermaidString(s.unit) << "\"\n  line [";
-    for (size_t i = 0; i < s.points.size(); ++i) {
-      char v[32];
-      std::snprintf(v, sizeof v, "%.6g", s.points[i].median);
-      out << (i ? ", " : "") << v;
-    }
+    for (size_t i = 0; i < s.points.size(); ++i) out << (i ? ", " : "") << MermaidNumber(s.points[i].median);
     out << "]\n```\n\n";
     out << "| run | median | samples |\n|---|---|---|\n";
     for (const auto& p : s.points) out << "| " << Cell(p.label) << " | " << Cell(FormatValue(p.median, s.unit)) << " | " << p.n << " |\n";

@@ -221,6 +221,14 @@ TEST(ComparisonReportTest, JunitErrorOnlyForACandidateError) {
   const std::string xml = ComparisonJunit(report);
   EXPECT_NE(xml.find("tests=\"2\" failures=\"0\" errors=\"1\" skipped=\"1\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("name=\"broken time\" classname=\"bitgate.kernels\" time=\"0\"><error"), std::string::npos) << xml;
+  // With only another machine's baselines the errored row's reason is
+  // "environment mismatch": still an <error> (compare exits 4), and its
+  // text says the benchmark errored.
+  errored.reason = Reason::kEnvironmentMismatch;
+  report.rows = {skipped, errored};
+  const std::string mismatch = ComparisonJunit(report);
+  EXPECT_NE(mismatch.find("tests=\"2\" failures=\"0\" errors=\"1\" skipped=\"1\""), std::string::npos) << mismatch;
+  EXPECT_EQ(VerdictText(errored), "INCONCLUSIVE (environment mismatch; the candidate's benchmark errored)");
 }
 
 TEST(FormatTest, Numbers) {
@@ -233,6 +241,36 @@ TEST(FormatTest, Numbers) {
   EXPECT_EQ(FormatP(7.4e-7), "7e-7");
   EXPECT_EQ(FormatPercent(0.03), "3%");
   EXPECT_EQ(FormatPercent(0.0312), "3.1%");
+}
+
+// A value printed beside its SLO target keeps the digits that tell them
+// apart ("10 s <= 10 s does not hold" read as a contradiction).
+TEST(FormatTest, ValuesBesideATargetReadApartFromIt) {
+  EXPECT_EQ(FormatValueBeside(10.0004e9, 10e9, "ns"), "10.0004 s");
+  EXPECT_EQ(FormatValue(10e9, "ns"), "10 s");
+  EXPECT_EQ(FormatValueBeside(12.5e9, 10e9, "ns"), "12.5 s");  // apart at four digits already
+  EXPECT_EQ(FormatValueBeside(10e9, 10e9, "ns"), "10 s");
+  EXPECT_EQ(FormatValueBeside(100.02, 100.0, "tokens/s"), "100.02 tokens/s");
+  const auto row = [] {
+    ComparisonRow r;
+    r.delta = 0.05;
+    return r;
+  }();
+  EXPECT_EQ(RatioBesideThresholds(row, 1.0503), "1.0503");
+  EXPECT_EQ(RatioBesideThresholds(row, 1.2), "1.200");
+}
+
+// Mermaid's xychart takes plain numbers only: an exponent ("1.52346e+07",
+// "7.5e-05" from %.6g) broke the trend chart of any large or tiny measure.
+TEST(FormatTest, MermaidNumbersHaveNoExponent) {
+  EXPECT_EQ(MermaidNumber(15234567.0), "15234567");
+  EXPECT_EQ(MermaidNumber(7.5e-5), "0.000075");
+  EXPECT_EQ(MermaidNumber(-2.5e-7), "-0.00000025");
+  EXPECT_EQ(MermaidNumber(123.456789), "123.457");
+  EXPECT_EQ(MermaidNumber(1.5), "1.5");
+  EXPECT_EQ(MermaidNumber(999999.7), "1000000");
+  EXPECT_EQ(MermaidNumber(0.0), "0");
+  EXPECT_EQ(MermaidNumber(1e100).find_first_of("eE"), std::string::npos);
 }
 
 }  // namespace
