@@ -81,16 +81,27 @@ std::string JobSummaryText(const std::string& ledger_md, const std::string& full
   const size_t cut = room == 0 ? std::string::npos : ledger_md.rfind('\n', room - 1);
   std::string kept = cut == std::string::npos ? std::string() : ledger_md.substr(0, cut + 1);
   int open_details = 0;
-  bool in_fence = false;
+  // The open code fence's length (0: none). As in CommonMark, a fence of N
+  // backticks closes only on a line of N or more backticks alone; a longer
+  // fence (MarkdownFence, around output that holds ``` lines) stays open
+  // across shorter ones.
+  size_t fence = 0;
   for (size_t at = 0; at < kept.size();) {
     const size_t end = kept.find('\n', at);
     const std::string_view line(kept.data() + at, (end == std::string::npos ? kept.size() : end) - at);
-    if (line.substr(0, 3) == "```") in_fence = !in_fence;
-    else if (!in_fence && line.find("<details>") != std::string_view::npos) ++open_details;
-    else if (!in_fence && line.find("</details>") != std::string_view::npos && open_details > 0) --open_details;
+    const size_t ticks = std::min(line.size(), line.find_first_not_of('`'));
+    if (fence == 0 && ticks >= 3) {
+      fence = ticks;
+    } else if (fence > 0 && ticks >= fence && line.find_first_not_of(' ', ticks) == std::string_view::npos) {
+      fence = 0;
+    } else if (fence == 0 && line.find("<details>") != std::string_view::npos) {
+      ++open_details;
+    } else if (fence == 0 && line.find("</details>") != std::string_view::npos && open_details > 0) {
+      --open_details;
+    }
     at = end == std::string::npos ? kept.size() : end + 1;
   }
-  if (in_fence) kept += "```\n";
+  if (fence > 0) kept += std::string(fence, '`') + "\n";
   for (int i = 0; i < open_details && i < 8; ++i) kept += "\n</details>\n";
   return kept + note;
 }

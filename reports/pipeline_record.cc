@@ -179,6 +179,11 @@ Status UpdatePipelineRecord(baselines::Store& store, const PipelineRecord& recor
   return (*txn)->Commit();
 }
 
+PipelineRecord AsStored(const PipelineRecord& record) {
+  auto stored = ParsePipelineRecord(PipelineRecordJson(record), "pipeline record");
+  return stored.ok() ? *stored : record;
+}
+
 Result<int64_t> SavePipelineRecord(baselines::Store& store, const PipelineRecord& record) {
   Status s = EnsureTable(store);
   if (!s.ok()) return s.WithContext("creating table pipeline_run");

@@ -71,6 +71,10 @@ struct PipelineRecord {
 
 std::string PipelineRecordJson(const PipelineRecord& record);
 Result<PipelineRecord> ParsePipelineRecord(std::string_view text, std::string_view source);
+// The record as it reads back from the store: its JSON replaces bytes that
+// are not UTF-8 (a branch name, a receipt's parse error) with U+FFFD, so a
+// ledger rendered from this one is the ledger `bitgate report` renders.
+PipelineRecord AsStored(const PipelineRecord& record);
 
 // Stores the record (new id) in one transaction; returns the id.
 Result<int64_t> SavePipelineRecord(baselines::Store& store, const PipelineRecord& record);

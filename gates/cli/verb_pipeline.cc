@@ -238,6 +238,14 @@ int Run(int argc, char** argv) {
     return kExitPass;
   }
   po::notify(vm);
+  // This run's ledger replaces the last one's from the start: a usage error
+  // or a failed write (exit 2) must not leave an old PASS ledger.md or
+  // junit.xml for a CI glob to report.
+  for (const char* stale : {"ledger.md", "results.json", "junit.xml"}) {
+    const fs::path file = fs::path(vm["out"].as<std::string>()) / stale;
+    std::error_code ignored;
+    if (!fs::is_directory(file, ignored)) fs::remove(file, ignored);  // only a file of ours
+  }
 
   reports::PipelineRecord rec;
   rec.started_at = reports::NowUtcMillis();
@@ -457,10 +465,12 @@ int Run(int argc, char** argv) {
   int stored_code = rec.exit_code;
   reports::Ledger ledger;
   try {
-    ledger = reports::BuildLedger(store.ok() ? store->get() : nullptr, rec);
+    // Rendered from the record as stored, so `bitgate report` renders the
+    // same bytes (AsStored: what is not UTF-8 is replaced alike).
+    ledger = reports::BuildLedger(store.ok() ? store->get() : nullptr, reports::AsStored(rec));
   } catch (const std::exception& e) {
     failed("building the ledger from " + db + ": unexpected exception: " + e.what());
-    ledger = reports::BuildLedger(nullptr, rec);  // the pipeline record alone
+    ledger = reports::BuildLedger(nullptr, reports::AsStored(rec));  // the pipeline record alone
     ledger.notes = {"the ledger could not be built from the store: " + std::string(e.what()) +
                     "; gate details are missing"};
   }
@@ -494,8 +504,9 @@ int Run(int argc, char** argv) {
     if (rec.id > 0 && store.ok())
       if (Status s = reports::UpdatePipelineRecord(**store, rec); !s.ok())
         std::fprintf(stderr, "bitgate pipeline: error: %s\n", s.message().c_str());
-    ledger.pipeline.exit_code = rec.exit_code;
-    ledger.pipeline.hops = rec.hops;
+    const reports::PipelineRecord stored_rec = reports::AsStored(rec);
+    ledger.pipeline.exit_code = stored_rec.exit_code;
+    ledger.pipeline.hops = stored_rec.hops;
     md = reports::LedgerMarkdown(ledger);  // for the job summary, whether or not ledger.md was written
     for (size_t i = 0; i < std::size(files); ++i)
       if (written[i]) write(i);

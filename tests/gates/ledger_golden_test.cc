@@ -210,6 +210,21 @@ TEST(LedgerGolden, JobSummaryIsCutToTheLimit) {
   }
 }
 
+// A four-backtick fence (an output tail that holds ``` lines) is closed
+// with four: three would not close it, and the note after the cut (and
+// the </details> closers) had rendered as code.
+TEST(LedgerGolden, JobSummaryClosesALongFenceWithItsLength) {
+  std::string md = "# ledger\n\n<details><summary>tail</summary>\n\n````\nstep 1\n```\ncode in the log\n```\n";
+  while (md.size() < 4000) md += "a line of gate output that goes on for a while\n";
+  md += "````\n\n</details>\n";
+  const std::string t = JobSummaryText(md, "out/ledger.md", 2000);
+  EXPECT_LE(t.size(), 2000u);
+  const size_t note = t.find("\n> the ledger is longer");
+  ASSERT_NE(note, std::string::npos);
+  const std::string before = t.substr(0, note);
+  EXPECT_TRUE(before.ends_with("output that goes on for a while\n````\n\n</details>\n")) << before.substr(before.size() - 80);
+}
+
 TEST(LedgerGolden, JsonCarriesStateAndMarker) {
   const std::string j = LedgerJson(GoldenLedger());
   EXPECT_NE(j.find("\"state\": \"ERROR\""), std::string::npos);

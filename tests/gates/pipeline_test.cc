@@ -82,6 +82,19 @@ TEST_F(PipelineTest, OptionsThatWouldBeIgnoredAreUsageErrors) {
   }
 }
 
+// A run that stops at a usage error leaves no ledger of an earlier run in
+// --out: an old PASS junit.xml beside exit 2 would be what CI reports.
+TEST_F(PipelineTest, AUsageErrorLeavesNoEarlierLedgerBehind) {
+  ASSERT_EQ(Pipeline("echo", "--print-args", "u").code, 0);
+  for (const char* f : {"ledger.md", "results.json", "junit.xml"}) ASSERT_TRUE(fs::exists(dir_ / "u" / f)) << f;
+  ProcessOptions p;
+  p.argv = {BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "pr", "--commit", "c1", "--out", (dir_ / "u").string(),
+            "--gates", "echo", "--model", "m.gguf", "--preset", "tiny"};
+  p.output_file = (dir_ / "usage.txt").string();
+  EXPECT_EQ(gate_test::RunCaptured(p).code, 2);
+  for (const char* f : {"ledger.md", "results.json", "junit.xml"}) EXPECT_FALSE(fs::exists(dir_ / "u" / f)) << f;
+}
+
 // A ledger file that cannot be written makes the pipeline exit 2 after its
 // record was stored; the stored record says 2 as well, so `bitgate report`
 // does not pass it.
@@ -167,6 +180,29 @@ TEST_F(PipelineTest, ConsoleTailThatIsNotUtf8IsKeptAndTheLedgerWritten) {
 // With a store other than the default, the ledger's re-render command
 // names it: `bitgate report --run ID` alone failed with "no baseline store
 // at .bitgate/baselines.db".
+// Record text that is not UTF-8 (here the branch name; a receipt's parse
+// error quotes its bytes raw) is rendered as it is stored: U+FFFD in both
+// the pipeline's ledger and its re-render, which stay byte-identical.
+TEST_F(PipelineTest, ARecordThatIsNotUtf8RendersAsStored) {
+  ProcessOptions p;
+  p.argv = {BITGATE_BINARY, "pipeline", "--db", db_, "--branch", "caf\xE9", "--commit", "c1", "--gates", "echo",
+            "--out", (dir_ / "b").string(), "--gate-exe", std::string("echo=") + BITGATE_CRASH_GATE,
+            "--gate-args", "echo=--print-args"};
+  p.timeout_seconds = 60;
+  p.output_file = (dir_ / "branch.txt").string();
+  const Ran r = gate_test::RunCaptured(p);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string md = ReadAll(dir_ / "b" / "ledger.md");
+  EXPECT_EQ(reports::ValidUtf8(md), md);
+  EXPECT_NE(md.find("caf\xEF\xBF\xBD"), std::string::npos) << md.substr(0, 400);
+  const std::string rerender = (dir_ / "rerender-b.md").string();
+  ProcessOptions rep;
+  rep.argv = {BITGATE_BINARY, "report", "--db", db_, "--run", "1", "--output", rerender};
+  rep.output_file = (dir_ / "report-b.txt").string();
+  EXPECT_EQ(gate_test::RunCaptured(rep).code, 0);
+  EXPECT_EQ(ReadAll(rerender), md);
+}
+
 TEST_F(PipelineTest, RerenderCommandNamesANonDefaultStore) {
   const Ran r = Pipeline("echo", "--print-args");
   ASSERT_EQ(r.code, 0) << r.output;
