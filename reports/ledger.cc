@@ -71,9 +71,15 @@ std::vector<const ComparisonRow*> KeyRows(const ComparisonReport& c) {
 }  // namespace
 
 std::string JobSummaryText(const std::string& ledger_md, const std::string& full_path, size_t limit) {
+  return CutLedgerText(ledger_md, limit,
+                       "> the ledger is longer than a GitHub job summary takes: the full ledger is " +
+                           MarkdownInline(full_path));
+}
+
+std::string CutLedgerText(const std::string& ledger_md, size_t limit, const std::string& note_line) {
   if (ledger_md.size() <= limit) return ledger_md;
-  const std::string note = "\n> the ledger is longer than a GitHub job summary takes: the full ledger is " +
-                           MarkdownInline(full_path) + "\n";
+  const std::string note = "\n" + note_line + "\n";
+  if (note.size() > limit) return "";
   // Room for the note and for closing what the cut leaves open (a code
   // fence, <details> blocks), so the note is neither code nor folded away.
   constexpr size_t kClosers = 256;

@@ -69,6 +69,11 @@ std::string LedgerHeadline(const Ledger& ledger);
 inline constexpr size_t kJobSummaryLimit = 1000 * 1024;
 std::string JobSummaryText(const std::string& ledger_md, const std::string& full_path,
                            size_t limit = kJobSummaryLimit);
+// `ledger_md` within `limit` bytes: whole when it fits, else cut at a line
+// end, with the code fence and <details> blocks the cut leaves open closed
+// and `note` (one markdown line) after them. Empty when even the note
+// does not fit.
+std::string CutLedgerText(const std::string& ledger_md, size_t limit, const std::string& note);
 std::string LedgerMarkdown(const Ledger& ledger);
 std::string LedgerJson(const Ledger& ledger);
 // One <testsuite> per gate; one <testcase> per benchmark measure, SLO and

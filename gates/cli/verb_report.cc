@@ -8,6 +8,7 @@
 
 #include "gates/cli/store_cli.h"
 #include "gates/files.h"
+#include "reports/format.h"
 #include "reports/ledger.h"
 #include "reports/pipeline_record.h"
 
@@ -19,9 +20,12 @@ constexpr const char* kVerb = "report";
 
 const char kUsage[] =
     "usage: bitgate report (--run ID | --branch B | --list) [--format md|json|junit] [--output FILE] [--db PATH]\n"
+    "       bitgate report --cut LEDGER.md --max-bytes N [--full-ledger WHERE] [--output FILE]\n"
     "  Re-renders the ledger of a stored pipeline run (--run: its id, printed in every ledger;\n"
     "  --branch: the newest pipeline of that branch). Verdicts are recomputed from the stored samples.\n"
-    "  Exit: the stored pipeline's exit code, 2 on a usage or store error.";
+    "  --cut prints a ledger file within N bytes (a PR comment's limit): cut at a line end, the code\n"
+    "  fence and <details> blocks it leaves open closed, and a note naming WHERE (default: the file).\n"
+    "  Exit: the stored pipeline's exit code (--cut: 0), 2 on a usage or store error.";
 
 int Run(int argc, char** argv) {
   po::options_description desc("options");
@@ -30,6 +34,9 @@ int Run(int argc, char** argv) {
       ("branch", po::value<std::string>(), "the newest pipeline of this branch")
       ("list", "list the newest pipelines (all branches, or --branch)")
       ("format", po::value<std::string>()->default_value("md"), "md, json or junit")
+      ("cut", po::value<std::string>(), "a ledger.md to print within --max-bytes")
+      ("max-bytes", po::value<long long>(), "with --cut: the most bytes to print")
+      ("full-ledger", po::value<std::string>(), "with --cut: where the note says the full ledger is")
       ("output,o", po::value<std::string>(), "write here instead of stdout")
       ("db", po::value<std::string>()->default_value(baselines::kDefaultDbPath), "baseline store")
       ("help,h", "show this help");
@@ -40,6 +47,32 @@ int Run(int argc, char** argv) {
     return kExitPass;
   }
   po::notify(vm);
+  auto emit = [&](const std::string& text) {
+    if (vm.count("output")) {
+      if (Status s = gates::WriteFileAtomically(vm["output"].as<std::string>(), text); !s.ok())
+        return Fail(kVerb, s.message());
+    } else {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    }
+    return kExitPass;
+  };
+  if (vm.count("cut") || vm.count("max-bytes") || vm.count("full-ledger")) {
+    if (!vm.count("cut") || !vm.count("max-bytes"))
+      return Fail(kVerb, "--cut FILE and --max-bytes N go together (--full-ledger only with them)");
+    if (vm.count("run") || vm.count("branch") || vm.count("list"))
+      return Fail(kVerb, "--cut prints a ledger file: --run, --branch and --list do not apply");
+    const long long max_bytes = vm["max-bytes"].as<long long>();
+    if (max_bytes < 256) return Fail(kVerb, "--max-bytes must be at least 256 (room for the note)");
+    const std::string file = vm["cut"].as<std::string>();
+    auto md = ReadTextFile(file);
+    if (!md.ok()) return Fail(kVerb, md.status().message());
+    const std::string where = vm.count("full-ledger") ? vm["full-ledger"].as<std::string>() : file;
+    const std::string cut = reports::CutLedgerText(*md, static_cast<size_t>(max_bytes),
+                                                   "> the ledger is longer than " + std::to_string(max_bytes) +
+                                                       " bytes: the full ledger is " + reports::MarkdownInline(where));
+    if (cut.empty()) return Fail(kVerb, "--max-bytes " + std::to_string(max_bytes) + " leaves no room for the note");
+    return emit(cut);
+  }
   const std::string format = vm["format"].as<std::string>();
   if (format != "md" && format != "json" && format != "junit")
     return Fail(kVerb, "unknown --format '" + format + "' (md, json or junit)");
@@ -72,11 +105,7 @@ int Run(int argc, char** argv) {
   const std::string text = format == "json"    ? reports::LedgerJson(ledger)
                            : format == "junit" ? reports::LedgerJunit(ledger)
                                                : reports::LedgerMarkdown(ledger);
-  if (vm.count("output")) {
-    if (Status s = gates::WriteFileAtomically(vm["output"].as<std::string>(), text); !s.ok()) return Fail(kVerb, s.message());
-  } else {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-  }
+  if (int code = emit(text); code != kExitPass) return code;
   return record->exit_code;
 }
 

@@ -203,6 +203,33 @@ TEST_F(PipelineTest, ARecordThatIsNotUtf8RendersAsStored) {
   EXPECT_EQ(ReadAll(rerender), md);
 }
 
+// `report --cut` (the PR comment): a ledger over the limit is cut at a
+// line end, what the cut leaves open is closed, the note names where the
+// full ledger is; a ledger within the limit prints whole.
+TEST_F(PipelineTest, ReportCutFitsALedgerIntoALimit) {
+  ASSERT_EQ(Pipeline("echo", "--print-args", "c").code, 0);
+  const fs::path ledger = dir_ / "c" / "ledger.md";
+  const std::string md = ReadAll(ledger);
+  auto cut = [&](const std::string& max_bytes, const std::string& out) {
+    ProcessOptions p;
+    p.argv = {BITGATE_BINARY, "report", "--cut", ledger.string(), "--max-bytes", max_bytes,
+              "--full-ledger", "in the artifact", "--output", (dir_ / out).string()};
+    p.output_file = (dir_ / (out + ".txt")).string();
+    return gate_test::RunCaptured(p);
+  };
+  ASSERT_EQ(cut("1000000", "whole.md").code, 0);
+  EXPECT_EQ(ReadAll(dir_ / "whole.md"), md);
+  ASSERT_GT(md.size(), 1200u);
+  ASSERT_EQ(cut("1200", "small.md").code, 0);
+  const std::string small = ReadAll(dir_ / "small.md");
+  EXPECT_LE(small.size(), 1200u);
+  EXPECT_EQ(small.rfind(md.substr(0, 200), 0), 0u);  // the ledger's own start, marker first
+  EXPECT_TRUE(small.ends_with("\n> the ledger is longer than 1200 bytes: the full ledger is in the artifact\n")) << small;
+  const Ran bad = cut("10", "tiny.md");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("--max-bytes must be at least 256"), std::string::npos) << bad.output;
+}
+
 TEST_F(PipelineTest, RerenderCommandNamesANonDefaultStore) {
   const Ran r = Pipeline("echo", "--print-args");
   ASSERT_EQ(r.code, 0) << r.output;
