@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "kernels/quant.h"
@@ -214,6 +215,29 @@ Status Model::Init(const LoadOptions& opts) {
     head_.bytes = embd_->n_bytes;
   }
   if (opts.head_format) BITGATE_RETURN_IF_ERROR(Repack(&head_, *opts.head_format, "output head"));
+  return CheckNoUnusedTensors();
+}
+
+// A tensor the graph does not read would change what the model computes
+// where its own engine runs it (Q/K/V biases, LLaMA-3 RoPE factors):
+// ignoring it would generate other tokens without a word. As llama.cpp
+// does with a tensor it did not create, the model is refused.
+Status Model::CheckNoUnusedTensors() const {
+  std::set<std::string> used = {"token_embd.weight", "output_norm.weight", "output.weight", "output.scale"};
+  for (int64_t l = 0; l < config_.n_layer; ++l) {
+    for (const char* v : {"attn_norm", "attn_sub_norm", "ffn_norm", "ffn_sub_norm"}) used.insert(LayerName(l, v));
+    for (const char* m : {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"}) {
+      const std::string w = LayerName(l, m);
+      used.insert(w);
+      used.insert(w.substr(0, w.size() - std::string(".weight").size()) + ".scale");  // LoadMatrix's companion
+    }
+  }
+  for (const GgufTensorInfo& t : file_->tensors()) {
+    if (!used.count(t.name)) {
+      return Status::Error("tensor '" + t.name + "' is not part of the BitNet b1.58 graph this engine runs "
+                           "(biases and RoPE factors are not supported): refused rather than ignored");
+    }
+  }
   return Status::Ok();
 }
 

@@ -60,6 +60,7 @@ class Model {
  private:
   Model() = default;
   Status Init(const LoadOptions& opts);
+  Status CheckNoUnusedTensors() const;  // every tensor of the file is one the graph reads
 
   std::string path_;
   std::unique_ptr<GgufFile> file_;

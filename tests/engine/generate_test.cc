@@ -9,6 +9,7 @@
 #include "engine/forward.h"
 #include "engine/generate.h"
 #include "engine/gguf.h"
+#include "engine/gguf_writer.h"
 #include "engine/receipt.h"
 #include "engine/reference_forward.h"
 #include "engine/sha256.h"
@@ -85,6 +86,36 @@ TEST(Synth, EveryTernaryFormatLoadsAndHasAWorkingTokenizer) {
     EXPECT_FALSE(SynthesizeModel({*FindSynthPreset("tiny"), kernels::Format::kF16, 1}, TempPath("x.gguf")).ok());
     fs::remove(fx.path);
   }
+}
+
+// A tensor the graph does not read (a Q bias, RoPE factors) would change
+// what the model computes in its own engine: the model is refused, naming
+// it, rather than run without it.
+TEST(Generate, ATensorTheGraphDoesNotReadIsRefused) {
+  const std::string path = TempPath("extra.gguf"), with_bias = TempPath("extra-bias.gguf");
+  SynthOptions so;
+  so.preset = *FindSynthPreset("tiny");
+  so.format = kernels::Format::kTQ2_0;
+  ASSERT_TRUE(SynthesizeModel(so, path).ok());
+  ASSERT_TRUE(Model::Load(path, {}).ok());
+  {
+    auto file = GgufFile::Open(path);
+    ASSERT_TRUE(file.ok()) << file.status().message();
+    GgufWriter w;
+    ASSERT_TRUE(w.CopyFrom(*file).ok());
+    const int64_t n_embd = (*file->GetTensor("blk.0.attn_q.weight"))->rows;
+    ASSERT_TRUE(w.AddTensor("blk.0.attn_q.bias", {n_embd}, kernels::Format::kF32,
+                            std::vector<uint8_t>(static_cast<size_t>(4 * n_embd), 0))
+                    .ok());
+    ASSERT_TRUE(w.WriteFile(with_bias).ok());
+  }
+  auto m = Model::Load(with_bias, {});
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("tensor 'blk.0.attn_q.bias' is not part of the BitNet b1.58 graph"),
+            std::string::npos)
+      << m.status().message();
+  fs::remove(path);
+  fs::remove(with_bias);
 }
 
 TEST(Generate, DeterministicForASeedAndAnyThreadCount) {
