@@ -189,12 +189,13 @@ bool WantsMoreSamples(const baselines::ComparisonRow& row) {
 void NameBenchmarkErrors(GateOutput& out) {
   for (const auto& b : out.run.benchmarks) {
     if (b.status != baselines::BenchmarkStatus::kError) continue;
-    // Named: the name followed by neither a name character nor more path.
+    // Named: the name with a name character or more path on neither side
+    // ("dequantize/x" does not name "quantize/x").
+    const auto name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/'; };
     const auto names = [&](const std::string& failure) {
       for (size_t at = failure.find(b.name); at != std::string::npos; at = failure.find(b.name, at + 1)) {
         const size_t end = at + b.name.size();
-        if (end == failure.size() || !(std::isalnum(static_cast<unsigned char>(failure[end])) ||
-                                       failure[end] == '_' || failure[end] == '/'))
+        if ((end == failure.size() || !name_char(failure[end])) && (at == 0 || !name_char(failure[at - 1])))
           return true;
       }
       return false;
@@ -247,7 +248,15 @@ Status Resample(const GateOptions& o, baselines::Store& store, GateOutput& out) 
   if (flagged.empty()) return Status::Ok();
   std::fprintf(stderr, "bitgate-%s: re-sampling %zu benchmark(s) before judging: %s\n", o.gate.c_str(),
                flagged.size(), names.c_str());
-  Status s = out.resample(flagged, out);
+  // An exception out of the second look (a filesystem call that throws)
+  // is its error, not std::terminate with no report written.
+  Status s = [&] {
+    try {
+      return out.resample(flagged, out);
+    } catch (const std::exception& e) {
+      return Status::Error(std::string("unexpected exception: ") + e.what());
+    }
+  }();
   out.notes.push_back(s.ok() ? "re-sampled before judging (a first look flagged them): " + names
                              : "re-sampling failed, verdicts use the first samples of both sides: " + s.message());
   return s.WithContext("re-sampling " + names);

@@ -122,6 +122,12 @@ Isa BestIsa() {
   return Isa::kScalar;
 }
 
+std::string ForcedIsaSetting(const char* value) {
+  if (value == nullptr || *value == '\0') return IsaName(BestIsa());
+  const auto isa = IsaFromName(value);
+  return isa ? std::string(IsaName(*isa)) : std::string("unknown ") + value;
+}
+
 Result<Isa> SelectedIsa() {
   static const Result<Isa> selected = []() -> Result<Isa> {
     const char* env = std::getenv("BITGATE_FORCE_ISA");

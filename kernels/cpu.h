@@ -54,6 +54,10 @@ bool Avx512VbmiTlSupported();
 // The path the dispatcher uses: BITGATE_FORCE_ISA if set (error if unknown
 // or unsupported), else BestIsa(). Evaluated once.
 Result<Isa> SelectedIsa();
+// What a process whose BITGATE_FORCE_ISA is `value` (nullptr: unset) runs,
+// as one word for build fingerprints: unset and empty are the best path,
+// and "avx512vnni" is "avx512"; a value no process accepts stays as written.
+std::string ForcedIsaSetting(const char* value);
 
 // Short ISA feature list, e.g. "avx2 fma f16c avx512f avx512bw avx512vl
 // avx512vnni avx512vbmi avx512bitalg": what receipts and `bitgate cpu` show.

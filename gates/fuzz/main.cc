@@ -25,6 +25,7 @@
 #include "gates/build_digest.h"
 #include "gates/fuzz/fuzz_suite.h"
 #include "gates/gate_main.h"
+#include "kernels/cpu.h"
 
 namespace {
 
@@ -169,8 +170,8 @@ Status FuzzBody(bitgate::gates::GateContext& ctx, const std::string& self) {
                        ctx.vm["targets"].as<std::string>() + " runs=" + std::to_string(o.base.runs) +
                        " input-timeout=" + std::to_string(o.base.input_timeout_seconds) +
                        " libfuzzer=" + (o.libfuzzer_dir.empty() ? "no" : "yes") + "\n";
-    const char* isa = std::getenv("BITGATE_FORCE_ISA");
-    text += std::string("BITGATE_FORCE_ISA ") + (isa ? std::string("=") + isa : "unset") + "\n";
+    // The path that runs (unset, empty and the best path are one setting).
+    text += "BITGATE_FORCE_ISA " + bitgate::kernels::ForcedIsaSetting(std::getenv("BITGATE_FORCE_ISA")) + "\n";
     std::vector<std::string> executables = {self};
     // libFuzzer mode runs (and measures) the per-target binaries.
     for (const auto* t : *targets)

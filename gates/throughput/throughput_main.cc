@@ -30,6 +30,7 @@
 #include "baselines/result_json.h"
 #include "baselines/stats.h"
 #include "engine/sha256.h"
+#include "kernels/cpu.h"
 #include "gates/build_digest.h"
 #include "gates/cli/store_cli.h"
 #include "gates/files.h"
@@ -535,19 +536,23 @@ Status RunAb(GateContext& ctx, const std::string& model, Measured* candidate, ba
 
 // --- build fingerprint ---------------------------------------------------
 
-// What was measured, as the run's config_hash: the SHA-256 of the measuring
-// executables (the throughput gate, whose child processes run the engine,
-// and the kernel suite), of the model, and the kernel path forced by
-// BITGATE_FORCE_ISA (the one setting outside the build that changes which
-// code runs). The executables are digested without the commit compiled into
-// them (gates/build_digest.h), so two commits with the same code share a
+// A build's fingerprint: a digest of its executables (bitgate-throughput
+// and the kernel suite), of the model, and of the settings outside the
+// build that change what runs: the kernel path that BITGATE_FORCE_ISA
+// selects (resolved: unset, empty and the machine's best path run the same
+// code) and, in A/B mode, every variable --baseline-env sets, with its
+// value on that side ("unset" where the side does not set it). The
+// executables are digested without the commit compiled into them
+// (gates/build_digest.h), so two commits with the same code share a
 // fingerprint. Two runs with the same fingerprint measured the same code,
 // so any difference between them is the machine's
 // (baselines::MarkSameBuildDrift). An empty throughput_exe means a kernel
 // suite alone was measured.
 Result<std::string> BuildFingerprint(const std::string& throughput_exe, const std::string& bench_exe,
-                                     const std::string& model, const std::optional<std::string>& force_isa) {
-  std::string text = "BITGATE_FORCE_ISA " + (force_isa ? "=" + *force_isa : std::string("unset")) + "\n";
+                                     const std::string& model,
+                                     const std::map<std::string, std::optional<std::string>>& settings) {
+  std::string text;
+  for (const auto& [key, value] : settings) text += key + (value ? "=" + *value : std::string(" unset")) + "\n";
   for (const auto& [what, path] : {std::pair<const char*, std::string>{"throughput", throughput_exe},
                                    {"kernels", bench_exe}, {"model", model}}) {
     if (path.empty()) continue;
@@ -560,33 +565,58 @@ Result<std::string> BuildFingerprint(const std::string& throughput_exe, const st
   return engine::Sha256Hex(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-// Stores the fingerprints of the candidate and, in A/B mode, of the
-// baseline build (BuildFingerprint) in their runs' config_hash.
-Status SetFingerprints(GateContext& ctx, const std::string& model) {
-  const auto& vm = ctx.vm;
+struct Fingerprints {
+  std::string candidate, baseline;  // baseline: A/B mode only
+};
+
+// Both builds' fingerprints, taken before anything is measured: what the
+// processes about to start will run (not whatever sits at those paths
+// after a long measurement), and a failure costs no measuring.
+Result<Fingerprints> TakeFingerprints(const po::variables_map& vm, const std::string& model, bool ab) {
   std::error_code ec;
   const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
   const std::string bench = vm.count("bench-exe") ? vm["bench-exe"].as<std::string>() : FindKernelBenchExe();
-  const char* isa = std::getenv("BITGATE_FORCE_ISA");
-  const std::optional<std::string> force_isa = isa ? std::optional<std::string>(isa) : std::nullopt;
-  auto fp = BuildFingerprint(ec ? "" : self, bench, model, force_isa);
-  if (!fp.ok()) return fp.status();
-  ctx.output.run.config_hash = *fp;
-  if (ctx.output.ab_baseline) {
-    auto base_exe = ResolveBaselineExe(vm);
-    if (!base_exe.ok()) return base_exe.status();
-    auto env = BaselineEnv(vm);
-    if (!env.ok()) return env.status();
-    const auto it = env->find("BITGATE_FORCE_ISA");
-    const std::optional<std::string> base_isa = it != env->end() ? it->second : force_isa;
-    const bool full = IsThroughputExe(*base_exe);
-    const std::string base_bench = KernelBenchExeBeside(fs::path(*base_exe).parent_path().string());
-    auto base_fp = full ? BuildFingerprint(*base_exe, base_bench, model, base_isa)
-                        : BuildFingerprint("", *base_exe, "", base_isa);
-    if (!base_fp.ok()) return base_fp.status();
-    ctx.output.ab_baseline->config_hash = *base_fp;
+  const auto getenv_opt = [](const std::string& key) -> std::optional<std::string> {
+    const char* v = std::getenv(key.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  std::map<std::string, std::optional<std::string>> cand_settings, base_settings;
+  cand_settings["BITGATE_FORCE_ISA"] = kernels::ForcedIsaSetting(std::getenv("BITGATE_FORCE_ISA"));
+  Fingerprints fps;
+  if (!ab) {
+    auto fp = BuildFingerprint(ec ? "" : self, bench, model, cand_settings);
+    if (!fp.ok()) return fp.status();
+    fps.candidate = *fp;
+    return fps;
   }
-  return Status::Ok();
+  auto base_exe = ResolveBaselineExe(vm);
+  if (!base_exe.ok()) return base_exe.status();
+  auto env = BaselineEnv(vm);
+  if (!env.ok()) return env.status();
+  // The baseline's processes inherit this environment with --baseline-env
+  // on top: only the variables it sets can differ between the sides.
+  for (const auto& [key, value] : *env) {
+    if (key == "BITGATE_FORCE_ISA") continue;
+    cand_settings[key] = getenv_opt(key);
+    base_settings[key] = value;
+  }
+  const auto it = env->find("BITGATE_FORCE_ISA");
+  base_settings["BITGATE_FORCE_ISA"] = kernels::ForcedIsaSetting(
+      it == env->end() ? std::getenv("BITGATE_FORCE_ISA") : it->second ? it->second->c_str() : nullptr);
+  const bool full = IsThroughputExe(*base_exe);
+  // A bare kernel suite as the baseline: the candidate is fingerprinted
+  // the same way (its kernel suite alone), so one build against itself
+  // still matches.
+  auto cand_fp = full ? BuildFingerprint(ec ? "" : self, bench, model, cand_settings)
+                      : BuildFingerprint("", bench, "", cand_settings);
+  if (!cand_fp.ok()) return cand_fp.status();
+  const std::string base_bench = KernelBenchExeBeside(fs::path(*base_exe).parent_path().string());
+  auto base_fp = full ? BuildFingerprint(*base_exe, base_bench, model, base_settings)
+                      : BuildFingerprint("", *base_exe, "", base_settings);
+  if (!base_fp.ok()) return base_fp.status();
+  fps.candidate = *cand_fp;
+  fps.baseline = *base_fp;
+  return fps;
 }
 
 // --- the gate ------------------------------------------------------------
@@ -605,6 +635,8 @@ Status Body(GateContext& ctx) {
   auto rounds = Rounds(vm);
   if (!rounds.ok()) return rounds.status();
   const bool ab = vm.count("baseline-exe") || vm.count("baseline-build");
+  auto fingerprints = TakeFingerprints(vm, model, ab);
+  if (!fingerprints.ok()) return fingerprints.status();
   const int resample_rounds = vm["resample-rounds"].as<int>();
   if (resample_rounds < 0) return Status::Error("--resample-rounds must be >= 0");
   Measured m;
@@ -633,8 +665,7 @@ Status Body(GateContext& ctx) {
     ctx.output.resample = [&vm, model, first, first_rounds, resample_rounds, ab, out_dir, targets, two_b](
                               const std::vector<BenchmarkResult>& flagged, GateOutput& out) -> Status {
       // As many samples again as the first look took, spread over the
-      // second look's rounds (it took --resample-rounds x the first look's
-      // per-round count, 100 more against 10 with --rounds 1).
+      // second look's rounds.
       Plan plan = ResamplePlan(first, flagged);
       plan.reps = CeilDiv(first.reps * first_rounds, resample_rounds);
       plan.engine_reps = CeilDiv(first.engine_reps * first_rounds, resample_rounds);
@@ -668,7 +699,8 @@ Status Body(GateContext& ctx) {
       return Status::Ok();
     };
   }
-  if (Status s = SetFingerprints(ctx, model); !s.ok()) return s;
+  ctx.output.run.config_hash = fingerprints->candidate;
+  if (ctx.output.ab_baseline) ctx.output.ab_baseline->config_hash = fingerprints->baseline;
   ctx.output.slos = CheckSlos(vm, *slo_targets, m);
   ctx.output.run.benchmarks = std::move(m.benchmarks);
   ctx.output.correctness_failures = std::move(m.correctness_failures);

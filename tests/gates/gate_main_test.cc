@@ -130,6 +130,26 @@ TEST_F(GateMainTest, ABenchmarkThatReportsAnErrorFailsTheGate) {
             std::string::npos) << outcome->correctness_failures[0];
 }
 
+// A failure that names another benchmark ending in this one's name
+// ("dequantize/tq2_0" holds "quantize/tq2_0") does not name it: the
+// errored benchmark still gets its own line.
+TEST_F(GateMainTest, AFailureNamingALongerNameDoesNotNameThisBenchmark) {
+  const int code = RunGate("err2", [](GateContext& ctx) {
+    auto broken = Bench("quantize/tq2_0", 100);
+    broken.measures.clear();
+    broken.status = baselines::BenchmarkStatus::kError;
+    broken.message = "quantize failed";
+    ctx.output.run.benchmarks.push_back(broken);
+    ctx.output.correctness_failures.push_back("dequantize/tq2_0 decoded a wrong value");
+    return Status::Ok();
+  });
+  EXPECT_EQ(code, kExitCorrectness);
+  auto outcome = reports::ParseGateOutcome(ReadAll(dir_ / "err2" / "gate.json"), "gate.json");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  ASSERT_EQ(outcome->correctness_failures.size(), 2u);
+  EXPECT_NE(outcome->correctness_failures[1].find("quantize/tq2_0 reported an error"), std::string::npos);
+}
+
 // A report file that cannot be written makes the exit 2 after the outcome
 // was stored; the stored outcome says 2 too (it kept the earlier 0, so
 // `bitgate report` and re-rendered ledgers passed a failed gate).

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -273,6 +274,36 @@ TEST_F(GatesE2e, SameBuildAgainstItselfCarriesOneFingerprint) {
   ASSERT_TRUE(b.ok() && c.ok());
   EXPECT_EQ(b->config_hash.size(), 64u);
   EXPECT_EQ(b->config_hash, c->config_hash);
+}
+
+// What --baseline-env sets is part of the baseline's fingerprint: the same
+// binaries under another allocator or tunable are not "the same build"
+// (that would call the change under test machine drift). A setting that
+// runs the same code (an empty BITGATE_FORCE_ISA, which selects the best
+// path as an unset one does) keeps one fingerprint.
+TEST_F(GatesE2e, BaselineEnvIsPartOfTheBaselineFingerprint) {
+  auto hashes_with = [&](const std::string& setting, const std::string& out) {
+    auto args = Gate("pr", "c2", "b1", out);
+    for (const std::string& a : {std::string("--baseline-exe"), std::string(BITGATE_THROUGHPUT), std::string("--baseline-env"),
+                                 setting, std::string("--rounds"), std::string("2"), std::string("--skip-engine"),
+                                 std::string("--resample-rounds"), std::string("0")})
+      args.push_back(a);
+    const Ran r = Run(args, {});
+    EXPECT_NE(r.code, 2) << r.output;
+    auto store = baselines::Store::Open(db_);
+    EXPECT_TRUE(store.ok());
+    auto runs = (*store)->ListRuns(std::nullopt, 100);
+    EXPECT_TRUE(runs.ok() && runs->size() >= 2);
+    int64_t last = 0;  // the newest two runs: this A/B job's candidate and baseline
+    for (const auto& run : *runs) last = std::max(last, run.id);
+    auto cand = (*store)->LoadRun(last), base = (*store)->LoadRun(last - 1);
+    EXPECT_TRUE(cand.ok() && base.ok());
+    return std::pair{cand->config_hash, base->config_hash};
+  };
+  const auto [cand_tuned, base_tuned] = hashes_with("GLIBC_TUNABLES=glibc.malloc.arena_max=1", "env");
+  EXPECT_NE(cand_tuned, base_tuned);
+  const auto [cand_empty, base_empty] = hashes_with("BITGATE_FORCE_ISA=", "isa");
+  EXPECT_EQ(cand_empty, base_empty);
 }
 
 // A measuring round reports its receipt failures in result.json's outcome

@@ -40,6 +40,18 @@ TEST(Dispatch, ForcedPathIsSelectedOrRefused) {
   EXPECT_EQ(*selected, *want);
 }
 
+// Fingerprints hash the path a BITGATE_FORCE_ISA value selects: unset,
+// empty and the best path run the same code, and an alias is its path.
+TEST(Dispatch, ForcedIsaSettingIsThePathThatRuns) {
+  const std::string best = IsaName(BestIsa());
+  EXPECT_EQ(ForcedIsaSetting(nullptr), best);
+  EXPECT_EQ(ForcedIsaSetting(""), best);
+  EXPECT_EQ(ForcedIsaSetting(best.c_str()), best);
+  EXPECT_EQ(ForcedIsaSetting("scalar"), "scalar");
+  EXPECT_EQ(ForcedIsaSetting("avx512vnni"), "avx512");
+  EXPECT_EQ(ForcedIsaSetting("sse9"), "unknown sse9");
+}
+
 TEST(Dispatch, CountersNameTheKernelsThatRan) {
   auto selected = SelectedIsa();
   if (!selected.ok()) GTEST_SKIP() << selected.status().message();
