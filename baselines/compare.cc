@@ -81,9 +81,16 @@ Result<BaselineChoice> SelectBaseline(Store& store, const RunRecord& candidate, 
     auto own = store.RunsAt(request.branch, candidate.commit, candidate.suite, fingerprint);
     if (!own.ok()) return own.status();
     own_runs_stored = !without_candidate(*own).empty();
-    if (candidate.id != 0) own->push_back(candidate.id);
+    // The cut-off is the commit's first run of all, failed or on another
+    // machine too: a re-run after a failed first attempt is still judged
+    // against what was stored before that attempt, never a later commit.
+    auto first = store.FirstRunAt(request.branch, candidate.commit, candidate.suite);
+    if (!first.ok()) return first.status();
+    std::vector<int64_t> cut;
+    if (*first) cut.push_back(**first);
+    if (candidate.id != 0) cut.push_back(candidate.id);
     // An explicit "latest" is the newest other commit, whenever stored.
-    if (!own->empty() && !want_latest) before_run = *std::min_element(own->begin(), own->end());
+    if (!cut.empty() && !want_latest) before_run = *std::min_element(cut.begin(), cut.end());
   }
   const bool own_merge_base = own_branch_run && !request.commit && !request.same_commit_ok &&
                               commit == candidate.commit;

@@ -634,6 +634,19 @@ Result<std::vector<int64_t>> Store::RunsAt(const std::string& branch, const std:
   return ids;
 }
 
+Result<std::optional<int64_t>> Store::FirstRunAt(const std::string& branch, const std::string& commit,
+                                                 const std::string& suite) {
+  auto sel = db_->Prepare(
+      "SELECT min(r.id) FROM run r JOIN branch b ON b.id = r.branch_id "
+      "WHERE b.name = ?1 AND r.commit_sha = ?2 AND r.suite = ?3");
+  if (!sel.ok()) return sel.status();
+  sel->Bind(1, branch).Bind(2, commit).Bind(3, suite);
+  auto r = sel->Step();
+  if (!r.ok()) return r.status();
+  if (!*r || sel->IsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(sel->Int(0));
+}
+
 Result<std::optional<std::string>> Store::LatestCommit(const std::string& branch, const std::string& suite,
                                                        const std::optional<std::string>& fingerprint,
                                                        int64_t exclude_run_id,
@@ -687,10 +700,16 @@ Result<int> Store::Prune(const PruneOptions& options) {
     // (window function: SQLite >= 3.25): a suite or machine that runs
     // rarely keeps its own N, which its next comparison needs, however
     // often the others run.
-    where = "id IN (SELECT id FROM (SELECT r.id, row_number() OVER (PARTITION BY r.branch_id, r.gate, r.suite, "
-            "r.machine_id ORDER BY r.id DESC) AS k "
-            "FROM run r JOIN branch b ON b.id = r.branch_id WHERE (?1 IS NULL OR b.name = ?1)) WHERE k > " +
-            std::to_string(*options.keep_last) + ")";
+    // Only runs that can be a baseline (not failed) count towards N: a
+    // failed run is kept while it is newer than the N-th newest usable
+    // one, and goes with the older ones; failures never push the last
+    // usable baseline out.
+    const std::string n = std::to_string(*options.keep_last);
+    where = "id IN (SELECT id FROM (SELECT r.id, r.status, sum(CASE WHEN r.status != 'failed' THEN 1 ELSE 0 END) "
+            "OVER (PARTITION BY r.branch_id, r.gate, r.suite, r.machine_id ORDER BY r.id DESC "
+            "ROWS UNBOUNDED PRECEDING) AS usable "
+            "FROM run r JOIN branch b ON b.id = r.branch_id WHERE (?1 IS NULL OR b.name = ?1)) "
+            "WHERE (status != 'failed' AND usable > " + n + ") OR (status = 'failed' AND usable >= " + n + "))";
   } else {
     return Status::Error("prune: give --run ID or --keep-last N");
   }

@@ -83,6 +83,10 @@ class Store {
 
   // Runs on `branch` at `commit` for `suite`, optionally on one machine
   // fingerprint; failed runs excluded. Oldest first.
+  // The first run ever stored for `commit` on `branch` in `suite`, failed
+  // or not and on any machine (the cut-off of a re-run's fallback baseline).
+  Result<std::optional<int64_t>> FirstRunAt(const std::string& branch, const std::string& commit,
+                                            const std::string& suite);
   Result<std::vector<int64_t>> RunsAt(const std::string& branch, const std::string& commit,
                                       const std::string& suite,
                                       const std::optional<std::string>& fingerprint);

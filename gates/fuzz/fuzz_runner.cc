@@ -412,9 +412,14 @@ ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double 
     result.setup_error = "mmap of the shared region failed";
     return result;
   }
-  char log_template[] = "/tmp/bitgate-replay-XXXXXX";
-  const int fd = mkstemp(log_template);
-  if (fd >= 0) close(fd);
+  // In the temporary directory TMPDIR names (as the tests' own files are).
+  std::string log_template = (std::filesystem::temp_directory_path() / "bitgate-replay-XXXXXX").string();
+  const int fd = mkstemp(log_template.data());
+  if (fd < 0) {
+    result.setup_error = "cannot create the replay log " + log_template + ": " + std::strerror(errno);
+    return result;
+  }
+  close(fd);
   const std::string log_path = log_template;
   const pid_t pid = ForkChild(log_path, [&] {
     FuzzOutcome outcome;

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -50,9 +52,10 @@ Result<Bytes> ReadFileBytes(const std::string& path) {
 // once per process: the seed that looks most like what users run.
 const Result<Bytes>& SyntheticTinyModel() {
   static const Result<Bytes> bytes = []() -> Result<Bytes> {
-    char dir[] = "/tmp/bitgate-fuzz-XXXXXX";
-    if (mkdtemp(dir) == nullptr) return Status::Error("mkdtemp failed");
-    const std::string path = std::string(dir) + "/tiny.gguf";
+    std::string dir = (std::filesystem::temp_directory_path() / "bitgate-fuzz-XXXXXX").string();
+    if (mkdtemp(dir.data()) == nullptr)
+      return Status::Error("cannot create a temporary directory " + dir + ": " + std::strerror(errno));
+    const std::string path = dir + "/tiny.gguf";
     engine::SynthOptions opts;
     opts.preset = *engine::FindSynthPreset("tiny");
     Status s = engine::SynthesizeModel(opts, path);

@@ -45,7 +45,11 @@ class CliTest : public ::testing::Test {
 
   // `redirect` sends stderr (and by default stdout) into the pipe read here.
   Output Run(const std::string& args, const std::string& redirect = " 2>&1") {
-    const std::string cmd = std::string(BITGATE_BINARY) + " " + args + redirect;
+    // The binary's path quoted (a checkout path may hold a space); the
+    // test's own arguments are shell text on purpose (redirections).
+    std::string quoted = "'";
+    for (char c : std::string(BITGATE_BINARY)) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    const std::string cmd = quoted + "' " + args + redirect;
     Output out;
     FILE* pipe = popen(cmd.c_str(), "r");
     if (!pipe) return out;

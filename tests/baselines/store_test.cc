@@ -555,6 +555,20 @@ TEST_F(StoreTest, ARerunIsNotJudgedAgainstItsOwnCommit) {
   EXPECT_EQ(after_c2->baseline.commit, "c0");
   EXPECT_EQ(ComparisonExitCode(*after_c2, false), 1);
 
+  // A first attempt that failed (stored "failed", never a baseline) still
+  // marks the commit's start: c3's re-run, after c4 was measured, is judged
+  // against c2, stored before c3's failed attempt, not against c4.
+  RunRecord failed_attempt = MakeRun("main", "c3", 1.0);
+  failed_attempt.merge_base = "c3";
+  failed_attempt.status = "failed";
+  ASSERT_TRUE(s.ImportRun(failed_attempt).ok());
+  RunRecord c4 = MakeRun("main", "c4", 1.3);
+  c4.merge_base = "c4";
+  ASSERT_TRUE(s.ImportRun(c4).ok());
+  RunRecord c3_rerun = MakeRun("main", "c3", 1.3);
+  c3_rerun.merge_base = "c3";
+  EXPECT_EQ(SelectBaseline(s, c3_rerun, BaselineRequest{})->commit, "c2");
+
   // On another branch the rule does not apply: a feature branch whose head
   // is main's c1 is judged against main's runs at c1 (the same code).
   RunRecord feature = attempt;
@@ -640,6 +654,31 @@ TEST_F(StoreTest, PruneKeepsTheNewestRunsOfEverySuiteAndMachine) {
   rare_candidate.branch = "feature";
   rare_candidate.commit = "f";
   EXPECT_EQ(SelectBaseline(s, rare_candidate, BaselineRequest{})->commit, "c0");
+}
+
+// Failed runs do not count towards --keep-last: two failures after the
+// last good run must not prune it (the next comparison found no baseline,
+// and a non-strict gate passed whatever it measured). A failure older
+// than the N-th newest usable run goes with the old runs.
+TEST_F(StoreTest, PruneNeverCountsFailedRunsAsBaselines) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  RunRecord old_failure = MakeRun("main", "c0", 1.0);
+  old_failure.status = "failed";
+  ASSERT_TRUE(s.ImportRun(old_failure).ok());                  // run 1
+  ASSERT_TRUE(s.ImportRun(MakeRun("main", "c1", 1.0)).ok());   // run 2: the last good one
+  for (const char* c : {"c2", "c3"}) {                         // runs 3, 4
+    RunRecord failed = MakeRun("main", c, 1.0);
+    failed.status = "failed";
+    ASSERT_TRUE(s.ImportRun(failed).ok());
+  }
+  PruneOptions keep;
+  keep.keep_last = 1;
+  EXPECT_EQ(*s.Prune(keep), 1);  // only the failure older than run 2
+  const auto left = *s.ListRuns(std::nullopt, 10);
+  ASSERT_EQ(left.size(), 3u);
+  for (const auto& r : left) EXPECT_NE(r.id, 1);
+  EXPECT_EQ(SelectBaseline(s, MakeRun("feature", "f", 1.0), BaselineRequest{})->commit, "c1");
 }
 
 TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {
