@@ -949,6 +949,18 @@ Result<std::vector<HistoryPoint>> Store::History(const std::string& benchmark, c
     if (!value.ok()) return value.status();
     out.back().samples.push_back(*value);
   }
+  // A name without params where one of the matches has none means that
+  // one: the list below prints it so, and typing it must select it.
+  if (keys.size() > 1 && benchmark.find(" [") == std::string::npos) {
+    std::vector<std::tuple<std::string, std::string, std::string>> bare;
+    for (const auto& k : keys)
+      if (std::get<2>(k).empty()) bare.push_back(k);
+    if (bare.size() == 1) {
+      const auto& [suite, name, params] = bare[0];
+      std::erase_if(out, [&](const HistoryPoint& p) { return p.suite != suite || p.name != name || !p.params.empty(); });
+      keys = {bare[0]};
+    }
+  }
   if (keys.size() > 1) {
     std::string list;
     for (const auto& [suite, name, params] : keys)

@@ -808,7 +808,7 @@ TEST_F(StoreTest, HistoryFollowsOneBenchmark) {
     }
     ASSERT_TRUE(s.ImportRun(run).ok());
   }
-  const auto both = s.History("mm", "time", "main");
+  const auto both = s.History("mm", "time", "main");  // two benchmarks, both with params
   ASSERT_FALSE(both.ok());
   EXPECT_NE(both.status().message().find("kernels/mm [64]"), std::string::npos) << both.status().message();
   EXPECT_NE(both.status().message().find("kernels/mm [1024]"), std::string::npos);
@@ -818,6 +818,24 @@ TEST_F(StoreTest, HistoryFollowsOneBenchmark) {
     ASSERT_EQ(one->size(), 4u);
     EXPECT_EQ((*one)[0].samples.size(), 10u);
     EXPECT_EQ((*one)[0].params, "64");
+  }
+  // A benchmark without params beside ones with: the error lists it as
+  // "kernels/mm", and that name (or "mm") selects it.
+  {
+    RunRecord run = MakeRun("main", "c4", 1.0);
+    BenchmarkResult b;
+    b.suite = "kernels";
+    b.name = std::string("mm");
+    MeasureSamples m{"time", "ns", Direction::kLowerIsBetter, {5, 5, 5}};
+    b.measures.push_back(m);
+    run.benchmarks.push_back(b);
+    ASSERT_TRUE(s.ImportRun(run).ok());
+  }
+  for (const char* name : {"mm", "kernels/mm"}) {
+    const auto bare = s.History(name, "time", "main");
+    ASSERT_TRUE(bare.ok()) << name << ": " << bare.status().message();
+    ASSERT_EQ(bare->size(), 1u);
+    EXPECT_EQ((*bare)[0].params, "");
   }
   ASSERT_TRUE(s.AddAnnotation(Annotation{0, "main", "c2", "kernels/mm", "new tiling", ""}).ok());
   const auto report = BuildHistory(s, "mm [1024]", "time", "main", std::nullopt, ChangePointOptions{});
