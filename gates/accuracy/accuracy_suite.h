@@ -20,6 +20,9 @@ struct AccuracySuiteOptions {
   uint64_t seed = 1;    // SIMD check data
   bool engine = true;   // run the end-to-end part
   EngineAccuracyOptions engine_options;
+  // The model's SHA-256 (its first 12 digits go into the engine rows'
+  // params: rows of another model are other benchmarks).
+  std::string model_digest;
 };
 
 struct AccuracySuiteResult {

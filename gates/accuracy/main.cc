@@ -17,6 +17,7 @@
 
 #include "baselines/stats.h"
 #include "engine/model.h"
+#include "engine/sha256.h"
 #include "gates/accuracy/accuracy_suite.h"
 #include "gates/gate_main.h"
 #include "kernels/format.h"
@@ -122,6 +123,9 @@ Status AccuracyBody(bitgate::gates::GateContext& ctx, const std::string& self) {
     auto model = ctx.ModelPath();
     if (!model.ok()) return model.status();
     e.model = *model;
+    auto digest = bitgate::engine::Sha256FileHex(e.model);
+    if (!digest.ok()) return digest.status().WithContext("--model " + e.model);
+    o.model_digest = *digest;
     // A window the model's context cannot hold is a bad option (exit 2),
     // not a model that fails (exit 4). A model that does not load is left
     // to the suite, which reports it as a correctness failure.

@@ -296,7 +296,8 @@ std::string SaveReproducer(const FuzzOptions& options, const FuzzTarget& target,
   note << "target: " << target.name << "\nkind: " << failure.kind << "\nmessage: " << failure.message
        << "\nbytes: " << input.size() << "\nreplay: " << ReplayCommand(options, target, path)
        << "\nrerun the session: " << reports::ShellWord(options.exe) << " --targets " << target.name << " --seed "
-       << options.seed << " --input-timeout " << options.input_timeout_seconds
+       << options.seed << " --budget-seconds " << options.budget_seconds  // this target's share of the gate's
+       << " --input-timeout " << options.input_timeout_seconds
        << (options.runs > 0 ? " --runs " + std::to_string(options.runs) : std::string())
        << (target.planted ? " --planted-bugs" : "")
        << "  (add the gate's --model, if it had one: the model is a GGUF seed)\n";
@@ -406,6 +407,13 @@ FuzzTargetReport FuzzTargetInChild(const FuzzTarget& target, const FuzzOptions& 
 }
 
 ReplayResult ReplayInChild(const FuzzTarget& target, const Bytes& input, double timeout_seconds) {
+  // The target's one-time set-up (the tokenizer target builds the tiny
+  // model) happens here, before the timed input, as the fuzzing session
+  // seeds before its first input: the child inherits it.
+  {
+    std::vector<Bytes> warm;
+    if (target.seeds) (void)target.seeds(&warm);
+  }
   ReplayResult result;
   SharedRegion region(std::max<size_t>(input.size(), 1));
   if (region.get() == nullptr) {

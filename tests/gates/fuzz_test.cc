@@ -96,6 +96,10 @@ TEST_F(FuzzGate, PlantedInvariantFailsTheGateAndItsReproducerReplays) {
   ASSERT_TRUE(fs::exists(repro));
   EXPECT_NE(ReadAll(repro).find("BUG!"), std::string::npos);
   EXPECT_NE(ReadAll(repro + ".txt").find("--replay"), std::string::npos);
+  // The session rerun line carries this target's budget (the gate's 5 s,
+  // one target): with the default budget a late find is not reached again.
+  EXPECT_TRUE(std::regex_search(ReadAll(repro + ".txt"), std::regex("--targets planted_invariant --seed \\d+ --budget-seconds 5 ")))
+      << ReadAll(repro + ".txt");
   EXPECT_NE(ReadAll(dir_ / "inv" / "report.md").find("planted invariant"), std::string::npos);
   // The saved command replays the failure.
   const Ran replay = Run(Words(t["failure"]["replay"]));
@@ -109,6 +113,14 @@ TEST_F(FuzzGate, PlantedInvariantFailsTheGateAndItsReproducerReplays) {
   const Ran target = Gate("target", {"--target", "gguf", "--budget-seconds", "1"});
   EXPECT_EQ(target.code, 2) << target.output;
   EXPECT_NE(target.output.find("--target names the target of --replay FILE"), std::string::npos) << target.output;
+}
+
+// A target named twice runs once (it had halved every budget, and the
+// store refused the repeated benchmark after the whole run: exit 2).
+TEST_F(FuzzGate, ATargetNamedTwiceRunsOnce) {
+  const Ran r = Gate("twice", {"--targets", "gguf,gguf", "--budget-seconds", "1"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(Summary("twice")["targets"].size(), 1u);
 }
 
 TEST_F(FuzzGate, PlantedCrashIsIsolatedAndOtherTargetsStillRun) {
