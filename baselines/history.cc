@@ -83,6 +83,7 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
     e.n = static_cast<int>(p.samples.size());
     e.median = Median(p.samples);
     e.cv = Cv(p.samples);
+    e.config_hash = p.config_hash;
     // The forms compare matches an annotation's glob against.
     const std::string display = p.params.empty() ? p.name : p.name + " [" + p.params + "]";
     const auto matches = [&](const std::string& glob) {
@@ -102,12 +103,20 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
     step.before = cp.before;
     step.after = cp.after;
     step.ratio = cp.ratio;
-    step.worse = report.direction == Direction::kLowerIsBetter ? cp.ratio > 1.0 : cp.ratio < 1.0;
+    const HistoryEntry& before = report.entries[cp.index - 1];
+    const HistoryEntry& after = report.entries[cp.index];
+    step.same_build = before.commit == after.commit ||
+                      (!before.config_hash.empty() && before.config_hash == after.config_hash);
+    step.worse = !step.same_build &&
+                 (report.direction == Direction::kLowerIsBetter ? cp.ratio > 1.0 : cp.ratio < 1.0);
     report.steps.push_back(std::move(step));
   }
-  // Creep is judged within the current level: after the last step, or after
-  // the last accepted (annotated) change, which resets the baseline.
-  size_t start = report.steps.empty() ? 0 : report.steps.back().index;
+  // Creep is judged within the current level: after the last step a commit
+  // made, or after the last accepted (annotated) change, which resets the
+  // baseline.
+  size_t start = 0;
+  for (const auto& step : report.steps)
+    if (!step.same_build) start = step.index;
   for (size_t i = 0; i < report.entries.size(); ++i)
     if (report.entries[i].annotated && i > start) start = i;
   constexpr int kCreepWindow = 20;

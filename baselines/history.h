@@ -19,6 +19,7 @@ struct HistoryEntry {
   double median = 0;
   double cv = 0;
   bool annotated = false;  // an annotation names this commit
+  std::string config_hash;  // the run's build fingerprint ('' if none)
 };
 
 struct HistoryStep {
@@ -27,6 +28,10 @@ struct HistoryStep {
   std::string previous_commit;
   double before = 0, after = 0, ratio = 1;  // ratio = after / before
   bool worse = false;  // by the measure's declared direction
+  // The runs on both sides of the step measured the same build (the same
+  // commit, or the same non-empty config_hash): the machine moved, no
+  // commit did. Not worse, and creep is still judged across it.
+  bool same_build = false;
 };
 
 struct HistoryReport {

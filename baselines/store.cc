@@ -916,7 +916,7 @@ Result<std::vector<HistoryPoint>> Store::History(const std::string& benchmark, c
   // it must name one benchmark: samples of two are never pooled.
   auto sel = db_->Prepare(
       "SELECT r.id, r.commit_sha, r.started_at, m.fingerprint, s.value, ms.direction, ms.unit, "
-      "b.suite, b.name, b.params, s.repetition, b.version_hash FROM sample s "
+      "b.suite, b.name, b.params, s.repetition, b.version_hash, r.config_hash FROM sample s "
       "JOIN run r ON r.id = s.run_id JOIN branch br ON br.id = r.branch_id "
       "JOIN machine m ON m.id = r.machine_id JOIN benchmark b ON b.id = s.benchmark_id "
       "JOIN measure ms ON ms.id = s.measure_id "
@@ -943,7 +943,7 @@ Result<std::vector<HistoryPoint>> Store::History(const std::string& benchmark, c
       auto direction = ParseDirection(sel->Text(5), where);
       if (!direction.ok()) return direction.status();
       out.push_back(HistoryPoint{run_id, sel->Text(1), sel->Text(2), sel->Text(3), std::move(suite), std::move(name),
-                                 std::move(params), sel->Text(11), *direction, sel->Text(6), {}});
+                                 std::move(params), sel->Text(11), sel->Text(12), *direction, sel->Text(6), {}});
     }
     auto value = SampleValue(*sel, 4, where + " repetition " + std::to_string(sel->Int(10)));
     if (!value.ok()) return value.status();

@@ -48,6 +48,7 @@ struct HistoryPoint {
   std::string commit, started_at, fingerprint;
   std::string suite, name, params;  // the one benchmark the series follows
   std::string version_hash;          // '' if unknown; a new one is a new benchmark
+  std::string config_hash;           // the run's build fingerprint ('' if none)
   Direction direction = Direction::kLowerIsBetter;
   std::string unit;
   std::vector<double> samples;

@@ -51,7 +51,8 @@ std::string HistoryMarkdown(const baselines::HistoryReport& h, const std::string
     for (const auto& s : h.steps)
       out << "| " << MarkdownInline(s.commit.substr(0, 12)) << " | " << MarkdownInline(s.previous_commit.substr(0, 12))
           << " | " << MarkdownInline(Show(s.before, unit, to) + " -> " + Show(s.after, unit, to)) << " | " << FormatRatio(s.ratio)
-          << " | " << (s.worse ? "worse" : "better") << " |\n";
+          << " | " << (s.same_build ? "same build on both sides: machine drift" : s.worse ? "worse" : "better")
+          << " |\n";
     out << "\n";
   }
   if (std::fabs(h.last_robust_z) > 3.5) {
@@ -84,7 +85,8 @@ std::string HistoryJson(const baselines::HistoryReport& h) {
                        {"median", e.median}, {"cv", e.cv}, {"annotated", e.annotated}});
   for (const auto& s : h.steps)
     steps.push_back({{"index", s.index}, {"commit", s.commit}, {"previous_commit", s.previous_commit},
-                     {"before", s.before}, {"after", s.after}, {"ratio", s.ratio}, {"worse", s.worse}});
+                     {"before", s.before}, {"after", s.after}, {"ratio", s.ratio}, {"worse", s.worse},
+                     {"same_build", s.same_build}});
   json doc = {{"format", "bitgate-history"}, {"version", 1}, {"benchmark", h.benchmark}, {"measure", h.measure},
               {"unit", h.unit}, {"direction", baselines::DirectionName(h.direction)},
               {"branch", h.branch}, {"machine", h.fingerprint}, {"notes", h.notes}, {"change_points", steps},

@@ -871,6 +871,43 @@ TEST_F(StoreTest, HistorySkipsOtherVersionsAndErroredResults) {
       << report->notes.back();
 }
 
+// A step between two runs of one build (the same config_hash: a docs-only
+// commit, or the same commit measured again) is the machine's, not a
+// commit's: marked same-build, never "worse", and creep is still judged
+// across it. A step where the build changed is the commit's.
+TEST_F(StoreTest, HistoryStepBetweenRunsOfOneBuildIsDrift) {
+  auto store = Store::Open(path_);
+  Store& s = **store;
+  for (int i = 0; i < 16; ++i) {
+    std::string commit = "c";
+    commit += std::to_string(i);
+    RunRecord run = MakeRun("main", commit, i < 8 ? 1.0 : 1.3);  // 30% slower from c8 on
+    run.config_hash = i < 8 ? "build-a" : "build-b";
+    ASSERT_TRUE(s.ImportRun(run).ok());
+  }
+  auto report = BuildHistory(s, "kernels/bench0", "time", "main", std::nullopt, ChangePointOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->steps.size(), 1u);
+  EXPECT_EQ(report->steps[0].commit, "c8");
+  EXPECT_TRUE(report->steps[0].worse);
+  EXPECT_FALSE(report->steps[0].same_build);
+
+  auto drift = Store::Open(path_ + ".drift");
+  ASSERT_TRUE(drift.ok());
+  for (int i = 0; i < 16; ++i) {
+    std::string commit = "c";
+    commit += std::to_string(i);
+    RunRecord run = MakeRun("main", commit, i < 8 ? 1.0 : 1.3);
+    run.config_hash = "build-a";  // one build throughout: the host slowed down
+    ASSERT_TRUE((*drift)->ImportRun(run).ok());
+  }
+  report = BuildHistory(**drift, "kernels/bench0", "time", "main", std::nullopt, ChangePointOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->steps.size(), 1u);
+  EXPECT_TRUE(report->steps[0].same_build);
+  EXPECT_FALSE(report->steps[0].worse);
+}
+
 // Baseline runs that declared a measure in another unit are not pooled
 // with the ones that match the candidate (the first run's declaration had
 // decided for all of them).

@@ -53,6 +53,17 @@ TEST(HistoryReportTest, MarkdownGolden) {
             "| 4 | c3 | 2026-11-23 | 10 | 1.1 us | 1% | annotated |\n");
 }
 
+// A step between runs of one build says so instead of "worse".
+TEST(HistoryReportTest, SameBuildStepReadsAsDrift) {
+  auto h = Example();
+  h.steps[0].same_build = true;
+  h.steps[0].worse = false;
+  EXPECT_NE(HistoryMarkdown(h).find("| c2 | c1 | 1 us -> 1.1 us | x1.100 | same build on both sides: machine drift |"),
+            std::string::npos)
+      << HistoryMarkdown(h);
+  EXPECT_EQ(nlohmann::json::parse(HistoryJson(h))["change_points"][0]["same_build"], true);
+}
+
 TEST(HistoryReportTest, Json) {
   const auto doc = nlohmann::json::parse(HistoryJson(Example()));
   EXPECT_EQ(doc["format"], "bitgate-history");
