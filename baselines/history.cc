@@ -105,8 +105,9 @@ Result<HistoryReport> BuildHistory(Store& store, const std::string& benchmark, c
     step.ratio = cp.ratio;
     const HistoryEntry& before = report.entries[cp.index - 1];
     const HistoryEntry& after = report.entries[cp.index];
-    step.same_build = before.commit == after.commit ||
-                      (!before.config_hash.empty() && before.config_hash == after.config_hash);
+    // ("unknown", the commit of runs without git, names no build.)
+    const bool same_commit = before.commit == after.commit && !before.commit.empty() && before.commit != "unknown";
+    step.same_build = same_commit || (!before.config_hash.empty() && before.config_hash == after.config_hash);
     step.worse = !step.same_build &&
                  (report.direction == Direction::kLowerIsBetter ? cp.ratio > 1.0 : cp.ratio < 1.0);
     report.steps.push_back(std::move(step));

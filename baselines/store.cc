@@ -703,13 +703,16 @@ Result<int> Store::Prune(const PruneOptions& options) {
     // Only runs that can be a baseline (not failed) count towards N: a
     // failed run is kept while it is newer than the N-th newest usable
     // one, and goes with the older ones; failures never push the last
-    // usable baseline out.
+    // usable baseline out. Beyond N failures of their own, the oldest go
+    // too (a suite that fails every night would keep them all).
     const std::string n = std::to_string(*options.keep_last);
     where = "id IN (SELECT id FROM (SELECT r.id, r.status, sum(CASE WHEN r.status != 'failed' THEN 1 ELSE 0 END) "
-            "OVER (PARTITION BY r.branch_id, r.gate, r.suite, r.machine_id ORDER BY r.id DESC "
-            "ROWS UNBOUNDED PRECEDING) AS usable "
-            "FROM run r JOIN branch b ON b.id = r.branch_id WHERE (?1 IS NULL OR b.name = ?1)) "
-            "WHERE (status != 'failed' AND usable > " + n + ") OR (status = 'failed' AND usable >= " + n + "))";
+            "OVER w AS usable, sum(CASE WHEN r.status = 'failed' THEN 1 ELSE 0 END) OVER w AS failures "
+            "FROM run r JOIN branch b ON b.id = r.branch_id WHERE (?1 IS NULL OR b.name = ?1) "
+            "WINDOW w AS (PARTITION BY r.branch_id, r.gate, r.suite, r.machine_id ORDER BY r.id DESC "
+            "ROWS UNBOUNDED PRECEDING)) "
+            "WHERE (status != 'failed' AND usable > " + n + ") OR (status = 'failed' AND (usable >= " + n +
+            " OR failures > " + n + ")))";
   } else {
     return Status::Error("prune: give --run ID or --keep-last N");
   }

@@ -56,7 +56,9 @@ struct HistoryPoint {
 
 struct PruneOptions {
   std::optional<int64_t> run_id;    // delete this run
-  std::optional<int> keep_last;     // keep the newest N runs per branch
+  // keep the newest N usable (not failed) runs per branch, gate, suite
+  // and machine, and failures newer than the N-th of them (at most N)
+  std::optional<int> keep_last;
   std::optional<std::string> branch;  // restrict keep_last to one branch
   bool dry_run = false;
 };
@@ -82,12 +84,12 @@ class Store {
   Result<RunRecord> LoadRun(int64_t id);
   Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& branch, int limit);
 
-  // Runs on `branch` at `commit` for `suite`, optionally on one machine
-  // fingerprint; failed runs excluded. Oldest first.
   // The first run ever stored for `commit` on `branch` in `suite`, failed
   // or not and on any machine (the cut-off of a re-run's fallback baseline).
   Result<std::optional<int64_t>> FirstRunAt(const std::string& branch, const std::string& commit,
                                             const std::string& suite);
+  // Runs on `branch` at `commit` for `suite`, optionally on one machine
+  // fingerprint; failed runs excluded. Oldest first.
   Result<std::vector<int64_t>> RunsAt(const std::string& branch, const std::string& commit,
                                       const std::string& suite,
                                       const std::optional<std::string>& fingerprint);

@@ -145,6 +145,8 @@ Status Model::Init(const LoadOptions& opts) {
   auto cfg = ReadModelConfig(file_->metadata());
   if (!cfg.ok()) return cfg.status();
   config_ = *cfg;
+  // Before any weight is loaded or repacked (minutes for a 2B model).
+  BITGATE_RETURN_IF_ERROR(CheckNoUnusedTensors());
   const ModelConfig& c = config_;
   auto embd = file_->GetTensor("token_embd.weight");
   if (!embd.ok()) return embd.status();
@@ -215,7 +217,7 @@ Status Model::Init(const LoadOptions& opts) {
     head_.bytes = embd_->n_bytes;
   }
   if (opts.head_format) BITGATE_RETURN_IF_ERROR(Repack(&head_, *opts.head_format, "output head"));
-  return CheckNoUnusedTensors();
+  return Status::Ok();
 }
 
 // A tensor the graph does not read would change what the model computes

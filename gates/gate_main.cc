@@ -189,13 +189,15 @@ bool WantsMoreSamples(const baselines::ComparisonRow& row) {
 void NameBenchmarkErrors(GateOutput& out) {
   for (const auto& b : out.run.benchmarks) {
     if (b.status != baselines::BenchmarkStatus::kError) continue;
-    // Named: the name with a name character or more path on neither side
-    // ("dequantize/x" does not name "quantize/x").
-    const auto name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/'; };
+    // Named: the name followed by neither a name character nor more path,
+    // and not the tail of a longer word ("dequantize/x" does not name
+    // "quantize/x"; "accuracy/quant/x:" names "quant/x", a suite before it).
+    const auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
     const auto names = [&](const std::string& failure) {
       for (size_t at = failure.find(b.name); at != std::string::npos; at = failure.find(b.name, at + 1)) {
         const size_t end = at + b.name.size();
-        if ((end == failure.size() || !name_char(failure[end])) && (at == 0 || !name_char(failure[at - 1])))
+        if ((end == failure.size() || !(word_char(failure[end]) || failure[end] == '/')) &&
+            (at == 0 || !word_char(failure[at - 1])))
           return true;
       }
       return false;

@@ -166,7 +166,8 @@ std::string FlagList(bool with_tl_extras) {
   add(f.avx512vl, "avx512vl");
   add(f.avx512vnni, "avx512vnni");
   add(f.avx512bf16, "avx512bf16");
-  if (with_tl_extras) {
+  if (with_tl_extras) {  // (flags added since the fingerprint's list was fixed)
+    add(f.avx512dq, "avx512dq");
     add(f.avx512vbmi, "avx512vbmi");
     add(f.avx512bitalg, "avx512bitalg");
   }

@@ -68,22 +68,9 @@ std::vector<const ComparisonRow*> KeyRows(const ComparisonReport& c) {
   return keys;
 }
 
-}  // namespace
-
-std::string JobSummaryText(const std::string& ledger_md, const std::string& full_path, size_t limit) {
-  return CutLedgerText(ledger_md, limit,
-                       "> the ledger is longer than a GitHub job summary takes: the full ledger is " +
-                           MarkdownInline(full_path));
-}
-
-std::string CutLedgerText(const std::string& ledger_md, size_t limit, const std::string& note_line) {
-  if (ledger_md.size() <= limit) return ledger_md;
-  const std::string note = "\n" + note_line + "\n";
-  if (note.size() > limit) return "";
-  // Room for the note and for closing what the cut leaves open (a code
-  // fence, <details> blocks), so the note is neither code nor folded away.
-  constexpr size_t kClosers = 256;
-  const size_t room = limit > note.size() + kClosers ? limit - note.size() - kClosers : 0;
+// The ledger's first `room` bytes (cut at a line end), with the code fence
+// and <details> blocks the cut leaves open closed.
+std::string CutAndClose(const std::string& ledger_md, size_t room) {
   const size_t cut = room == 0 ? std::string::npos : ledger_md.rfind('\n', room - 1);
   std::string kept = cut == std::string::npos ? std::string() : ledger_md.substr(0, cut + 1);
   int open_details = 0;
@@ -109,8 +96,33 @@ std::string CutLedgerText(const std::string& ledger_md, size_t limit, const std:
   }
   if (fence > 0) kept += std::string(fence, '`') + "\n";
   for (int i = 0; i < open_details && i < 8; ++i) kept += "\n</details>\n";
-  return kept + note;
+  return kept;
 }
+}  // namespace
+
+std::string JobSummaryText(const std::string& ledger_md, const std::string& full_path, size_t limit) {
+  return CutLedgerText(ledger_md, limit,
+                       "> the ledger is longer than a GitHub job summary takes: the full ledger is " +
+                           MarkdownInline(full_path));
+}
+
+std::string CutLedgerText(const std::string& ledger_md, size_t limit, const std::string& note_line) {
+  if (ledger_md.size() <= limit) return ledger_md;
+  const std::string note = "\n" + note_line + "\n";
+  if (note.size() > limit) return "";
+  // Room for the note and for closing what the cut leaves open (a code
+  // fence, <details> blocks), so the note is neither code nor folded away.
+  // The closers are usually within 256 bytes; a fence longer than that (an
+  // output tail with a long backtick run) makes the cut shorter again.
+  const size_t room = limit - note.size();
+  for (size_t reserve = 256;; reserve *= 2) {
+    const size_t r = room > reserve ? room - reserve : 0;
+    const std::string kept = CutAndClose(ledger_md, r);
+    if (kept.size() <= room) return kept + note;
+    if (r == 0) return "";
+  }
+}
+
 
 std::string LedgerState(int exit_code) {
   switch (exit_code) {

@@ -45,11 +45,10 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
     b.suite = "accuracy";
     b.name = std::string("quant/") + kernels::FormatName(q.format) + "/" + kernels::PatternName(q.pattern);
     b.params = std::to_string(o.quant_rows) + "x" + std::to_string(o.quant_cols);
-    std::vector<double> cos, rel, snr;
+    std::vector<double> cos, rel;
     for (const auto& s : q.per_repetition) {
       cos.push_back(s.cosine);
       rel.push_back(s.rel_l2);
-      snr.push_back(s.snr_db);
     }
     if (!q.failure.empty()) {
       out.correctness_failures.push_back("accuracy/" + b.name + ": " + q.failure);
@@ -60,7 +59,6 @@ AccuracySuiteResult RunAccuracySuite(const AccuracySuiteOptions& o) {
     // 100 (1 - rel_l2) are in summary.json only: judged by ratio, a dB
     // figure near 0 (the sparse and outlier patterns' SNR is under 1 dB)
     // moved 5% for a 0.4% change of rel_l2, and accuracy_pct 6% for 0.3%.
-    (void)snr;
     if (b.measures.empty()) {
       b.status = baselines::BenchmarkStatus::kError;
       b.message = q.failure.empty() ? "no usable samples" : q.failure;

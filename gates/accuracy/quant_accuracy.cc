@@ -146,12 +146,14 @@ std::vector<SimdCheck> CheckSimdPaths(uint64_t seed) {
         out.push_back(c);
         continue;
       }
-      // Bit for bit: a NaN (std::max would drop it) or a zero of the other
-      // sign differs too.
+      // Bit for bit: a NaN (std::max would drop it) differs, and so does a
+      // zero of the other sign (counted, and named below).
+      int64_t zero_signs = 0;
       for (size_t i = 0; i < wd.size(); ++i) {
         if (std::memcmp(&wd[i], &ref_w[i], sizeof(float)) == 0) continue;
         const double d = std::fabs(double(wd[i]) - ref_w[i]);
-        c.dequant_max_abs_diff = std::isnan(d) ? INFINITY : std::max({c.dequant_max_abs_diff, d, 1e-300});
+        if (d == 0) ++zero_signs;
+        c.dequant_max_abs_diff = std::isnan(d) ? INFINITY : std::max(c.dequant_max_abs_diff, d);
       }
       std::vector<float> y(kTokens * kRows, std::nanf(""));
       kernels::MatmulWith(isa, f, ref_q.data(), kRows, cols, acts, y.data(), kRows, 0, kRows);
@@ -171,12 +173,14 @@ std::vector<SimdCheck> CheckSimdPaths(uint64_t seed) {
           c.matmul_max_tol_ratio = std::isnan(ratio) ? INFINITY : std::max(c.matmul_max_tol_ratio, ratio);
         }
       }
-      char buf[240];
-      if (c.quant_byte_mismatches > 0 || c.dequant_max_abs_diff > 0 || !(c.matmul_max_tol_ratio <= 1.0)) {
+      char buf[320];
+      if (c.quant_byte_mismatches > 0 || c.dequant_max_abs_diff > 0 || zero_signs > 0 ||
+          !(c.matmul_max_tol_ratio <= 1.0)) {
         std::snprintf(buf, sizeof(buf),
-                      "%lld quantized bytes differ from scalar, dequantize max |diff| %.3g (must be 0), "
-                      "matmul error %.3g x tolerance (must be <= 1)",
-                      static_cast<long long>(c.quant_byte_mismatches), c.dequant_max_abs_diff, c.matmul_max_tol_ratio);
+                      "%lld quantized bytes differ from scalar, dequantize max |diff| %.3g (must be 0) and "
+                      "%lld zeros of the other sign, matmul error %.3g x tolerance (must be <= 1)",
+                      static_cast<long long>(c.quant_byte_mismatches), c.dequant_max_abs_diff,
+                      static_cast<long long>(zero_signs), c.matmul_max_tol_ratio);
         c.failure = buf;
       }
       out.push_back(c);

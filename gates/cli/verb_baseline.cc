@@ -167,7 +167,8 @@ int Prune(int argc, char** argv) {
   po::options_description desc("options");
   desc.add_options()
       ("run", po::value<long long>(), "delete this run (with its samples and verdicts)")
-      ("keep-last", po::value<int>(), "keep the newest N runs of each branch, gate, suite and machine; delete the rest")
+      ("keep-last", po::value<int>(), "keep the newest N usable (not failed) runs of each branch, gate, suite and machine, and at most N "
+       "failures newer than them; delete the rest")
       ("branch", po::value<std::string>(), "with --keep-last: only this branch")
       ("dry-run", "count what would be deleted");
   AddStoreOptions(desc);

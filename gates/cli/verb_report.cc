@@ -59,8 +59,9 @@ int Run(int argc, char** argv) {
   if (vm.count("cut") || vm.count("max-bytes") || vm.count("full-ledger")) {
     if (!vm.count("cut") || !vm.count("max-bytes"))
       return Fail(kVerb, "--cut FILE and --max-bytes N go together (--full-ledger only with them)");
-    if (vm.count("run") || vm.count("branch") || vm.count("list"))
-      return Fail(kVerb, "--cut prints a ledger file: --run, --branch and --list do not apply");
+    if (vm.count("run") || vm.count("branch") || vm.count("list") || !vm["format"].defaulted() ||
+        !vm["db"].defaulted())
+      return Fail(kVerb, "--cut prints a markdown ledger file: --run, --branch, --list, --format and --db do not apply");
     const long long max_bytes = vm["max-bytes"].as<long long>();
     if (max_bytes < 256) return Fail(kVerb, "--max-bytes must be at least 256 (room for the note)");
     const std::string file = vm["cut"].as<std::string>();

@@ -604,11 +604,12 @@ Result<Fingerprints> TakeFingerprints(const po::variables_map& vm, const std::st
   base_settings["BITGATE_FORCE_ISA"] = kernels::ForcedIsaSetting(
       it == env->end() ? std::getenv("BITGATE_FORCE_ISA") : it->second ? it->second->c_str() : nullptr);
   const bool full = IsThroughputExe(*base_exe);
-  // A bare kernel suite as the baseline: the candidate is fingerprinted
-  // the same way (its kernel suite alone), so one build against itself
-  // still matches.
-  auto cand_fp = full ? BuildFingerprint(ec ? "" : self, bench, model, cand_settings)
-                      : BuildFingerprint("", bench, "", cand_settings);
+  // A bare kernel suite as the baseline: a candidate that measures its
+  // kernel suite alone (--skip-engine) is fingerprinted the same way, so
+  // one build against itself still matches. One that also measures engine
+  // rows keeps its whole fingerprint: those rows run the engine's code.
+  auto cand_fp = full || !vm.count("skip-engine") ? BuildFingerprint(ec ? "" : self, bench, model, cand_settings)
+                                                   : BuildFingerprint("", bench, "", cand_settings);
   if (!cand_fp.ok()) return cand_fp.status();
   const std::string base_bench = KernelBenchExeBeside(fs::path(*base_exe).parent_path().string());
   auto base_fp = full ? BuildFingerprint(*base_exe, base_bench, model, base_settings)

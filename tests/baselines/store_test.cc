@@ -17,6 +17,14 @@
 namespace bitgate::baselines {
 namespace {
 
+// "c<i>", built by appending: GCC 12 raises a false -Wrestrict on
+// `"c" + std::to_string(i)` at -O3 when inlining moves (a -Werror build).
+std::string CommitName(int i) {
+  std::string c = "c";
+  c += std::to_string(i);
+  return c;
+}
+
 namespace fs = std::filesystem;
 
 class StoreTest : public ::testing::Test {
@@ -643,7 +651,7 @@ TEST_F(StoreTest, PruneKeepsTheNewestRunsOfEverySuiteAndMachine) {
   for (auto& b : rare.benchmarks) b.suite = "rare";
   ASSERT_TRUE(s.ImportRun(rare).ok());
   ASSERT_TRUE(s.ImportRun(MakeRun("main", "c0", 1.0, "Other CPU")).ok());
-  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(s.ImportRun(MakeRun("main", "c" + std::to_string(i), 1.0)).ok());
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(s.ImportRun(MakeRun("main", CommitName(i), 1.0)).ok());
   PruneOptions keep;
   keep.keep_last = 2;
   EXPECT_EQ(*s.Prune(keep), 2);  // the frequent suite's two oldest
@@ -674,17 +682,30 @@ TEST_F(StoreTest, PruneNeverCountsFailedRunsAsBaselines) {
   }
   PruneOptions keep;
   keep.keep_last = 1;
-  EXPECT_EQ(*s.Prune(keep), 1);  // only the failure older than run 2
+  // the failure older than run 2, and run 3: one failure beyond the
+  // newest N (1) failures of their own
+  EXPECT_EQ(*s.Prune(keep), 2);
   const auto left = *s.ListRuns(std::nullopt, 10);
-  ASSERT_EQ(left.size(), 3u);
-  for (const auto& r : left) EXPECT_NE(r.id, 1);
+  ASSERT_EQ(left.size(), 2u);
+  for (const auto& r : left) EXPECT_TRUE(r.id == 2 || r.id == 4) << r.id;
   EXPECT_EQ(SelectBaseline(s, MakeRun("feature", "f", 1.0), BaselineRequest{})->commit, "c1");
+  // A suite that only ever fails keeps its newest N failures, not all.
+  for (const char* c : {"n1", "n2", "n3"}) {
+    RunRecord nightly = MakeRun("main", c, 1.0);
+    nightly.suite = "nightly";
+    for (auto& b : nightly.benchmarks) b.suite = "nightly";
+    nightly.status = "failed";
+    ASSERT_TRUE(s.ImportRun(nightly).ok());
+  }
+  EXPECT_EQ(*s.Prune(keep), 2);
+  const auto after = *s.ListRuns(std::nullopt, 10);
+  EXPECT_EQ(after.size(), 3u);  // c1, c3 and the newest nightly failure
 }
 
 TEST_F(StoreTest, PruneAnnotateThresholdsVerdictsHistory) {
   auto store = Store::Open(path_);
   Store& s = **store;
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(s.ImportRun(MakeRun("main", "c" + std::to_string(i), i < 3 ? 1.0 : 1.2)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(s.ImportRun(MakeRun("main", CommitName(i), i < 3 ? 1.0 : 1.2)).ok());
   auto history = s.History("bench0", "time", "main");
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 5u);
@@ -757,13 +778,13 @@ TEST_F(StoreTest, VerdictsOfOneNameInTwoSuitesStayApart) {
     r.suite = "mixed";
     r.branch = "main";
     r.commit = commit;
-    r.started_at = r.ended_at = "2026-11-24T0" + std::string(commit == "c1" ? "1" : "2") + ":00:00Z";
+    r.started_at = r.ended_at = commit == "c1" ? "2026-11-24T01:00:00Z" : "2026-11-24T02:00:00Z";
     r.machine.cpu_model = "Test CPU";
     r.machine.cores = 2;
     for (const char* suite : {"a", "b"}) {
       BenchmarkResult b;
       b.suite = suite;
-      b.name = "x";
+      b.name.assign(1, 'x');  // not = "x": a false GCC 12 -Wrestrict at -O3 (a -Werror build)
       MeasureSamples m{"time", "ns", Direction::kLowerIsBetter, {}};
       const double scale = std::string(suite) == "b" ? slow_b : 1.0;
       for (int i = 0; i < 10; ++i) m.samples.push_back(scale * (100.0 + 0.1 * i));
@@ -795,7 +816,7 @@ TEST_F(StoreTest, HistoryFollowsOneBenchmark) {
   auto store = Store::Open(path_);
   Store& s = **store;
   for (int i = 0; i < 4; ++i) {
-    RunRecord run = MakeRun("main", "c" + std::to_string(i), 1.0);
+    RunRecord run = MakeRun("main", CommitName(i), 1.0);
     for (const char* params : {"64", "1024"}) {
       BenchmarkResult b;
       b.suite = "kernels";
@@ -906,6 +927,9 @@ TEST_F(StoreTest, HistoryStepBetweenRunsOfOneBuildIsDrift) {
   ASSERT_EQ(report->steps.size(), 1u);
   EXPECT_TRUE(report->steps[0].same_build);
   EXPECT_FALSE(report->steps[0].worse);
+  // The creep window runs across the drift step: the latest run is judged
+  // against up to 20 runs before it (15 here), not only the 7 after it.
+  EXPECT_EQ(report->last_z_window, 15);
 }
 
 // Baseline runs that declared a measure in another unit are not pooled

@@ -103,8 +103,9 @@ TEST_F(AccuracyGate, CleanRunPassesAndRecordsEveryFigureOnEveryPath) {
     names.insert(b["name"]);
     // Engine rows name their model (another model's are other rows); the
     // SNR, a dB figure near 0 for some patterns, is not a stored measure.
-    if (b["name"].get<std::string>().rfind("engine/", 0) == 0)
+    if (b["name"].get<std::string>().rfind("engine/", 0) == 0) {
       EXPECT_EQ(b["params"].get<std::string>().rfind("model=" + digest + " ", 0), 0u) << b.dump();
+    }
     for (const auto& m : b["measures"]) {
       EXPECT_NE(m["name"], "snr_db") << b["name"];
       EXPECT_EQ(m["samples"].size(), 10u) << b["name"] << " " << m["name"];  // the default --repetitions

@@ -148,6 +148,19 @@ TEST_F(GateMainTest, AFailureNamingALongerNameDoesNotNameThisBenchmark) {
   ASSERT_TRUE(outcome.ok()) << outcome.status().message();
   ASSERT_EQ(outcome->correctness_failures.size(), 2u);
   EXPECT_NE(outcome->correctness_failures[1].find("quantize/tq2_0 reported an error"), std::string::npos);
+  // A failure written as SUITE/NAME names it: one line, not two.
+  const int named = RunGate("err3", [](GateContext& ctx) {
+    auto broken = Bench("quant/tq1_0/gaussian", 100);
+    broken.measures.clear();
+    broken.status = baselines::BenchmarkStatus::kError;
+    ctx.output.run.benchmarks.push_back(broken);
+    ctx.output.correctness_failures.push_back("accuracy/quant/tq1_0/gaussian: cosine below its floor");
+    return Status::Ok();
+  });
+  EXPECT_EQ(named, kExitCorrectness);
+  auto named_outcome = reports::ParseGateOutcome(ReadAll(dir_ / "err3" / "gate.json"), "gate.json");
+  ASSERT_TRUE(named_outcome.ok()) << named_outcome.status().message();
+  EXPECT_EQ(named_outcome->correctness_failures.size(), 1u);
 }
 
 // A report file that cannot be written makes the exit 2 after the outcome

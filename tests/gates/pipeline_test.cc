@@ -177,9 +177,6 @@ TEST_F(PipelineTest, ConsoleTailThatIsNotUtf8IsKeptAndTheLedgerWritten) {
   EXPECT_EQ(ReadAll(rerender), ReadAll(dir_ / "p" / "ledger.md"));
 }
 
-// With a store other than the default, the ledger's re-render command
-// names it: `bitgate report --run ID` alone failed with "no baseline store
-// at .bitgate/baselines.db".
 // Record text that is not UTF-8 (here the branch name; a receipt's parse
 // error quotes its bytes raw) is rendered as it is stored: U+FFFD in both
 // the pipeline's ledger and its re-render, which stay byte-identical.
@@ -230,6 +227,9 @@ TEST_F(PipelineTest, ReportCutFitsALedgerIntoALimit) {
   EXPECT_NE(bad.output.find("--max-bytes must be at least 256"), std::string::npos) << bad.output;
 }
 
+// With a store other than the default, the ledger's re-render command
+// names it: `bitgate report --run ID` alone failed with "no baseline store
+// at .bitgate/baselines.db".
 TEST_F(PipelineTest, RerenderCommandNamesANonDefaultStore) {
   const Ran r = Pipeline("echo", "--print-args");
   ASSERT_EQ(r.code, 0) << r.output;
