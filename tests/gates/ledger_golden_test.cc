@@ -225,6 +225,19 @@ TEST(LedgerGolden, JobSummaryClosesALongFenceWithItsLength) {
   EXPECT_TRUE(before.ends_with("output that goes on for a while\n````\n\n</details>\n")) << before.substr(before.size() - 80);
 }
 
+// However long the open fence (an output tail with a long backtick run),
+// the cut text stays within the limit, the fence closed with its length.
+TEST(LedgerGolden, CutStaysWithinTheLimitForAnyFence) {
+  const std::string fence(600, '`');
+  std::string md = "# ledger\n\n" + fence + "\n" + std::string(599, '`') + "\n";
+  while (md.size() < 6000) md += "output line\n";
+  md += fence + "\n";
+  const std::string t = CutLedgerText(md, 2000, "> cut");
+  EXPECT_LE(t.size(), 2000u);
+  EXPECT_TRUE(t.ends_with("\n" + fence + "\n\n> cut\n")) << t.substr(t.size() > 700 ? t.size() - 700 : 0);
+  EXPECT_EQ(CutLedgerText(md, 20, "> a note longer than the limit"), "");
+}
+
 TEST(LedgerGolden, JsonCarriesStateAndMarker) {
   const std::string j = LedgerJson(GoldenLedger());
   EXPECT_NE(j.find("\"state\": \"ERROR\""), std::string::npos);
