@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <string>
@@ -92,6 +93,23 @@ Status Repack(Matrix* m, kernels::Format to, const std::string& name) {
   return Status::Ok();
 }
 
+// An Inf or NaN f16 block scale (TQ1_0, TQ2_0, I2S, Q8_0) makes its
+// block's products non-finite, and the SIMD and scalar paths then differ
+// in which: the file is refused at load, naming where, as a non-finite
+// tensor scale is.
+Status CheckBlockScales(const GgufTensorInfo& info, const std::string& name) {
+  auto bad = kernels::FirstNonFiniteBlockScale(info.format, info.data, info.rows, info.cols);
+  if (!bad.ok()) return bad.status().WithContext("tensor '" + name + "'");
+  if (!*bad) return Status::Ok();
+  uint16_t h;
+  std::memcpy(&h, info.data.data() + **bad, 2);
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%04x", h);
+  return Status::Error("tensor '" + name + "': the " + std::string(kernels::FormatName(info.format)) +
+                       " block scale at file offset " + std::to_string(info.file_offset + static_cast<uint64_t>(**bad)) +
+                       " is f16 0x" + hex + ", not finite");
+}
+
 // A projection [rows][cols] as stored (ne = {cols, rows}), plus its
 // optional `.scale` tensor.
 Result<Matrix> LoadMatrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols) {
@@ -119,6 +137,7 @@ Result<Matrix> LoadMatrix(const GgufFile& f, const std::string& name, int64_t ro
                            ") is " + std::to_string(*scale) + ", not finite");
     }
   }
+  BITGATE_RETURN_IF_ERROR(CheckBlockScales(info, name));
   const std::string scale_name = name.substr(0, name.size() - std::string(".weight").size()) + ".scale";
   if (const GgufTensorInfo* s = f.FindTensor(scale_name)) {
     if (s->n_elements != 1) return Status::Error("tensor '" + scale_name + "' must hold one value");
@@ -167,6 +186,7 @@ Status Model::Init(const LoadOptions& opts) {
     return Status::Error("token_embd.weight: format " + std::string(kernels::FormatName(embd_->format)) +
                          " cannot be indexed by row");
   }
+  BITGATE_RETURN_IF_ERROR(CheckBlockScales(*embd_, "token_embd.weight"));  // also the tied head's
   auto norm = LoadVector(*file_, "output_norm.weight", c.n_embd);
   if (!norm.ok()) return norm.status();
   output_norm_ = std::move(norm).value();

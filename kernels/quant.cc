@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -10,6 +11,7 @@
 #include "kernels/internal/counters_impl.h"
 #include "kernels/internal/fp16.h"
 #include "kernels/internal/kernel_table.h"
+#include "kernels/internal/layouts.h"
 #include "kernels/ref/ref_common.h"
 
 namespace bitgate::kernels {
@@ -130,6 +132,37 @@ Result<float> TensorScale(Format f, std::span<const uint8_t> src, int64_t rows, 
   }
   BITGATE_RETURN_IF_ERROR(CheckSpan(f, rows, cols, src.size(), "source"));
   return internal::LoadF32(src.data() + src.size() - 32);
+}
+
+Result<std::optional<int64_t>> FirstNonFiniteBlockScale(Format f, std::span<const uint8_t> src, int64_t rows,
+                                                        int64_t cols) {
+  BITGATE_RETURN_IF_ERROR(CheckSpan(f, rows, cols, src.size(), "source"));
+  const auto non_finite = [&](int64_t at) {
+    uint16_t h;
+    std::memcpy(&h, src.data() + at, 2);
+    return (h & 0x7C00) == 0x7C00;  // exponent all ones: Inf or NaN
+  };
+  // (block bytes, offset of the scale in a block) of the row-major block formats
+  int64_t block = 0, at = 0;
+  switch (f) {
+    case Format::kTQ2_0: block = sizeof(internal::BlockTQ2_0), at = offsetof(internal::BlockTQ2_0, d); break;
+    case Format::kTQ1_0: block = sizeof(internal::BlockTQ1_0), at = offsetof(internal::BlockTQ1_0, d); break;
+    case Format::kQ8_0: block = sizeof(internal::BlockQ8_0), at = offsetof(internal::BlockQ8_0, d); break;
+    case Format::kI2S: {  // a row: [codes cols/4][scales cols/32 x f16] (internal/layouts.h)
+      const int64_t row_bytes = cols / 4 + cols / 16;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t b = 0; b < cols / 32; ++b) {
+          const int64_t off = r * row_bytes + cols / 4 + 2 * b;
+          if (non_finite(off)) return std::optional<int64_t>(off);
+        }
+      return std::optional<int64_t>();
+    }
+    default: return std::optional<int64_t>();
+  }
+  const int64_t blocks = rows * (cols / Info(f).block_elems);
+  for (int64_t b = 0; b < blocks; ++b)
+    if (non_finite(b * block + at)) return std::optional<int64_t>(b * block + at);
+  return std::optional<int64_t>();
 }
 
 uint16_t FloatToHalf(float f) { return internal::FloatToHalfScalar(f); }

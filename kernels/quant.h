@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "kernels/base/status.h"
@@ -31,6 +32,14 @@ Status Dequantize(Format f, std::span<const uint8_t> src, int64_t rows, int64_t 
 // (I2_S, TL1, TL2), and that scale (error for other formats).
 bool HasTensorScale(Format f);
 Result<float> TensorScale(Format f, std::span<const uint8_t> src, int64_t rows, int64_t cols);
+
+// Formats with an f16 scale per block (TQ1_0, TQ2_0, I2S, Q8_0): the byte
+// offset in `src` of the first block scale that is Inf or NaN, if any
+// (nullopt for other formats). Such a scale turns a block's products into
+// Inf/NaN, and the SIMD paths (per-lane scaling) and the scalar one (one
+// multiply per block) then differ in which; a loader refuses it instead.
+Result<std::optional<int64_t>> FirstNonFiniteBlockScale(Format f, std::span<const uint8_t> src, int64_t rows,
+                                                        int64_t cols);
 
 // Half-precision conversions (round to nearest even; NaN kept as NaN).
 uint16_t FloatToHalf(float f);

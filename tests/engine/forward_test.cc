@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -180,6 +181,19 @@ Status LoadVariant(const std::function<void(const GgufFile&, GgufWriter*)>& edit
 }
 
 // Every tensor of `src` copied, `name`'s bytes passed through `change`.
+// `t` as F16 with its first weight +Inf (row 0, column 0).
+std::vector<uint8_t> F16WithInf(const GgufTensorInfo& t) {
+  std::vector<float> x(static_cast<size_t>(t.rows * t.cols));
+  EXPECT_TRUE(kernels::Dequantize(t.format, t.data, t.rows, t.cols, x.data()).ok());
+  x[0] = std::numeric_limits<float>::infinity();
+  std::vector<uint8_t> bytes(x.size() * 2);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const uint16_t h = kernels::FloatToHalf(x[i]);
+    std::memcpy(bytes.data() + 2 * i, &h, 2);
+  }
+  return bytes;
+}
+
 void CopyChanging(const GgufFile& src, GgufWriter* w, const std::string& name,
                   const std::function<void(const GgufTensorInfo&, GgufWriter*)>& change) {
   bool found = false;
@@ -336,12 +350,11 @@ TEST(ModelBadInput, VocabularyMismatchNamesItsSource) {
 TEST(Forward, NonFiniteActivationIsAnError) {
   const std::string path = WriteVariant(
       [](const GgufFile& src, GgufWriter* w) {
+        // An infinite F16 weight: a NaN or Inf block scale would be refused
+        // at load (ANonFiniteBlockScaleIsRefusedAtLoad), a weight value is
+        // not, and this check is what stops it.
         CopyChanging(src, w, "blk.0.ffn_up.weight", [](const GgufTensorInfo& t, GgufWriter* out) {
-          ASSERT_EQ(t.format, kernels::Format::kTQ2_0);
-          std::vector<uint8_t> bytes(t.data.begin(), t.data.end());
-          const uint16_t nan_f16 = 0x7e00;
-          std::memcpy(bytes.data() + 64, &nan_f16, 2);  // block 0's d (after its 64 code bytes)
-          ASSERT_TRUE(out->AddTensor(t.name, t.ne, t.format, std::move(bytes)).ok());
+          ASSERT_TRUE(out->AddTensor(t.name, t.ne, kernels::Format::kF16, F16WithInf(t)).ok());
         });
       },
       /*copy_tensors=*/false);
@@ -361,19 +374,13 @@ TEST(Forward, NonFiniteActivationIsAnError) {
   std::remove(path.c_str());
 }
 
-// A quantized output head has no projection after it: a NaN block scale
-// there gave NaN logits that the sampler skipped. Its output is checked.
+// The output head has no projection after it: a non-finite weight there
+// gave non-finite logits that the sampler skipped. Its output is checked.
 TEST(Forward, NonFiniteHeadOutputIsAnError) {
   const std::string path = WriteVariant([](const GgufFile& src, GgufWriter* w) {
     const GgufTensorInfo* e = src.FindTensor("token_embd.weight");
     ASSERT_NE(e, nullptr);
-    std::vector<float> x(static_cast<size_t>(e->rows * e->cols));
-    ASSERT_TRUE(kernels::Dequantize(e->format, e->data, e->rows, e->cols, x.data()).ok());
-    std::vector<uint8_t> bytes(static_cast<size_t>(*kernels::TensorBytes(kernels::Format::kTQ2_0, e->rows, e->cols)));
-    ASSERT_TRUE(kernels::Quantize(kernels::Format::kTQ2_0, x.data(), e->rows, e->cols, bytes).ok());
-    const uint16_t nan_f16 = 0x7e00;
-    std::memcpy(bytes.data() + 64, &nan_f16, 2);  // row 0's block 0 scale
-    ASSERT_TRUE(w->AddTensor("output.weight", e->ne, kernels::Format::kTQ2_0, std::move(bytes)).ok());
+    ASSERT_TRUE(w->AddTensor("output.weight", e->ne, kernels::Format::kF16, F16WithInf(*e)).ok());
   });
   {
     auto m = Model::Load(path);

@@ -17,6 +17,7 @@
 #include "engine/tokenizer.h"
 #include "engine/tokenizer_unicode.h"
 #include "kernels/cpu.h"
+#include "kernels/quant.h"
 
 namespace bitgate::engine {
 namespace {
@@ -116,6 +117,49 @@ TEST(Generate, ATensorTheGraphDoesNotReadIsRefused) {
       << m.status().message();
   fs::remove(path);
   fs::remove(with_bias);
+}
+
+// An Inf or NaN f16 block scale is refused at load, naming the tensor and
+// the file offset: the SIMD paths (per-lane scaling) and the scalar one
+// (one multiply per block) had turned it into NaN and Inf respectively.
+TEST(Generate, ANonFiniteBlockScaleIsRefusedAtLoad) {
+  for (const auto f : {kernels::Format::kTQ2_0, kernels::Format::kTQ1_0, kernels::Format::kI2S}) {
+    const std::string path = TempPath("scale.gguf"), bad = TempPath("scale-bad.gguf");
+    SynthOptions so;
+    so.preset = *FindSynthPreset("tiny");
+    so.format = f;
+    ASSERT_TRUE(SynthesizeModel(so, path).ok());
+    ASSERT_TRUE(Model::Load(path, {}).ok());
+    uint64_t offset = 0;
+    {
+      auto file = GgufFile::Open(path);
+      ASSERT_TRUE(file.ok());
+      const GgufTensorInfo& t = **file->GetTensor("blk.0.ffn_up.weight");
+      ASSERT_EQ(t.format, f);
+      auto none = kernels::FirstNonFiniteBlockScale(f, t.data, t.rows, t.cols);
+      ASSERT_TRUE(none.ok() && !*none);
+      // the second block's scale (I2S: the first row's second scale)
+      offset = t.file_offset + (f == kernels::Format::kTQ2_0   ? 66 + 64
+                                : f == kernels::Format::kTQ1_0 ? 54 + 52
+                                                               : t.cols / 4 + 2);
+    }
+    fs::copy_file(path, bad, fs::copy_options::overwrite_existing);
+    {
+      std::fstream io(bad, std::ios::in | std::ios::out | std::ios::binary);
+      io.seekp(static_cast<std::streamoff>(offset));
+      const char inf[2] = {0x00, 0x7C};  // f16 +Inf, little-endian
+      io.write(inf, 2);
+    }
+    auto m = Model::Load(bad, {});
+    ASSERT_FALSE(m.ok()) << kernels::FormatName(f);
+    EXPECT_NE(m.status().message().find("tensor 'blk.0.ffn_up.weight': the " + std::string(kernels::FormatName(f)) +
+                                        " block scale at file offset " + std::to_string(offset) +
+                                        " is f16 0x7c00, not finite"),
+              std::string::npos)
+        << m.status().message();
+    fs::remove(path);
+    fs::remove(bad);
+  }
 }
 
 TEST(Generate, DeterministicForASeedAndAnyThreadCount) {
