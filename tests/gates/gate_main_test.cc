@@ -43,6 +43,15 @@ baselines::BenchmarkResult Bench(const std::string& name, double center) {
   return b;
 }
 
+// A benchmark that reported an error and has no measures.
+baselines::BenchmarkResult ErroredBench(const std::string& name, const std::string& message) {
+  baselines::BenchmarkResult b;
+  b.name = name;
+  b.status = baselines::BenchmarkStatus::kError;
+  b.message = message;
+  return b;
+}
+
 class GateMainTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,11 +124,7 @@ TEST_F(GateMainTest, TextThatIsNotUtf8LosesNoReport) {
 TEST_F(GateMainTest, ABenchmarkThatReportsAnErrorFailsTheGate) {
   const int code = RunGate("err", [](GateContext& ctx) {
     ctx.output.run.benchmarks.push_back(Bench("parse", 100));
-    auto broken = Bench("quantize/tq2_0", 100);
-    broken.measures.clear();
-    broken.status = baselines::BenchmarkStatus::kError;
-    broken.message = "quantize failed: shape overflows";
-    ctx.output.run.benchmarks.push_back(broken);
+    ctx.output.run.benchmarks.push_back(ErroredBench("quantize/tq2_0", "quantize failed: shape overflows"));
     return Status::Ok();
   });
   EXPECT_EQ(code, kExitCorrectness);
@@ -135,11 +140,7 @@ TEST_F(GateMainTest, ABenchmarkThatReportsAnErrorFailsTheGate) {
 // errored benchmark still gets its own line.
 TEST_F(GateMainTest, AFailureNamingALongerNameDoesNotNameThisBenchmark) {
   const int code = RunGate("err2", [](GateContext& ctx) {
-    auto broken = Bench("quantize/tq2_0", 100);
-    broken.measures.clear();
-    broken.status = baselines::BenchmarkStatus::kError;
-    broken.message = "quantize failed";
-    ctx.output.run.benchmarks.push_back(broken);
+    ctx.output.run.benchmarks.push_back(ErroredBench("quantize/tq2_0", "quantize failed"));
     ctx.output.correctness_failures.push_back("dequantize/tq2_0 decoded a wrong value");
     return Status::Ok();
   });
@@ -150,10 +151,7 @@ TEST_F(GateMainTest, AFailureNamingALongerNameDoesNotNameThisBenchmark) {
   EXPECT_NE(outcome->correctness_failures[1].find("quantize/tq2_0 reported an error"), std::string::npos);
   // A failure written as SUITE/NAME names it: one line, not two.
   const int named = RunGate("err3", [](GateContext& ctx) {
-    auto broken = Bench("quant/tq1_0/gaussian", 100);
-    broken.measures.clear();
-    broken.status = baselines::BenchmarkStatus::kError;
-    ctx.output.run.benchmarks.push_back(broken);
+    ctx.output.run.benchmarks.push_back(ErroredBench("quant/tq1_0/gaussian", ""));
     ctx.output.correctness_failures.push_back("accuracy/quant/tq1_0/gaussian: cosine below its floor");
     return Status::Ok();
   });
